@@ -680,6 +680,7 @@ static gh_value parse_value(jr *r)
 
 static void parse_document(jr *r, const gh_value **out)
 {
+    r->st = grow(r, r->st, &r->scap, 256, sizeof *r->st); /* never NULL below */
     if (r->relaxed && r->end - r->p >= 3 && memcmp(r->p, "\xEF\xBB\xBF", 3) == 0) r->p += 3;
     skip_ws(r);
     gh_value v = parse_value(r);

@@ -147,9 +147,12 @@ double num_double(const gh_value *v)
 }
 
 /* ---- exact comparison ----
- * Ints and doubles compare directly. When a kept text is involved, the nearest doubles are
- * compared first (rounding is monotonic, so differing doubles decide); only on a tie are
- * both sides compared as exact decimals, a double through its exact expansion. */
+ * Every number stands for a decimal: an int for itself, a kept text for its exact value, a
+ * double for the shortest decimal that reads back as it (what it prints as), so that 0.1
+ * equals 0.10 and output text and equality agree. Ints and doubles compare directly where
+ * that gives the same answer; otherwise the nearest doubles are compared first (rounding is
+ * monotonic, so differing doubles decide) and only on a tie both sides are compared as
+ * decimals digit by digit. */
 
 typedef struct dec {
     bool neg;
@@ -226,7 +229,7 @@ static int dec_compare(const dec *a, const dec *b)
     return sa > 0 ? mag : -mag;
 }
 
-#define DEC_BUF 840 /* "%.800e" of any double: an exact expansion needs <= 767 digits */
+#define DEC_BUF 32 /* an int64 or a double's shortest form */
 
 static void dec_of(const gh_value *v, dec *x, char *buf)
 {
@@ -244,7 +247,7 @@ static void dec_of(const gh_value *v, dec *x, char *buf)
             memcpy(&i, b + 1, sizeof i);
             n = snprintf(buf, DEC_BUF, "%" PRId64, i);
         } else {
-            n = snprintf(buf, DEC_BUF, "%.800e", box_double(b));
+            n = (int)num_format_double(box_double(b), buf);
         }
     }
     dec_parse(x, buf, buf + (n > 0 ? n : 0));
@@ -272,16 +275,18 @@ static int cmp_int_double(int64_t i, double d)
     return d > t ? -1 : d < t ? 1 : 0;
 }
 
+#define TWO53 9007199254740992.0 /* below it every integral double is its own shortest form */
+
 int num_compare(const gh_value *a, const gh_value *b)
 {
-    int64_t ia, ib;
+    int64_t ia = 0, ib = 0;
     bool a_int = num_is_int(a, &ia), b_int = num_is_int(b, &ib);
     if (a_int && b_int) return ia < ib ? -1 : ia > ib;
     bool a_dbl = !a_int && v_box(a)->sub == NUM_DOUBLE;
     bool b_dbl = !b_int && v_box(b)->sub == NUM_DOUBLE;
-    if (a_int && b_dbl) return cmp_int_double(ia, box_double(v_box(b)));
-    if (a_dbl && b_int) return -cmp_int_double(ib, box_double(v_box(a)));
     double da = num_double(a), db = num_double(b);
+    if (a_int && b_dbl && fabs(db) < TWO53) return cmp_int_double(ia, db);
+    if (a_dbl && b_int && fabs(da) < TWO53) return -cmp_int_double(ib, da);
     if (da < db) return -1;
     if (da > db) return 1;
     if (a_dbl && b_dbl) return 0;
@@ -301,7 +306,8 @@ size_t num_format_double(double d, char out[32])
 {
     if (d == 0) return (size_t)snprintf(out, 32, "%s", signbit(d) ? "-0" : "0");
     char buf[40];
-    for (int p = 15; p <= 17; p++) {
+    /* subnormals carry fewer digits than 15, so their search starts from one */
+    for (int p = fabs(d) < 2.2250738585072014e-308 ? 1 : 15; p <= 17; p++) {
         snprintf(buf, sizeof buf, "%.*e", p - 1, d);
         if (strtod(buf, NULL) == d) break;
     }

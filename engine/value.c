@@ -305,15 +305,14 @@ bool gh_number_get_int(const gh_value *v, int64_t *out)
     double d = box_double(b);
     if (d != trunc(d) || d < -9223372036854775808.0 || d >= 9223372036854775808.0) return false;
     int64_t i = (int64_t)d;
-    if (b->sub == NUM_TEXT) {
-        /* a kept text (9007199254740993) may lie between doubles: compare it exactly */
-        _Alignas(8) unsigned char raw[sizeof(vbox) + sizeof i];
-        vbox *ib = (vbox *)raw;
-        *ib = (vbox){.kind = GH_KIND_NUMBER, .sub = NUM_INT64};
-        memcpy(ib + 1, &i, sizeof i);
-        gh_value iv = v_make_ptr(ib, TAG_BOX);
-        if (num_compare(v, &iv) != 0) return false;
-    }
+    /* the double's decimal (or a kept text such as 9007199254740993) may differ from the
+     * integral double nearest to it: compare exactly */
+    _Alignas(8) unsigned char raw[sizeof(vbox) + sizeof i];
+    vbox *ib = (vbox *)raw;
+    *ib = (vbox){.kind = GH_KIND_NUMBER, .sub = NUM_INT64};
+    memcpy(ib + 1, &i, sizeof i);
+    gh_value iv = v_make_ptr(ib, TAG_BOX);
+    if (num_compare(v, &iv) != 0) return false;
     *out = i;
     return true;
 }
