@@ -9,7 +9,9 @@
  * points into its container and stays valid as long as the container's arena. Arrays hold
  * one word per element, objects two (key, value) sorted by key, sets one sorted and without
  * duplicates. Ordering and equality follow OPA: null < boolean < number < string < array <
- * object < set; numbers compare exactly by value (1 == 1.0 == 1e0) whatever their form. */
+ * object < set; numbers compare exactly by value whatever their form (1 == 1.0 == 1e0): an
+ * int stands for itself, a kept text for its exact decimal, a double for the shortest
+ * decimal that reads back as it, i.e. what it prints as (so 0.1 == 0.10). */
 #ifndef GATEHOUSE_VALUE_H
 #define GATEHOUSE_VALUE_H
 
