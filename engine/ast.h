@@ -152,6 +152,7 @@ typedef struct gh_head {
     bool has_if;          /* `if` keyword written */
     bool has_contains;    /* `contains` keyword written */
     gh_term *written;     /* the head term as written (var, ref or call), for messages */
+    bool invalid;         /* not a usable head (an error was reported) */
 } gh_head;
 
 struct gh_rule {

@@ -112,7 +112,8 @@ gh_head *gh_parse_make_head(gh_pctx *ctx, gh_term *t, int how, gh_term *val, gh_
         h->ref = gh_arena_alloc(ctx->a, sizeof(gh_term *));
         h->ref[0] = gh_term_str(ctx->a, GH_TERM_VAR, t->loc, "$error", 6);
         h->nref = 1;
-        break;
+        h->invalid = true;
+        return h;
     }
     if (h->ref[0]->kind != GH_TERM_VAR) {
         gh_parse_error_at(ctx, t->loc.line, t->loc.col, "rule head ref %s invalid",
@@ -270,6 +271,7 @@ void gh_parse_add_rule(gh_pctx *ctx, gh_loc l, gh_head *h, struct gh_rbody *rb, 
     gh_term *headterm = h->written;
     gh_rule *r = gh_arena_calloc(ctx->a, 1, sizeof *r);
     note_stmt(ctx, l, false);
+    if (h->invalid) return; /* already reported */
     r->loc = l;
     r->head = h;
     r->is_default = is_default;

@@ -11,6 +11,7 @@
 #include "ast.h"
 #include "gatehouse/arena.h"
 #include "gatehouse/diag.h"
+#include "gatehouse/error.h"
 
 typedef struct gh_parse_opts {
     bool v0_compatible; /* parse Rego v0 (if/contains/in/every only when imported) */
@@ -67,6 +68,7 @@ typedef struct gh_lexer {
     int start_tok;     /* first token to hand out (selects the grammar's start), or 0 */
     bool skip_to_col1; /* error recovery: drop tokens until one starts a line */
     uint32_t ntok;     /* tokens handed out so far */
+    const char *err_tok; /* token the last lexical error was reported for */
     /* template strings: for each open ${...} level, the brace depth inside it */
     int tpl_depth[GH_TPL_MAX];
     bool tpl_raw[GH_TPL_MAX];

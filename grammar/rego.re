@@ -20,6 +20,8 @@
 static void lex_error(gh_pctx *ctx, const char *at, const char *msg)
 {
     gh_lexer *L = &ctx->lex;
+    if (L->err_tok == at) return; /* one message per token is enough */
+    L->err_tok = at;
     /* `at` may be on another line than line_start (inside a raw string): recount */
     int line = L->line;
     if (at >= L->line_start) {
@@ -196,14 +198,14 @@ static str_status scan_quoted(gh_pctx *ctx, const char **pcur, bool tpl, bool *b
             [{]  { if (tpl) { *brace = true; *pcur = cur; return STR_OK; } continue; }
             [^"{\\\n\x00\x80-\xff]+ { continue; }
             "\\" ["\\/bfnrt] { *esc = true; continue; }
-            "\\{" { if (!tpl) lex_error(ctx, at, "illegal escape sequence"); *esc = true; continue; }
+            "\\{" { if (!tpl) lex_error(ctx, ctx->lex.tok, "illegal escape sequence"); *esc = true; continue; }
             "\\u" [0-9a-fA-F]{4} { *esc = true; continue; }
-            "\\" { lex_error(ctx, at, "illegal escape sequence"); *esc = true; continue; }
+            "\\" { lex_error(ctx, ctx->lex.tok, "illegal escape sequence"); *esc = true; continue; }
             u8   { continue; }
             "\n" { *pcur = at; return STR_UNTERMINATED; }
-            [\x00] { lex_error(ctx, at, "illegal null character"); continue; }
+            [\x00] { lex_error(ctx, ctx->lex.tok, "illegal null character"); continue; }
             $    { *pcur = at; return STR_UNTERMINATED; }
-            *    { lex_error(ctx, at, "illegal utf-8 character"); continue; }
+            *    { lex_error(ctx, ctx->lex.tok, "illegal utf-8 character"); continue; }
         */
     }
 }
@@ -224,9 +226,9 @@ static str_status scan_raw(gh_pctx *ctx, const char **pcur, bool tpl, bool *brac
             [^`{\\\x00\x80-\xff]+ { continue; }
             "\\" { continue; }
             u8   { continue; }
-            [\x00] { lex_error(ctx, at, "illegal null character"); continue; }
+            [\x00] { lex_error(ctx, ctx->lex.tok, "illegal null character"); continue; }
             $    { *pcur = at; return STR_UNTERMINATED; }
-            *    { lex_error(ctx, at, "illegal utf-8 character"); continue; }
+            *    { lex_error(ctx, ctx->lex.tok, "illegal utf-8 character"); continue; }
         */
     }
 }
@@ -267,7 +269,7 @@ static int lex_string(gh_pctx *ctx, int kind, bool start, gh_str *val)
     if (raw) track_lines(L, body, cur);
     L->cur = cur;
     if (st == STR_UNTERMINATED) {
-        lex_error(ctx, L->tok, "non-terminated string");
+        lex_error(ctx, ctx->lex.tok, "non-terminated string");
         val->s = "";
         val->len = 0;
         return TOK(ILLEGAL);
@@ -282,7 +284,7 @@ static int lex_string(gh_pctx *ctx, int kind, bool start, gh_str *val)
     if (!tpl) return TOK(STRING);
     if (brace) {
         if (L->ntpl == GH_TPL_MAX) {
-            lex_error(ctx, L->tok, "template strings nested too deeply");
+            lex_error(ctx, ctx->lex.tok, "template strings nested too deeply");
             return TOK(ILLEGAL);
         }
         L->tpl_depth[L->ntpl] = 0;
@@ -342,8 +344,9 @@ static int lex_token(gh_pctx *ctx, gh_str *val)
                 add_comment(ctx, L->tok, cur);
                 L->term_end = false;
                 if (cur < lim && *cur != '\n') {
+                    while (cur < lim && *cur != '\n') cur++; /* one error per comment */
                     L->cur = cur;
-                    lex_error(ctx, cur, *cur ? "illegal utf-8 character" : "illegal null character");
+                    lex_error(ctx, ctx->lex.tok, *cur ? "illegal utf-8 character" : "illegal null character");
                     RET(TOK(ILLEGAL));
                 }
                 continue;
@@ -370,25 +373,25 @@ static int lex_token(gh_pctx *ctx, gh_str *val)
                 const char *t = L->tok;
                 if (t[0] == '0' && cur - t > 1 && t[1] != '.' && t[1] != 'e' && t[1] != 'E') {
                     L->cur = cur;
-                    lex_error(ctx, t, "expected number without leading zero");
+                    lex_error(ctx, ctx->lex.tok, "expected number without leading zero");
                     RET(TOK(ILLEGAL));
                 }
                 if (cur < lim && is_word(*cur) && !(*cur >= '0' && *cur <= '9')) {
                     while (cur < lim && is_word(*cur)) cur++;
                     L->cur = cur;
-                    lex_error(ctx, t, "illegal number format");
+                    lex_error(ctx, ctx->lex.tok, "illegal number format");
                     RET(TOK(ILLEGAL));
                 }
                 RET(TOK(NUMBER));
             }
             digits "." {
                 L->cur = cur;
-                lex_error(ctx, cur, "expected fraction");
+                lex_error(ctx, ctx->lex.tok, "expected fraction");
                 RET(TOK(ILLEGAL));
             }
             digits ("." digits)? [eE] [+-]? {
                 L->cur = cur;
-                lex_error(ctx, cur, "expected exponent");
+                lex_error(ctx, ctx->lex.tok, "expected exponent");
                 RET(TOK(ILLEGAL));
             }
             "." digits ([eE] [+-]? digits)? {
@@ -439,13 +442,13 @@ static int lex_token(gh_pctx *ctx, gh_str *val)
             "%"  { RET(TOK(PERCENT)); }
             "&"  { RET(TOK(AMP)); }
             "|"  { RET(TOK(PIPE)); }
-            "!"  { L->cur = cur; lex_error(ctx, L->tok, "illegal ! character"); RET(TOK(ILLEGAL)); }
-            "$"  { L->cur = cur; lex_error(ctx, L->tok, "illegal $ character"); RET(TOK(ILLEGAL)); }
-            "\xEF\xBB\xBF" { L->cur = cur; lex_error(ctx, L->tok, "illegal byte-order mark"); RET(TOK(ILLEGAL)); }
-            [\x00] { L->cur = cur; lex_error(ctx, L->tok, "illegal null character"); RET(TOK(ILLEGAL)); }
-            u8   { L->cur = cur; lex_error(ctx, L->tok, "illegal token"); RET(TOK(ILLEGAL)); }
-            [\x80-\xff] { L->cur = cur; lex_error(ctx, L->tok, "illegal utf-8 character"); RET(TOK(ILLEGAL)); }
-            *    { L->cur = cur; lex_error(ctx, L->tok, "illegal token"); RET(TOK(ILLEGAL)); }
+            "!"  { L->cur = cur; lex_error(ctx, ctx->lex.tok, "illegal ! character"); RET(TOK(ILLEGAL)); }
+            "$"  { L->cur = cur; lex_error(ctx, ctx->lex.tok, "illegal $ character"); RET(TOK(ILLEGAL)); }
+            "\xEF\xBB\xBF" { L->cur = cur; lex_error(ctx, ctx->lex.tok, "illegal byte-order mark"); RET(TOK(ILLEGAL)); }
+            [\x00] { L->cur = cur; lex_error(ctx, ctx->lex.tok, "illegal null character"); RET(TOK(ILLEGAL)); }
+            u8   { L->cur = cur; lex_error(ctx, ctx->lex.tok, "illegal token"); RET(TOK(ILLEGAL)); }
+            [\x80-\xff] { L->cur = cur; lex_error(ctx, ctx->lex.tok, "illegal utf-8 character"); RET(TOK(ILLEGAL)); }
+            *    { L->cur = cur; lex_error(ctx, ctx->lex.tok, "illegal token"); RET(TOK(ILLEGAL)); }
         */
 #undef RET
     }

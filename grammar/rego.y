@@ -24,6 +24,7 @@
 %define api.token.prefix {GH_T_}
 %define api.location.type {gh_yyltype}
 %define parse.error custom
+%define parse.lac full
 %locations
 %expect 0
 %param {gh_pctx *ctx}
@@ -304,7 +305,7 @@ static gh_expr *some_vars(gh_pctx *ctx, gh_loc l, gh_vec *vars)
     return e;
 }
 
-static gh_expr *every_expr(gh_pctx *ctx, gh_loc l, gh_yyltype lhsl, gh_vec *lhs, gh_term *dom, gh_body *b)
+static gh_expr *every_expr(gh_pctx *ctx, gh_loc l, gh_yyltype lhsl, gh_vec *lhs, gh_term *dom, gh_body *b, gh_yyltype after)
 {
     gh_expr *e = expr_new(ctx, GH_EXPR_EVERY, l);
     if (lhs->n == 1) {
@@ -312,12 +313,15 @@ static gh_expr *every_expr(gh_pctx *ctx, gh_loc l, gh_yyltype lhsl, gh_vec *lhs,
     } else if (lhs->n == 2) {
         e->u.every.key = lhs->items[0];
         e->u.every.value = lhs->items[1];
-        if (e->u.every.key->kind != GH_TERM_VAR) illegal(ctx, lhsl, "expected key to be a variable");
+        if (e->u.every.key->kind != GH_TERM_VAR) {
+            illegal(ctx, after, "expected key to be a variable");
+            return e;
+        }
     } else {
         illegal(ctx, lhsl, "illegal domain");
         e->u.every.value = lhs->items[0];
     }
-    if (e->u.every.value->kind != GH_TERM_VAR) perr(ctx, e->u.every.value->loc, "unexpected term: expected value to be a variable");
+    if (e->u.every.value->kind != GH_TERM_VAR) illegal(ctx, after, "expected value to be a variable");
     e->u.every.domain = dom;
     e->u.every.body = b;
     return e;
@@ -509,11 +513,12 @@ literal: expr_lit                       { $$ = $1; }
        | SOME some_list %prec LOW       { $$ = some_vars(ctx, LOC(ctx, @$), &$2); }
        | SOME some_list IN bin %prec LOW { $$ = some_in(ctx, LOC(ctx, @$), @3, &$2, $4, @2); }
        | SOME some_list IN bin with_list { $$ = with_attach(ctx, some_in(ctx, LOC(ctx, @$), @3, &$2, $4, @2), &$5, @5); }
-       | EVERY some_list IN bin block   { $$ = every_expr(ctx, LOC(ctx, @$), @2, &$2, $4, $5); }
-       | EVERY some_list IN bin block with_list { $$ = with_attach(ctx, every_expr(ctx, LOC(ctx, @$), @2, &$2, $4, $5), &$6, @6); }
-       | EVERY some_list IN bin %prec LOW { illegal(ctx, @$, "missing body"); $$ = every_expr(ctx, LOC(ctx, @$), @2, &$2, $4, NULL); }
+       | EVERY some_list IN bin block   { $$ = every_expr(ctx, LOC(ctx, @$), @2, &$2, $4, $5, @5); }
+       | EVERY some_list IN bin block with_list { $$ = with_attach(ctx, every_expr(ctx, LOC(ctx, @$), @2, &$2, $4, $5, @5), &$6, @6); }
+       | EVERY some_list IN bin %prec LOW { illegal(ctx, @$, "missing body"); $$ = every_expr(ctx, LOC(ctx, @$), @2, &$2, $4, NULL, @4); }
        | NOT SOME some_list %prec LOW   { illegal(ctx, @2, "illegal negation of 'some'"); $$ = some_vars(ctx, LOC(ctx, @$), &$3); }
-       | NOT EVERY some_list IN bin block { illegal(ctx, @2, "illegal negation of 'every'"); $$ = every_expr(ctx, LOC(ctx, @$), @3, &$3, $5, $6); }
+       | NOT SOME some_list IN bin %prec LOW { illegal(ctx, @2, "illegal negation of 'some'"); $$ = some_in(ctx, LOC(ctx, @$), @4, &$3, $5, @3); }
+       | NOT EVERY some_list IN bin block { illegal(ctx, @2, "illegal negation of 'every'"); $$ = every_expr(ctx, LOC(ctx, @$), @3, &$3, $5, $6, @6); }
        ;
 
 expr_lit: kv_expr                       { $$ = expr_of_term(ctx, LOC(ctx, @$), $1); }
@@ -530,7 +535,8 @@ with: WITH term_p AS kv_expr {
             $$->loc = LOC(ctx, @$);
             $$->target = $2;
             $$->value = $4;
-            if ($2->kind != GH_TERM_VAR && $2->kind != GH_TERM_REF) illegal(ctx, @3, "expected with target path");
+            if (@2.tok != GH_T_IDENT) illegal(ctx, @2, "expected ident");
+            else if ($2->kind != GH_TERM_VAR && $2->kind != GH_TERM_REF) illegal(ctx, @3, "expected with target path");
         }
     ;
 
@@ -625,6 +631,7 @@ primary: NULL                   { $$ = gh_term_new(A, GH_TERM_NULL, LOC(ctx, @$)
 array: LBRACK RBRACK                            { $$ = gh_term_list(A, GH_TERM_ARRAY, LOC(ctx, @$), NULL); }
      | LBRACK term_list RBRACK                  { $$ = gh_term_list(A, GH_TERM_ARRAY, LOC(ctx, @$), &$2); }
      | LBRACK term_list COMMA RBRACK            { $$ = gh_term_list(A, GH_TERM_ARRAY, LOC(ctx, @$), &$2); }
+     | LBRACK term_p PIPE RBRACK                { perr(ctx, LOC(ctx, @4), "found empty body"); $$ = gh_term_list(A, GH_TERM_ARRAY, LOC(ctx, @$), NULL); }
      | LBRACK term_p PIPE query RBRACK          { $$ = compr(ctx, GH_TERM_ARRAY_COMPR, LOC(ctx, @$), NULL, $2, body_new(ctx, LOC(ctx, @4), &$4)); }
      ;
 
@@ -633,6 +640,7 @@ set_or_object: LBRACE RBRACE                    { $$ = object_term(ctx, LOC(ctx,
      | LBRACE term_list COMMA RBRACE            { $$ = gh_term_list(A, GH_TERM_SET, LOC(ctx, @$), &$2); }
      | LBRACE pair_list RBRACE                  { $$ = object_term(ctx, LOC(ctx, @$), &$2); }
      | LBRACE pair_list COMMA RBRACE            { $$ = object_term(ctx, LOC(ctx, @$), &$2); }
+     | LBRACE term_p PIPE RBRACE                { perr(ctx, LOC(ctx, @4), "found empty body"); $$ = gh_term_list(A, GH_TERM_SET, LOC(ctx, @$), NULL); }
      | LBRACE term_p PIPE query RBRACE          { $$ = compr(ctx, GH_TERM_SET_COMPR, LOC(ctx, @$), NULL, $2, body_new(ctx, LOC(ctx, @4), &$4)); }
      | LBRACE in_expr COLON term_p PIPE query RBRACE { $$ = compr(ctx, GH_TERM_OBJECT_COMPR, LOC(ctx, @$), $2, $4, body_new(ctx, LOC(ctx, @6), &$6)); }
      ;
@@ -690,8 +698,8 @@ static bool expects(const yysymbol_kind_t *exp, int n, yysymbol_kind_t k)
 /* The note OPA would add for the common spots, phrased like its messages. */
 static void syntax_note(const yypcontext_t *yyctx, gh_pctx *ctx, char *note, size_t cap)
 {
-    yysymbol_kind_t exp[64];
-    int n = yypcontext_expected_tokens(yyctx, exp, 64);
+    yysymbol_kind_t exp[YYNTOKENS];
+    int n = yypcontext_expected_tokens(yyctx, exp, YYNTOKENS);
     note[0] = '\0';
     if (ctx->hint_tok == ctx->lex.ntok && ctx->hint_head) {
         gh_buf name;
