@@ -87,7 +87,8 @@ static _Noreturn void fail_code(jr *r, int code, const char *at, const char *fmt
         int n = snprintf(e->msg, sizeof e->msg, "json: %d:%d: ", e->line, e->col);
         va_list ap;
         va_start(ap, fmt);
-        if (n > 0 && (size_t)n < sizeof e->msg) vsnprintf(e->msg + n, sizeof e->msg - (size_t)n, fmt, ap);
+        if (n > 0 && (size_t)n < sizeof e->msg)
+            vsnprintf(e->msg + n, sizeof e->msg - (size_t)n, fmt, ap);
         va_end(ap);
     }
     longjmp(r->jmp, code);
@@ -127,7 +128,8 @@ static void skip_comments(jr *r);
 static inline void skip_ws(jr *r)
 {
     const char *p = r->p;
-    while (p < r->end && ws_tab[(unsigned char)*p]) p++;
+    while (p < r->end && ws_tab[(unsigned char)*p])
+        p++;
     r->p = p;
     if (p < r->end && *p == '/') skip_comments(r);
 }
@@ -142,13 +144,15 @@ static void skip_comments(jr *r)
             r->p = nl ? nl + 1 : r->end;
         } else if (r->end - start >= 2 && start[1] == '*') {
             const char *p = start + 2;
-            while (p + 1 < r->end && !(p[0] == '*' && p[1] == '/')) p++;
+            while (p + 1 < r->end && !(p[0] == '*' && p[1] == '/'))
+                p++;
             if (p + 1 >= r->end) fail(r, start, "unterminated block comment");
             r->p = p + 2;
         } else {
             fail(r, start, "unexpected '/', expected a comment");
         }
-        while (r->p < r->end && ws_tab[(unsigned char)*r->p]) r->p++;
+        while (r->p < r->end && ws_tab[(unsigned char)*r->p])
+            r->p++;
     }
 }
 
@@ -170,7 +174,8 @@ static void *grow(jr *r, void *p, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap) return p;
     size_t c = *cap ? *cap : 64;
-    while (c < need) c *= 2;
+    while (c < need)
+        c *= 2;
     void *q = realloc(p, c * elem);
     if (!q) fail_nomem(r);
     *cap = c;
@@ -381,7 +386,8 @@ static gh_value parse_string(jr *r, bool key)
             p += 8;
         }
 #endif
-        while (p < end && !special_byte((unsigned char)*p)) p++;
+        while (p < end && !special_byte((unsigned char)*p))
+            p++;
 #if HAVE_SSTR
     found:
 #endif
@@ -413,20 +419,23 @@ static gh_value parse_number(jr *r)
     if (*p == '0') {
         if (digit(++p, end)) fail(r, p - 1, "invalid number: leading zeros are not allowed");
     } else {
-        for (; digit(p, end); p++, nd++) u = u * 10 + (uint64_t)(*p - '0');
+        for (; digit(p, end); p++, nd++)
+            u = u * 10 + (uint64_t)(*p - '0');
     }
     bool plain_int = true;
     if (p < end && *p == '.') {
         plain_int = false;
         if (!digit(++p, end)) fail(r, p, "invalid number: expected a digit after '.'");
-        while (digit(p, end)) p++;
+        while (digit(p, end))
+            p++;
     }
     if (p < end && (*p == 'e' || *p == 'E')) {
         plain_int = false;
         p++;
         if (p < end && (*p == '+' || *p == '-')) p++;
         if (!digit(p, end)) fail(r, p, "invalid number: expected a digit in the exponent");
-        while (digit(p, end)) p++;
+        while (digit(p, end))
+            p++;
     }
     r->p = p;
     gh_value v;
@@ -546,7 +555,8 @@ static void shape_build(jr *r, shape *sh, const gh_value *kv, size_t n, uint64_t
         sh->perm[m++] = idx[i];
     }
     gh_value *keys = alloc_keys(r, m);
-    for (size_t i = 0; i < m; i++) keys[i] = kv[2 * sh->perm[i]];
+    for (size_t i = 0; i < m; i++)
+        keys[i] = kv[2 * sh->perm[i]];
     sh->keys = keys;
     sh->h = h;
     sh->n = (uint32_t)n;
@@ -558,7 +568,8 @@ static gh_value object_from_shape(jr *r, const shape *sh, const gh_value *kv)
     vobj *o = vpool_alloc(&r->vp, sizeof *o + sh->m * sizeof(gh_value));
     o->h = (vbox){.kind = GH_KIND_OBJECT, .len = sh->m};
     o->keys = sh->keys;
-    for (size_t i = 0; i < sh->m; i++) o->vals[i] = kv[2 * sh->perm[i] + 1];
+    for (size_t i = 0; i < sh->m; i++)
+        o->vals[i] = kv[2 * sh->perm[i] + 1];
     return v_make_ptr(o, TAG_BOX);
 }
 
@@ -602,12 +613,14 @@ static gh_value make_object(jr *r, size_t base)
         v = object_sorted(r, kv, n);
     } else {
         uint64_t h = n;
-        for (size_t i = 0; i < n; i++) h = (h ^ kv[2 * i].bits) * 0x100000001b3ULL;
+        for (size_t i = 0; i < n; i++)
+            h = (h ^ kv[2 * i].bits) * 0x100000001b3ULL;
         h ^= h >> 29;
         if (!r->shapes && !(r->shapes = calloc(SHAPE_SLOTS, sizeof *r->shapes))) fail_nomem(r);
         shape *sh = &r->shapes[h & (SHAPE_SLOTS - 1)];
         bool hit = sh->h == h && sh->n == n && sh->raw;
-        for (size_t i = 0; hit && i < n; i++) hit = sh->raw[i].bits == kv[2 * i].bits;
+        for (size_t i = 0; hit && i < n; i++)
+            hit = sh->raw[i].bits == kv[2 * i].bits;
         if (!hit) shape_build(r, sh, kv, n, h);
         v = object_from_shape(r, sh, kv);
     }
@@ -722,7 +735,8 @@ int gh_json_read(gh_arena *a, const char *src, size_t len, const gh_json_opts *o
     free(r.idx);
     free(r.keys);
     free(r.strs);
-    for (size_t i = 0; r.shapes && i < SHAPE_SLOTS; i++) free(r.shapes[i].raw);
+    for (size_t i = 0; r.shapes && i < SHAPE_SLOTS; i++)
+        free(r.shapes[i].raw);
     free(r.shapes);
     return rc;
 }

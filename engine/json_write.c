@@ -121,7 +121,8 @@ static size_t escape_one(const jw *w, const unsigned char *s, size_t i, size_t n
         hi = c == 0xF4 ? 0x8F : hi;
     }
     bool ok = k && n - i >= k && s[i + 1] >= lo && s[i + 1] <= hi;
-    for (size_t j = 2; ok && j < k; j++) ok = s[i + j] >= 0x80 && s[i + j] <= 0xBF;
+    for (size_t j = 2; ok && j < k; j++)
+        ok = s[i + j] >= 0x80 && s[i + j] <= 0xBF;
     if (!ok) { /* Go writes invalid bytes as U+FFFD; strconv.Quote as \xNN */
         if (w->rego) {
             memcpy(o, "\\x", 2);
@@ -176,7 +177,8 @@ static void newline(jw *w, int depth)
 {
     if (!(w->flags & GH_JSON_PRETTY) || w->rego) return;
     put(w, "\n", 1);
-    for (int i = 0; i < depth; i++) put(w, "  ", 2);
+    for (int i = 0; i < depth; i++)
+        put(w, "  ", 2);
 }
 
 static void separator(jw *w, size_t i, int depth)
@@ -305,9 +307,7 @@ static void write_value(jw *w, const gh_value *v, int depth)
         write_string(w, s, n);
         return;
     }
-    case GH_KIND_ARRAY:
-        write_seq(w, box_items(v_box(v)), v_box(v)->len, depth, "[", "]");
-        return;
+    case GH_KIND_ARRAY: write_seq(w, box_items(v_box(v)), v_box(v)->len, depth, "[", "]"); return;
     case GH_KIND_OBJECT: write_object(w, v_obj(v), depth); return;
     case GH_KIND_SET:
         if (w->rego && v_box(v)->len == 0) {

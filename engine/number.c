@@ -23,18 +23,21 @@ int num_validate(const char *t, size_t len)
     if (*p == '0') {
         p++;
     } else {
-        while (p < end && is_digit(*p)) p++;
+        while (p < end && is_digit(*p))
+            p++;
     }
     if (p < end && *p == '.') {
         p++;
         if (p == end || !is_digit(*p)) return GH_EINVAL;
-        while (p < end && is_digit(*p)) p++;
+        while (p < end && is_digit(*p))
+            p++;
     }
     if (p < end && (*p == 'e' || *p == 'E')) {
         p++;
         if (p < end && (*p == '+' || *p == '-')) p++;
         if (p == end || !is_digit(*p)) return GH_EINVAL;
-        while (p < end && is_digit(*p)) p++;
+        while (p < end && is_digit(*p))
+            p++;
     }
     return p == end ? 0 : GH_EINVAL;
 }
@@ -94,13 +97,16 @@ static bool plain_decimal(const char *ip, size_t ni, const char *fp, size_t nf, 
     size_t lead = 0;
     if (ni == 1 && ip[0] == '0') {
         ni = 0;
-        while (lead < nf && fp[lead] == '0') lead++;
+        while (lead < nf && fp[lead] == '0')
+            lead++;
         if (lead > 5) return false; /* below 1e-6 Go switches to exponent form */
     }
     if (ni + nf - lead > 15) return false;
     uint64_t m = 0;
-    for (size_t i = 0; i < ni; i++) m = m * 10 + (uint64_t)(ip[i] - '0');
-    for (size_t i = 0; i < nf; i++) m = m * 10 + (uint64_t)(fp[i] - '0');
+    for (size_t i = 0; i < ni; i++)
+        m = m * 10 + (uint64_t)(ip[i] - '0');
+    for (size_t i = 0; i < nf; i++)
+        m = m * 10 + (uint64_t)(fp[i] - '0');
     *d = (double)m / pow10_tab[nf];
     return true;
 }
@@ -111,19 +117,22 @@ bool v_number_make(vpool *vp, const char *t, size_t len, gh_value *out)
     bool neg = p < end && *p == '-';
     if (neg) p++;
     const char *ip = p;
-    while (p < end && is_digit(*p)) p++;
+    while (p < end && is_digit(*p))
+        p++;
     size_t ni = (size_t)(p - ip);
     const char *fp = p;
     size_t nf = 0;
     if (p < end && *p == '.') {
         fp = ++p;
-        while (p < end && is_digit(*p)) p++;
+        while (p < end && is_digit(*p))
+            p++;
         nf = (size_t)(p - fp);
     }
     bool has_exp = p < end;
     if (!has_exp && nf == 0 && ni <= 19 && !(neg && ni == 1 && ip[0] == '0')) {
         uint64_t u = 0;
-        for (size_t i = 0; i < ni; i++) u = u * 10 + (uint64_t)(ip[i] - '0');
+        for (size_t i = 0; i < ni; i++)
+            u = u * 10 + (uint64_t)(ip[i] - '0');
         /* 19 digits never overflow uint64; the int64 range is checked here ("-0" stays
          * text so it prints back as "-0") */
         if (!neg && u <= (uint64_t)INT64_MAX) return v_int_make(vp, (int64_t)u, out);
@@ -158,7 +167,7 @@ typedef struct dec {
     bool neg;
     const char *ip, *fp; /* integer and fraction digits */
     size_t ni, nf;
-    int64_t exp;         /* the value is ip.fp x 10^exp */
+    int64_t exp; /* the value is ip.fp x 10^exp */
 } dec;
 
 #define DEC_EXP_MAX ((int64_t)1 << 50) /* saturation: far beyond any text we could hold */
@@ -168,13 +177,15 @@ static void dec_parse(dec *x, const char *p, const char *end)
     x->neg = p < end && *p == '-';
     if (x->neg) p++;
     x->ip = p;
-    while (p < end && is_digit(*p)) p++;
+    while (p < end && is_digit(*p))
+        p++;
     x->ni = (size_t)(p - x->ip);
     x->fp = p;
     x->nf = 0;
     if (p < end && *p == '.') {
         x->fp = ++p;
-        while (p < end && is_digit(*p)) p++;
+        while (p < end && is_digit(*p))
+            p++;
         x->nf = (size_t)(p - x->fp);
     }
     x->exp = 0;
@@ -198,9 +209,11 @@ static char dec_digit(const dec *x, size_t k)
 static size_t dec_norm(const dec *x, size_t *first, int64_t *e)
 {
     size_t total = x->ni + x->nf, s = 0;
-    while (s < total && dec_digit(x, s) == '0') s++;
+    while (s < total && dec_digit(x, s) == '0')
+        s++;
     size_t last = total;
-    while (last > s && dec_digit(x, last - 1) == '0') last--;
+    while (last > s && dec_digit(x, last - 1) == '0')
+        last--;
     *first = s;
     *e = (int64_t)x->ni - (int64_t)s + x->exp;
     return last - s;
@@ -316,7 +329,8 @@ size_t num_format_double(double d, char out[32])
     const char *p = buf + (buf[0] == '-');
     for (; *p != 'e'; p++)
         if (is_digit(*p)) dig[nd++] = *p;
-    while (nd > 1 && dig[nd - 1] == '0') nd--;
+    while (nd > 1 && dig[nd - 1] == '0')
+        nd--;
     int exp = atoi(p + 1); /* d = D.DDD x 10^exp */
     char *o = out;
     if (d < 0) *o++ = '-';
@@ -335,7 +349,8 @@ size_t num_format_double(double d, char out[32])
         }
         o += n;
     } else if (exp >= 0) {
-        for (int i = 0; i <= exp; i++) *o++ = (size_t)i < nd ? dig[i] : '0';
+        for (int i = 0; i <= exp; i++)
+            *o++ = (size_t)i < nd ? dig[i] : '0';
         if (nd > (size_t)exp + 1) {
             *o++ = '.';
             memcpy(o, dig + exp + 1, nd - (size_t)exp - 1);
@@ -344,7 +359,8 @@ size_t num_format_double(double d, char out[32])
     } else {
         *o++ = '0';
         *o++ = '.';
-        for (int i = -1; i > exp; i--) *o++ = '0';
+        for (int i = -1; i > exp; i--)
+            *o++ = '0';
         memcpy(o, dig, nd);
         o += nd;
     }

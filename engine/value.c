@@ -126,7 +126,8 @@ const gh_value *gh_value_string_ref(gh_arena *a, const char *s, size_t n)
 /* A handle word followed by an array or set box with room for n items. */
 static gh_value *container_new(gh_arena *a, gh_kind kind, size_t n)
 {
-    if (n == 0) return word_new(a, v_make_ptr(kind == GH_KIND_SET ? &empty_set : &empty_array, TAG_BOX));
+    if (n == 0)
+        return word_new(a, v_make_ptr(kind == GH_KIND_SET ? &empty_set : &empty_array, TAG_BOX));
     if (n > VALUE_LEN_MAX) return NULL;
     gh_value *w = gh_arena_alloc(a, sizeof *w + sizeof(vbox) + n * sizeof(gh_value));
     if (!w) return NULL;
@@ -141,7 +142,8 @@ const gh_value *gh_value_array(gh_arena *a, const gh_value *const *items, size_t
     gh_value *w = container_new(a, GH_KIND_ARRAY, n);
     if (!w || n == 0) return w;
     gh_value *dst = box_items(v_box(w));
-    for (size_t i = 0; i < n; i++) dst[i] = *items[i];
+    for (size_t i = 0; i < n; i++)
+        dst[i] = *items[i];
     return w;
 }
 
@@ -160,15 +162,15 @@ static int sort_items(gh_value *items, size_t n, size_t w)
 
 /* Members are sorted as (key, value) pairs in a scratch buffer, then split into the key
  * array and the values; one arena block holds handle word, vobj, values and keys. */
-int gh_value_object(gh_arena *a, const gh_value *const *keys, const gh_value *const *vals,
-                    size_t n, const gh_value **out, const gh_value **conflict_key)
+int gh_value_object(gh_arena *a, const gh_value *const *keys, const gh_value *const *vals, size_t n,
+                    const gh_value **out, const gh_value **conflict_key)
 {
     if (n == 0) {
         gh_value *w = word_new(a, v_make_ptr(&empty_object, TAG_BOX));
         *out = w;
         return w ? 0 : GH_ENOMEM;
     }
-    if (n > VALUE_LEN_MAX) return GH_ENOMEM;
+    if (n > VALUE_LEN_MAX) return GH_ELIMIT;
     gh_value *kv = malloc(2 * n * sizeof *kv);
     if (!kv) return GH_ENOMEM;
     for (size_t i = 0; i < n; i++) {
@@ -218,7 +220,8 @@ const gh_value *gh_value_set(gh_arena *a, const gh_value *const *items, size_t n
     if (!w || n == 0) return w;
     vbox *b = (vbox *)v_box(w);
     gh_value *it = box_items(b);
-    for (size_t i = 0; i < n; i++) it[i] = *items[i];
+    for (size_t i = 0; i < n; i++)
+        it[i] = *items[i];
     if (sort_items(it, n, 1) != 0) return NULL;
     size_t m = 1;
     for (size_t i = 1; i < n; i++)
@@ -475,8 +478,7 @@ int gh_value_compare(const gh_value *a, const gh_value *b)
     }
     case GH_KIND_OBJECT: return obj_compare(v_obj(a), v_obj(b));
     default: /* arrays and sets: element-wise, then length */
-        return seq_compare(box_items(v_box(a)), v_box(a)->len, box_items(v_box(b)),
-                           v_box(b)->len);
+        return seq_compare(box_items(v_box(a)), v_box(a)->len, box_items(v_box(b)), v_box(b)->len);
     }
 }
 
@@ -575,7 +577,8 @@ uint64_t gh_value_hash(const gh_value *v)
     default: {
         const vbox *b = v_box(v);
         uint64_t h = mix64((uint64_t)k * 0x9e3779b97f4a7c15ULL + b->len);
-        for (size_t i = 0; i < b->len; i++) h = mix64(h ^ gh_value_hash(&box_items(b)[i])) + i;
+        for (size_t i = 0; i < b->len; i++)
+            h = mix64(h ^ gh_value_hash(&box_items(b)[i])) + i;
         return h;
     }
     }

@@ -37,9 +37,9 @@ enum {
 };
 #define TAG_MASK 7u
 
-#define SMALLINT_MIN (-((int64_t)1 << 60))
-#define SMALLINT_MAX (((int64_t)1 << 60) - 1)
-#define SSTR_MAX     6
+#define SMALLINT_MIN  (-((int64_t)1 << 60))
+#define SMALLINT_MAX  (((int64_t)1 << 60) - 1)
+#define SSTR_MAX      6
 #define VALUE_LEN_MAX UINT32_MAX /* most elements, members or string bytes in one value */
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__

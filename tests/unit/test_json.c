@@ -11,8 +11,7 @@
 
 static gh_arena A;
 
-static int read_n(const char *src, size_t len, unsigned flags, const gh_value **v,
-                  gh_json_error *e)
+static int read_n(const char *src, size_t len, unsigned flags, const gh_value **v, gh_json_error *e)
 {
     gh_json_opts o = {.flags = flags};
     return gh_json_read(&A, src, len, &o, v, e);
@@ -72,8 +71,7 @@ static const struct {
     {"{\"a\":}", 0, "json: 1:6: unexpected '}', expected a value"},
     {"{\"a\":1,}", 0, "json: 1:8: trailing comma in object (only allowed in relaxed mode)"},
     {"{\"a\":1 \"b\":2}", 0, "json: 1:8: expected ',' or '}' after object member"},
-    {"{\"a\":1", 0,
-     "json: 1:7: unexpected end of input, expected ',' or '}' after object member"},
+    {"{\"a\":1", 0, "json: 1:7: unexpected end of input, expected ',' or '}' after object member"},
     {"{\n  \"a\": 1,\n  \"b\": 2\n  \"c\": 3}", 0,
      "json: 4:3: expected ',' or '}' after object member"},
     {"tru", 0, "json: 1:1: invalid literal, expected 'true'"},
@@ -124,13 +122,13 @@ static void test_malformed(void)
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         const gh_value *v = NULL;
         gh_json_error e;
-        int rc = read_n(bad[i].src, strlen(bad[i].src), bad[i].relaxed ? GH_JSON_RELAXED : 0,
-                        &v, &e);
+        int rc =
+            read_n(bad[i].src, strlen(bad[i].src), bad[i].relaxed ? GH_JSON_RELAXED : 0, &v, &e);
         CHECK_INT(rc, GH_EJSON);
         CHECK_INT(e.code, GH_EJSON);
         if (strcmp(e.msg, bad[i].msg) != 0)
-            test_fail(__FILE__, __LINE__, "json-1.%zu %s:\n   got: %s\n  want: %s", i,
-                      bad[i].src, e.msg, bad[i].msg);
+            test_fail(__FILE__, __LINE__, "json-1.%zu %s:\n   got: %s\n  want: %s", i, bad[i].src,
+                      e.msg, bad[i].msg);
         tests_run++;
         CHECK(v == NULL);
     }
@@ -201,19 +199,19 @@ static void test_strings(void)
     CHECK_JSTR("\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", "\"\\/\b\f\n\r\t");
     CHECK_JSTR("\"\\u0041\\u00e9\\u20AC\"", "A\xc3\xa9\xe2\x82\xac");
     CHECK_JSTR("\"a\\u0000b\"", "a\0b");
-    CHECK_JSTR("\"\\ud83d\\ude00\"", "\xf0\x9f\x98\x80");            /* pair */
-    CHECK_JSTR("\"\\ud83d\"", "\xef\xbf\xbd");                        /* lone high */
-    CHECK_JSTR("\"\\ude00x\"", "\xef\xbf\xbdx");                      /* lone low */
-    CHECK_JSTR("\"\\ud83dx\"", "\xef\xbf\xbdx");                      /* high, no low */
-    CHECK_JSTR("\"\\ud83d\\u0041\"", "\xef\xbf\xbd" "A");             /* high, non-low */
+    CHECK_JSTR("\"\\ud83d\\ude00\"", "\xf0\x9f\x98\x80"); /* pair */
+    CHECK_JSTR("\"\\ud83d\"", "\xef\xbf\xbd");            /* lone high */
+    CHECK_JSTR("\"\\ude00x\"", "\xef\xbf\xbdx");          /* lone low */
+    CHECK_JSTR("\"\\ud83dx\"", "\xef\xbf\xbdx");          /* high, no low */
+    CHECK_JSTR("\"\\ud83d\\u0041\"", "\xef\xbf\xbd\101"); /* high, non-low ('A') */
     CHECK_JSTR("\"\\ud83d\\ud83d\\ude00\"", "\xef\xbf\xbd\xf0\x9f\x98\x80");
     CHECK_JSTR("\"\xf0\x9f\x98\x80 \xc3\xa9\"", "\xf0\x9f\x98\x80 \xc3\xa9"); /* valid */
     CHECK_JSTR("\"\xff\"", "\xef\xbf\xbd");
-    CHECK_JSTR("\"a\xe2\x82\"", "a\xef\xbf\xbd\xef\xbf\xbd");         /* truncated */
-    CHECK_JSTR("\"\xc0\xaf\"", "\xef\xbf\xbd\xef\xbf\xbd");           /* overlong */
+    CHECK_JSTR("\"a\xe2\x82\"", "a\xef\xbf\xbd\xef\xbf\xbd");               /* truncated */
+    CHECK_JSTR("\"\xc0\xaf\"", "\xef\xbf\xbd\xef\xbf\xbd");                 /* overlong */
     CHECK_JSTR("\"\xed\xa0\x80\"", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"); /* surrogate */
     CHECK_JSTR("\"\xf4\x90\x80\x80\"",
-               "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");   /* > U+10FFFF */
+               "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"); /* > U+10FFFF */
     CHECK_JSTR("\"0123456789abcdef\xff\"", "0123456789abcdef\xef\xbf\xbd");
     CHECK_JSTR("\"\\u00e9 and \xe9\"", "\xc3\xa9 and \xef\xbf\xbd");
 }
@@ -221,13 +219,33 @@ static void test_strings(void)
 /* json-4: numbers come back as they went in, or as Go would print them. */
 static void test_numbers(void)
 {
-    const char *same[] = {"0", "-1", "12345678901234567890123", "-12345678901234567890123",
-                          "0.1", "-0", "-0.0", "1.0", "1e400", "1E5", "1e-7", "2.5e+3",
-                          "9223372036854775807", "-9223372036854775808", "9223372036854775808",
-                          "3.141592653589793", "0.30000000000000004", "1152921504606846976",
-                          "1152921504606846975", "-1152921504606846977", "0.000001",
-                          "123456789012345678", "1234567890123456789", "100", "1.5"};
-    for (size_t i = 0; i < sizeof same / sizeof *same; i++) CHECK_STR(rt(same[i]), same[i]);
+    const char *same[] = {"0",
+                          "-1",
+                          "12345678901234567890123",
+                          "-12345678901234567890123",
+                          "0.1",
+                          "-0",
+                          "-0.0",
+                          "1.0",
+                          "1e400",
+                          "1E5",
+                          "1e-7",
+                          "2.5e+3",
+                          "9223372036854775807",
+                          "-9223372036854775808",
+                          "9223372036854775808",
+                          "3.141592653589793",
+                          "0.30000000000000004",
+                          "1152921504606846976",
+                          "1152921504606846975",
+                          "-1152921504606846977",
+                          "0.000001",
+                          "123456789012345678",
+                          "1234567890123456789",
+                          "100",
+                          "1.5"};
+    for (size_t i = 0; i < sizeof same / sizeof *same; i++)
+        CHECK_STR(rt(same[i]), same[i]);
     CHECK_STR(rt("[1.0, 1e0, 0.1e1]"), "[1.0,1e0,0.1e1]");
     CHECK(gh_value_equal(J("1.0"), J("1")));
     CHECK(!gh_value_equal(J("12345678901234567890123"), J("12345678901234567890124")));
@@ -266,7 +284,8 @@ static void test_objects(void)
         sorted &= gh_value_compare(gh_object_key_at(o, i - 1), gh_object_key_at(o, i)) < 0;
     CHECK(sorted);
     free(big);
-    CHECK(gh_value_equal(J("{\"a\":[1,{\"b\":null}]}"), J(" { \"a\" : [ 1 , { \"b\" : null } ] } ")));
+    CHECK(
+        gh_value_equal(J("{\"a\":[1,{\"b\":null}]}"), J(" { \"a\" : [ 1 , { \"b\" : null } ] } ")));
 }
 
 /* json-6: relaxed mode: comments, trailing commas, BOM. */
@@ -318,11 +337,17 @@ static void test_output(void)
     CHECK_STR(rt("\"<a href='x'>&amp;</a>\""), "\"<a href='x'>&amp;</a>\"");
     CHECK_STR(out(J("\"<&>\""), GH_JSON_ESCAPE_HTML), "\"\\u003c\\u0026\\u003e\"");
     CHECK_STR(rt("\"\xc3\xa9\xf0\x9f\x98\x80\""), "\"\xc3\xa9\xf0\x9f\x98\x80\"");
-    CHECK_STR(out(gh_value_string(&A, "a\xff" "b", 3), 0), "\"a\\ufffdb\"");
+    CHECK_STR(out(gh_value_string(&A,
+                                  "a\xff"
+                                  "b",
+                                  3),
+                  0),
+              "\"a\\ufffdb\"");
     CHECK_STR(out(gh_value_string(&A, "a\0b", 3), 0), "\"a\\u0000b\"");
     /* a long string with escapes crosses the writer's chunks */
     char *long_s = malloc(5001);
-    for (int i = 0; i < 5000; i++) long_s[i] = i % 100 == 99 ? '\n' : 'x';
+    for (int i = 0; i < 5000; i++)
+        long_s[i] = i % 100 == 99 ? '\n' : 'x';
     long_s[5000] = '\0';
     gh_buf b;
     gh_buf_init(&b, 0);
@@ -349,7 +374,8 @@ static void test_nomem(void)
     char doc[20000];
     size_t n = 0;
     n += (size_t)sprintf(doc + n, "[");
-    for (int i = 0; i < 1000; i++) n += (size_t)sprintf(doc + n, "%s\"string %05d\"", i ? "," : "", i);
+    for (int i = 0; i < 1000; i++)
+        n += (size_t)sprintf(doc + n, "%s\"string %05d\"", i ? "," : "", i);
     n += (size_t)sprintf(doc + n, "]");
     const gh_value *v = NULL;
     gh_json_error e;

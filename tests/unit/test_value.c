@@ -58,18 +58,43 @@ static int sign(int c)
 static void test_order(void)
 {
     const gh_value *seq[] = {
-        GH_NULL, GH_FALSE, GH_TRUE,
-        N("-12345678901234567890123"), gh_value_int(&A, INT64_MIN), gh_value_int(&A, -1),
-        gh_value_double(&A, -0.5), gh_value_int(&A, 0), N("1e-400"), gh_value_double(&A, 0.1),
-        N("0.30000000000000001"), gh_value_double(&A, 0.30000000000000004),
-        gh_value_int(&A, 1), N("1.000000000000000000001"), gh_value_int(&A, INT64_MAX),
-        N("12345678901234567890123"), N("12345678901234567890124"), N("1e400"),
-        gh_value_string(&A, "", 0), gh_value_string(&A, "A", 1), gh_value_string(&A, "Z", 1),
-        gh_value_string(&A, "a", 1), gh_value_string(&A, "ab", 2),
-        gh_value_string(&A, "abcdefghij", 10), gh_value_string(&A, "b", 1),
+        GH_NULL,
+        GH_FALSE,
+        GH_TRUE,
+        N("-12345678901234567890123"),
+        gh_value_int(&A, INT64_MIN),
+        gh_value_int(&A, -1),
+        gh_value_double(&A, -0.5),
+        gh_value_int(&A, 0),
+        N("1e-400"),
+        gh_value_double(&A, 0.1),
+        N("0.30000000000000001"),
+        gh_value_double(&A, 0.30000000000000004),
+        gh_value_int(&A, 1),
+        N("1.000000000000000000001"),
+        gh_value_int(&A, INT64_MAX),
+        N("12345678901234567890123"),
+        N("12345678901234567890124"),
+        N("1e400"),
+        gh_value_string(&A, "", 0),
+        gh_value_string(&A, "A", 1),
+        gh_value_string(&A, "Z", 1),
+        gh_value_string(&A, "a", 1),
+        gh_value_string(&A, "ab", 2),
+        gh_value_string(&A, "abcdefghij", 10),
+        gh_value_string(&A, "b", 1),
         gh_value_string(&A, "\xc3\xa9", 2), /* bytewise: UTF-8 above ASCII */
-        J("[]"), J("[1]"), J("[1,2]"), J("[1,3]"), J("[2]"), J("[\"a\"]"),
-        J("{}"), J("{\"a\":1}"), J("{\"a\":1,\"b\":1}"), J("{\"a\":2}"), J("{\"b\":0}"),
+        J("[]"),
+        J("[1]"),
+        J("[1,2]"),
+        J("[1,3]"),
+        J("[2]"),
+        J("[\"a\"]"),
+        J("{}"),
+        J("{\"a\":1}"),
+        J("{\"a\":1,\"b\":1}"),
+        J("{\"a\":2}"),
+        J("{\"b\":0}"),
     };
     size_t n = sizeof seq / sizeof *seq;
     for (size_t i = 0; i < n; i++)
@@ -94,7 +119,8 @@ static const gh_value *set_of(const char *json_array)
     const gh_value *arr = J(json_array);
     const gh_value *items[64];
     size_t n = gh_value_len(arr);
-    for (size_t i = 0; i < n; i++) items[i] = gh_array_get(arr, i);
+    for (size_t i = 0; i < n; i++)
+        items[i] = gh_array_get(arr, i);
     return gh_value_set(&A, items, n);
 }
 
@@ -118,8 +144,9 @@ static void test_order_sets(void)
 /* value-3: numbers are equal by value whatever their form, and hash alike. */
 static void test_number_equality(void)
 {
-    const gh_value *forms[] = {gh_value_int(&A, 1), gh_value_double(&A, 1.0), N("1.0"),
-                               N("1e0"), N("100e-2"), N("0.1e1"), N("1.000000000000000000000")};
+    const gh_value *forms[] = {
+        gh_value_int(&A, 1), gh_value_double(&A, 1.0),    N("1.0"), N("1e0"), N("100e-2"),
+        N("0.1e1"),          N("1.000000000000000000000")};
     size_t n = sizeof forms / sizeof *forms;
     for (size_t i = 0; i < n; i++) {
         CHECK(gh_value_equal(forms[0], forms[i]));

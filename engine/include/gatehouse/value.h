@@ -64,8 +64,8 @@ const gh_value *gh_value_array(gh_arena *a, const gh_value *const *items, size_t
 /* Sorts the members by key and drops exact duplicates. Two equal keys with different values
  * are a conflict (Rego's "object keys must be unique"): returns GH_EINVAL and sets
  * *conflict_key (when not NULL) to one of the keys. Returns 0 or GH_ENOMEM otherwise. */
-int gh_value_object(gh_arena *a, const gh_value *const *keys, const gh_value *const *vals,
-                    size_t n, const gh_value **out, const gh_value **conflict_key);
+int gh_value_object(gh_arena *a, const gh_value *const *keys, const gh_value *const *vals, size_t n,
+                    const gh_value **out, const gh_value **conflict_key);
 /* Sorts and de-duplicates. */
 const gh_value *gh_value_set(gh_arena *a, const gh_value *const *items, size_t n);
 
@@ -118,10 +118,10 @@ typedef struct gh_json_opts {
 } gh_json_opts;
 
 typedef struct gh_json_error {
-    int code;       /* GH_EJSON, GH_ENOMEM or GH_ELIMIT; 0 when all went well */
-    int line, col;  /* 1-based; col counts bytes */
-    size_t offset;  /* byte offset of the error in the input */
-    char msg[160];  /* "json: 3:17: expected ',' or '}' after object member" */
+    int code;      /* GH_EJSON, GH_ENOMEM or GH_ELIMIT; 0 when all went well */
+    int line, col; /* 1-based; col counts bytes */
+    size_t offset; /* byte offset of the error in the input */
+    char msg[160]; /* "json: 3:17: expected ',' or '}' after object member" */
 } gh_json_error;
 
 /* Parses src[0..len) (RFC 8259; need not be NUL-terminated) into values allocated from `a`.
