@@ -5,9 +5,7 @@
 
 #include "gatehouse/error.h"
 
-#include <inttypes.h>
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 
 typedef struct jw {
@@ -30,13 +28,23 @@ static void puts_(jw *w, const char *s)
 
 /* ---- scalars ---- */
 
+static void write_int(jw *w, int64_t i)
+{
+    char buf[24], *p = buf + sizeof buf;
+    uint64_t u = i < 0 ? 0 - (uint64_t)i : (uint64_t)i;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (i < 0) *--p = '-';
+    put(w, p, (size_t)(buf + sizeof buf - p));
+}
+
 static void write_number(jw *w, const gh_value *v)
 {
     char buf[32];
-    size_t n;
     if (v_tag(v) == TAG_INT) {
-        n = (size_t)snprintf(buf, sizeof buf, "%" PRId64, v_int(v));
-        put(w, buf, n);
+        write_int(w, v_int(v));
         return;
     }
     const vbox *b = v_box(v);
@@ -45,7 +53,7 @@ static void write_number(jw *w, const gh_value *v)
     } else if (b->sub == NUM_INT64) {
         int64_t i;
         memcpy(&i, b + 1, sizeof i);
-        put(w, buf, (size_t)snprintf(buf, sizeof buf, "%" PRId64, i));
+        write_int(w, i);
     } else if (!isfinite(box_double(b))) {
         if (!w->rc) w->rc = GH_EINVAL; /* JSON has no NaN or Inf; constructors refuse them */
     } else {
@@ -145,27 +153,42 @@ static size_t escape_one(const jw *w, const unsigned char *s, size_t i, size_t n
     return k;
 }
 
-#define ESC_CHUNK 1024 /* input bytes escaped per buffer reservation (6 out per byte at most) */
+/* Bytes that go out as they are: printable ASCII but the quote and backslash (and, on
+ * request, <>&; in Rego text, DEL), and well-formed UTF-8 other than U+2028/2029. */
+static size_t plain_len(const jw *w, const unsigned char *s, size_t i, size_t n)
+{
+    unsigned char c = s[i];
+    if (c < 0x80) {
+        if (c < 0x20 || c == '"' || c == '\\') return 0;
+        if ((w->flags & GH_JSON_ESCAPE_HTML) && !w->rego && (c == '<' || c == '>' || c == '&'))
+            return 0;
+        return w->rego && c == 0x7f ? 0 : 1;
+    }
+    char o[8];
+    size_t on, k = escape_one(w, s, i, n, o, &on);
+    return on == k && memcmp(o, s + i, k) == 0 ? k : 0;
+}
 
+/* Runs of plain bytes are copied in one piece; the rest is escaped one by one. */
 static void write_string(jw *w, const char *str, size_t n)
 {
     const unsigned char *s = (const unsigned char *)str;
     put(w, "\"", 1);
-    size_t i = 0;
-    while (i < n && !w->rc) {
-        char *o = gh_buf_reserve(w->b, 6 * ESC_CHUNK + 8);
-        if (!o) {
-            w->rc = w->b->max ? GH_ELIMIT : GH_ENOMEM;
-            return;
+    size_t i = 0, run = 0;
+    while (i < n) {
+        size_t k = plain_len(w, s, i, n);
+        if (k) {
+            i += k;
+            continue;
         }
-        size_t used = 0, stop = i + ESC_CHUNK < n ? i + ESC_CHUNK : n;
-        while (i < stop) {
-            size_t on;
-            i += escape_one(w, s, i, n, o + used, &on);
-            used += on;
-        }
-        gh_buf_commit(w->b, used);
+        put(w, str + run, i - run);
+        char o[8];
+        size_t on;
+        i += escape_one(w, s, i, n, o, &on);
+        put(w, o, on);
+        run = i;
     }
+    put(w, str + run, n - run);
     put(w, "\"", 1);
 }
 

@@ -315,9 +315,53 @@ int num_compare(const gh_value *a, const gh_value *b)
  * unless |x| < 1e-6 or |x| >= 1e21, where it uses 'e' form and trims "e-07" to "e-7".
  * Shortest digits: the correctly rounded 15-, 16- then 17-digit forms are tried in turn;
  * when a shorter one round-trips, the 15-digit form ends in zeros that %e strips below. */
+/* The fast path for doubles with at most 15 significant digits in [1e-6, 1e15), which is
+ * what JSON documents carry: the smallest k such that some integer m < 10^15 has
+ * m / 10^k == d (exact operands, correctly rounded division: m x 10^-k reads back as d)
+ * gives Go's shortest digits. m is tried next to the rounded product as well, in case the
+ * product's own rounding moved it. Returns 0 when the slow path must decide. */
+static size_t format_short(double d, char out[32])
+{
+    double ad = fabs(d);
+    if (!(ad >= 1e-6 && ad < 1e15)) return 0;
+    for (int k = 0; k <= 21; k++) {
+        double x = nearbyint(ad * pow10_tab[k]);
+        if (x >= 1e15) return 0;
+        static const double nudge[3] = {0, -1, 1};
+        for (int t = 0; t < 3; t++) {
+            double m = x + nudge[t];
+            if (m <= 0 || m / pow10_tab[k] != ad) continue;
+            char dig[24];
+            int nd = snprintf(dig, sizeof dig, "%.0f", m), o = 0;
+            if (d < 0) out[o++] = '-';
+            if (nd <= k) { /* 0.000ddd */
+                out[o++] = '0';
+                out[o++] = '.';
+                for (int z = 0; z < k - nd; z++)
+                    out[o++] = '0';
+                memcpy(out + o, dig, (size_t)nd);
+                o += nd;
+            } else {
+                memcpy(out + o, dig, (size_t)(nd - k));
+                o += nd - k;
+                if (k) {
+                    out[o++] = '.';
+                    memcpy(out + o, dig + nd - k, (size_t)k);
+                    o += k;
+                }
+            }
+            out[o] = '\0';
+            return (size_t)o;
+        }
+    }
+    return 0;
+}
+
 size_t num_format_double(double d, char out[32])
 {
     if (d == 0) return (size_t)snprintf(out, 32, "%s", signbit(d) ? "-0" : "0");
+    size_t n = format_short(d, out);
+    if (n) return n;
     char buf[40];
     /* subnormals carry fewer digits than 15, so their search starts from one */
     for (int p = fabs(d) < 2.2250738585072014e-308 ? 1 : 15; p <= 17; p++) {
