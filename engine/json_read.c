@@ -694,7 +694,10 @@ static gh_value parse_value(jr *r)
 static void parse_document(jr *r, const gh_value **out)
 {
     r->st = grow(r, r->st, &r->scap, 256, sizeof *r->st); /* never NULL below */
-    if (r->relaxed && r->end - r->p >= 3 && memcmp(r->p, "\xEF\xBB\xBF", 3) == 0) r->p += 3;
+    if (r->end - r->p >= 3 && memcmp(r->p, "\xEF\xBB\xBF", 3) == 0) {
+        if (!r->relaxed) fail(r, r->p, "byte order mark (only allowed in relaxed mode)");
+        r->p += 3;
+    }
     skip_ws(r);
     gh_value v = parse_value(r);
     skip_ws(r);
@@ -715,6 +718,7 @@ static int read_protected(jr *r, const gh_value **out)
 int gh_json_read(gh_arena *a, const char *src, size_t len, const gh_json_opts *opts,
                  const gh_value **out, gh_json_error *err)
 {
+    if (!src) src = ""; /* (NULL, 0) is an empty document */
     jr r = {.src = src, .p = src, .end = src + len, .err = err};
     r.vp.a = a;
     r.vp.block = len < 65536 ? 4096 : 65536;

@@ -105,7 +105,8 @@ static const struct {
     {"{}{}", 0, "json: 1:3: unexpected data after the top-level value"},
     {"\xff", 0, "json: 1:1: unexpected byte 0xFF, expected a value"},
     {"[\"a\",\x01]", 0, "json: 1:6: unexpected byte 0x01, expected a value"},
-    {"\xef\xbb\xbf{}", 0, "json: 1:1: unexpected byte 0xEF, expected a value"},
+    {"\xef\xbb\xbf{}", 0, "json: 1:1: byte order mark (only allowed in relaxed mode)"},
+    {"[\xef\xbb\xbf]", 0, "json: 1:2: unexpected byte 0xEF, expected a value"},
     {"// note\n{}", 0, "json: 1:1: comments are not allowed (only in relaxed mode)"},
     {"{\"a\":1}/* x */", 0, "json: 1:8: comments are not allowed (only in relaxed mode)"},
     {"[1,\n/* open", 1, "json: 2:1: unterminated block comment"},
@@ -145,7 +146,9 @@ static void test_malformed(void)
     CHECK_STR(e.msg, "json: 1:5: unexpected end of input, expected ',' or ']' after array element");
     CHECK_INT(read_n("12", 1, 0, &v, &e), 0);
     CHECK_STR(out(v, 0), "1");
-    /* err may be NULL */
+    /* (NULL, 0) is an empty document; err may be NULL */
+    CHECK_INT(gh_json_read(&A, NULL, 0, NULL, &v, &e), GH_EJSON);
+    CHECK_STR(e.msg, "json: 1:1: unexpected end of input, expected a value");
     CHECK_INT(gh_json_read(&A, "[", 1, NULL, &v, NULL), GH_EJSON);
 }
 
