@@ -288,6 +288,38 @@ static int cmp_int_double(int64_t i, double d)
     return d > t ? -1 : d < t ? 1 : 0;
 }
 
+/* The number as an int64 when it is integral and in range, judged on its decimal. */
+bool num_to_int(const gh_value *v, int64_t *out)
+{
+    if (num_is_int(v, out)) return true;
+    char buf[DEC_BUF];
+    dec x;
+    size_t first;
+    int64_t e;
+    dec_of(v, &x, buf);
+    size_t n = dec_norm(&x, &first, &e);
+    if (n == 0) {
+        *out = 0;
+        return true;
+    }
+    if (e < (int64_t)n || e > 19) return false; /* a fraction, or 20 digits and more */
+    uint64_t u = 0;
+    for (int64_t k = 0; k < e; k++) {
+        unsigned d = k < (int64_t)n ? (unsigned)(dec_digit(&x, first + (size_t)k) - '0') : 0;
+        if (u > (UINT64_MAX - d) / 10) return false;
+        u = u * 10 + d;
+    }
+    if (!x.neg && u <= (uint64_t)INT64_MAX) {
+        *out = (int64_t)u;
+        return true;
+    }
+    if (x.neg && u <= (uint64_t)INT64_MAX + 1) {
+        *out = (int64_t)(0 - u);
+        return true;
+    }
+    return false;
+}
+
 #define TWO53 9007199254740992.0 /* below it every integral double is its own shortest form */
 
 int num_compare(const gh_value *a, const gh_value *b)

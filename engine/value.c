@@ -295,29 +295,7 @@ bool gh_value_get_bool(const gh_value *v)
 
 bool gh_number_get_int(const gh_value *v, int64_t *out)
 {
-    if (gh_value_kind(v) != GH_KIND_NUMBER) return false;
-    if (v_tag(v) == TAG_INT) {
-        *out = v_int(v);
-        return true;
-    }
-    const vbox *b = v_box(v);
-    if (b->sub == NUM_INT64) {
-        memcpy(out, b + 1, sizeof *out);
-        return true;
-    }
-    double d = box_double(b);
-    if (d != trunc(d) || d < -9223372036854775808.0 || d >= 9223372036854775808.0) return false;
-    int64_t i = (int64_t)d;
-    /* the double's decimal (or a kept text such as 9007199254740993) may differ from the
-     * integral double nearest to it: compare exactly */
-    _Alignas(8) unsigned char raw[sizeof(vbox) + sizeof i];
-    vbox *ib = (vbox *)raw;
-    *ib = (vbox){.kind = GH_KIND_NUMBER, .sub = NUM_INT64};
-    memcpy(ib + 1, &i, sizeof i);
-    gh_value iv = v_make_ptr(ib, TAG_BOX);
-    if (num_compare(v, &iv) != 0) return false;
-    *out = i;
-    return true;
+    return gh_value_kind(v) == GH_KIND_NUMBER && num_to_int(v, out);
 }
 
 double gh_number_get_double(const gh_value *v)

@@ -195,6 +195,7 @@ void v_sort(gh_value *items, size_t n, size_t w, gh_value *tmp);
 
 /* ---- numbers (number.c) ---- */
 int num_compare(const gh_value *a, const gh_value *b);
+bool num_to_int(const gh_value *v, int64_t *out);
 double num_double(const gh_value *v);
 /* Go's encoding/json rendering of a finite double ("1e-7", "0.1", "1e+21"); returns the
  * length written to out (at most 32 bytes with the NUL). */

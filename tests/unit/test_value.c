@@ -199,6 +199,16 @@ static void test_big_numbers(void)
     CHECK(!gh_number_get_int(N("9223372036854775808"), &i));
     CHECK(!gh_number_get_int(N("1.5"), &i));
     CHECK(!gh_number_get_int(N("9007199254740993.5"), &i));
+    CHECK(gh_number_get_int(N("9007199254740993.0"), &i) && i == 9007199254740993);
+    CHECK(gh_number_get_int(N("-0.0"), &i) && i == 0);
+    CHECK(gh_number_get_int(N("12.5e1"), &i) && i == 125);
+    CHECK(!gh_number_get_int(N("1e19"), &i));
+    CHECK(gh_number_get_int(N("9.223372036854775807e18"), &i) && i == INT64_MAX);
+    CHECK(gh_number_get_int(gh_value_double(&A, 1152921504606846976.0), &i) &&
+          i == 1152921504606847000); /* what the double prints as */
+    CHECK(gh_number_get_int(gh_value_double(&A, -3.0), &i) && i == -3);
+    CHECK(!gh_number_get_int(gh_value_double(&A, 1e300), &i));
+    CHECK(!gh_number_get_int(GH_TRUE, &i));
     CHECK(gh_number_get_double(N("0.5")) == 0.5);
     CHECK(isinf(gh_number_get_double(N("1e400"))));
     const gh_value *v;
