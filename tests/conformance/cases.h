@@ -28,7 +28,7 @@ const char *case_scalar(const case_file *f, yaml_node_t *c, const char *key, siz
 size_t case_seq_len(const case_file *f, yaml_node_t *seq);
 const char *case_seq_scalar(const case_file *f, yaml_node_t *seq, size_t i, size_t *len);
 
-/* Calls fn for every *.yaml/*.yml file under dir, in sorted order. Returns the file count,
+/* Calls fn for every .yaml or .yml file under dir, in sorted order. Returns the file count,
  * or -1 when dir cannot be opened. */
 long cases_walk(const char *dir, void (*fn)(const char *path, void *ctx), void *ctx);
 

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# make bench: runs every benchmark of a build and prints their tables, with the machine.
+set -euo pipefail
+BUILD=${1:-build}
+cd "$(dirname "$0")/.."
+echo "date: $(date -u +%Y-%m-%d), machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -sr), build: $BUILD"
+echo
+echo "### bench/parse"
+"$BUILD/bench/bench_parse" ../shared/conformance/opa-v1 50

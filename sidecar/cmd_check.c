@@ -1,0 +1,135 @@
+/* gatehouse check: parses every .rego file under the given paths and reports all errors.
+ * (Compile-time checks join once the compiler exists.) */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "gatehouse/arena.h"
+#include "gatehouse/diag.h"
+#include "parse.h"
+
+static const char check_usage[] =
+    "usage: gatehouse check [--v0-compatible] [--format pretty|json] PATH...\n\n"
+    "Parses every .rego file under each PATH (directories recursively) and reports every\n"
+    "error found, as file:line:col: code: message with the source line and a caret.\n\n"
+    "options:\n"
+    "      --v0-compatible   accept Rego v0 syntax\n"
+    "  -f, --format FORMAT   pretty (default) or json ({\"errors\": [...]}, like opa)\n"
+    "  -h, --help            show this help\n\n"
+    "Exit status: 0 no errors, 1 errors found, 2 usage or I/O errors.\n";
+
+typedef struct check_run {
+    gh_parse_opts opts;
+    gh_diags diags;   /* errors of every file, in file order */
+    gh_arena arena;   /* reset after each file */
+    int files;
+    bool io_error;
+} check_run;
+
+static void check_file(const char *path, void *ctx)
+{
+    check_run *r = ctx;
+    char *src;
+    size_t len;
+    r->files++;
+    if (cli_read_file(path, &src, &len) != 0) {
+        r->io_error = true;
+        return;
+    }
+    gh_module *m = NULL;
+    gh_parse_module(&r->arena, path, src, len, &r->opts, &m, &r->diags);
+    gh_arena_reset(&r->arena);
+    free(src);
+}
+
+static void json_string(gh_buf *b, const char *s)
+{
+    gh_buf_putc(b, '"');
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\') gh_buf_printf(b, "\\%c", ch);
+        else if (ch == '\n') gh_buf_puts(b, "\\n");
+        else if (ch == '\t') gh_buf_puts(b, "\\t");
+        else if (ch < 0x20) gh_buf_printf(b, "\\u%04x", ch);
+        else gh_buf_putc(b, (char)ch);
+    }
+    gh_buf_putc(b, '"');
+}
+
+/* {"errors":[{"message","code","location":{"file","row","col"}}]} as opa check --format json. */
+static void print_json(const gh_diags *d)
+{
+    gh_buf b;
+    gh_buf_init(&b, 0);
+    gh_buf_puts(&b, "{\n  \"errors\": [");
+    for (size_t i = 0; i < d->n; i++) {
+        const gh_diag *g = &d->items[i];
+        gh_buf_puts(&b, i ? ",\n    {\n      \"message\": " : "\n    {\n      \"message\": ");
+        json_string(&b, g->msg);
+        gh_buf_puts(&b, ",\n      \"code\": ");
+        json_string(&b, g->code);
+        gh_buf_puts(&b, ",\n      \"location\": {\n        \"file\": ");
+        json_string(&b, g->file);
+        gh_buf_printf(&b, ",\n        \"row\": %d,\n        \"col\": %d\n      }\n    }", g->line,
+                      g->col);
+    }
+    gh_buf_puts(&b, d->n ? "\n  ]\n}\n" : "]\n}\n");
+    fputs(b.data, stdout);
+    gh_buf_free(&b);
+}
+
+static void print_pretty(const gh_diags *d)
+{
+    gh_buf b;
+    gh_buf_init(&b, 0);
+    size_t total = d->n + d->dropped;
+    gh_buf_printf(&b, "%zu error%s occurred:\n", total, total == 1 ? "" : "s");
+    gh_diags_format(d, &b);
+    fputs(b.data, stderr);
+    gh_buf_free(&b);
+}
+
+int cmd_check(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"v0-compatible", no_argument, NULL, 'V'},
+        {"format", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    check_run r = {0};
+    bool json = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "f:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'V': r.opts.v0_compatible = true; break;
+        case 'f':
+            if (strcmp(optarg, "json") == 0) json = true;
+            else if (strcmp(optarg, "pretty") == 0) json = false;
+            else {
+                fprintf(stderr, "gatehouse check: unknown format '%s' (pretty or json)\n", optarg);
+                return CLI_USAGE;
+            }
+            break;
+        case 'h': fputs(check_usage, stdout); return CLI_OK;
+        default: fputs(check_usage, stderr); return CLI_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "gatehouse check: expected at least one PATH\n\n%s", check_usage);
+        return CLI_USAGE;
+    }
+    gh_diags_init(&r.diags);
+    r.diags.max = 1000;
+    gh_arena_init(&r.arena, 0);
+    if (cli_walk(argv + optind, argc - optind, ".rego", check_file, &r) != 0) r.io_error = true;
+    int status = r.io_error ? CLI_USAGE : r.diags.n ? CLI_FAIL : CLI_OK;
+    if (json) print_json(&r.diags);
+    else if (r.diags.n) print_pretty(&r.diags);
+    gh_diags_free(&r.diags);
+    gh_arena_free(&r.arena);
+    return status;
+}

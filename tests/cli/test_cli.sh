@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The gatehouse command line end to end: help, version, check and parse on good and broken
+# modules, exit codes and the exact error rendering. Usage: test_cli.sh GATEHOUSE_BINARY
+set -uo pipefail
+GH=$1
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0 checks=0
+
+expect() { # expect NAME WANT_STATUS CMD... ; stdout+stderr land in $tmp/out
+    local name=$1 want=$2
+    shift 2
+    checks=$((checks + 1))
+    "$@" >"$tmp/out" 2>&1
+    local got=$?
+    if [ "$got" != "$want" ]; then
+        echo "FAIL $name: exit $got, want $want"; sed 's/^/  | /' "$tmp/out"; fails=$((fails + 1))
+    fi
+}
+expect_out() { # expect_out NAME FIXED_TEXT : the last command's output contains the text
+    checks=$((checks + 1))
+    if ! grep -qF -- "$2" "$tmp/out"; then
+        echo "FAIL $1: output lacks: $2"; sed 's/^/  | /' "$tmp/out"; fails=$((fails + 1))
+    fi
+}
+
+expect "cli-1.1 version" 0 "$GH" version
+expect_out "cli-1.2 version text" "gatehouse "
+expect "cli-1.3 no command" 2 "$GH"
+expect "cli-1.4 unknown command" 2 "$GH" frobnicate
+expect_out "cli-1.5 unknown command named" "unknown command 'frobnicate'"
+for c in check parse version help; do
+    expect "cli-2 $c --help" 0 "$GH" "$c" --help
+    expect_out "cli-2 $c usage" "usage: gatehouse"
+done
+expect "cli-2.9 help check" 0 "$GH" help check
+expect_out "cli-2.10 help check text" "usage: gatehouse check"
+
+expect "cli-3.1 check examples" 0 "$GH" check "$ROOT/policies"
+expect "cli-3.2 check missing path" 2 "$GH" check "$tmp/nope"
+expect "cli-3.3 check no args" 2 "$GH" check
+
+printf 'package demo\n\nallow if {\n\tinput.user == \n}\n' >"$tmp/broken.rego"
+expect "cli-4.1 broken module" 1 "$GH" check "$tmp/broken.rego"
+expect_out "cli-4.2 located error" "$tmp/broken.rego:5:1: rego_parse_error:"
+printf 'package a\n\np := 1 +\nq := [1,\n' >"$tmp/two.rego"
+cp "$tmp/broken.rego" "$tmp/b2.rego"
+expect "cli-4.3 errors from several files" 1 "$GH" check "$tmp/broken.rego" "$tmp/b2.rego"
+expect_out "cli-4.4 first file" "broken.rego:5:1:"
+expect_out "cli-4.5 second file" "b2.rego:5:1:"
+expect "cli-4.6 json errors" 1 "$GH" check --format json "$tmp/broken.rego"
+expect_out "cli-4.7 json error code" '"code": "rego_parse_error"'
+
+printf 'package p\n\nx := 1\n' >"$tmp/small.rego"
+expect "cli-5.1 parse json" 0 "$GH" parse --format json "$tmp/small.rego"
+expect_out "cli-5.2 parse json package" '"package"'
+expect "cli-5.3 parse pretty" 0 "$GH" parse "$tmp/small.rego"
+expect "cli-5.4 parse bad format" 2 "$GH" parse --format xml "$tmp/small.rego"
+expect "cli-5.5 parse broken" 1 "$GH" parse "$tmp/broken.rego"
+expect "cli-5.6 parse two files" 2 "$GH" parse "$tmp/small.rego" "$tmp/small.rego"
+
+printf 'package v0\n\ndeny[msg] { msg := "x" }\n' >"$tmp/v0.rego"
+expect "cli-6.1 v0 rejected in v1" 1 "$GH" check "$tmp/v0.rego"
+expect "cli-6.2 v0 accepted with flag" 0 "$GH" check --v0-compatible "$tmp/v0.rego"
+
+echo "test_cli: $checks checks, $fails failed"
+[ "$fails" -eq 0 ]
