@@ -254,7 +254,7 @@ static void annotation(const gh_annotations *a, gh_buf *o)
     gh_buf_putc(o, '{');
     bool first = true;
 #define SEP() (first ? (void)(first = false) : (void)gh_buf_putc(o, ','))
-    if (a->scope_text) {
+    if (a->scope != GH_SCOPE_NONE || a->scope_text) {
         SEP();
         gh_buf_puts(o, "\"scope\":");
         json_cstr(o, a->scope != GH_SCOPE_NONE ? scopes[a->scope] : a->scope_text);

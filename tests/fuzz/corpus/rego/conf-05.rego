@@ -1,0 +1,2 @@
+package test
+p := regex.find_n(".$", "abacadaeaf", -1)

@@ -1,0 +1,5 @@
+package generated
+
+p if {
+	regex.globs_match(`[a-z]+\[[0-9]+\]`, "foo\\[1\\]")
+}

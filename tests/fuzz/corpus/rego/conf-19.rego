@@ -1,0 +1,5 @@
+package comparison
+
+p if {
+	1 == 1.0
+}

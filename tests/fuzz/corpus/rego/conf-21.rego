@@ -1,0 +1,5 @@
+package enum_errors.caller
+
+p[x] := y if {
+	data.enum_errors.a[x] = y
+}

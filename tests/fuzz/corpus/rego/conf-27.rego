@@ -1,0 +1,3 @@
+package foo.in
+
+bar := 42

@@ -1,0 +1,3 @@
+package t
+p[x] { x := 1 }
+q { true }
