@@ -180,7 +180,11 @@ static void bench_json(size_t mb)
     }
     fflush(stdout);
     pid_t pid = fork();
-    if (pid == 0) _exit(bench_json_child(path));
+    if (pid == 0) {
+        int rc = bench_json_child(path);
+        fflush(stdout);
+        _exit(rc);
+    }
     int status = 0;
     waitpid(pid, &status, 0);
     unlink(path);
