@@ -53,8 +53,8 @@ typedef struct jr {
     islot *keys, *strs; /* intern caches for keys and for string values */
     shape *shapes;      /* key lists seen, with their sort order */
     uint32_t *idx;      /* scratch for sorting member indexes */
-    gh_value empty_obj; /* shared by every {} of the document */
     size_t icap;
+    gh_value empty_obj; /* shared by every {} of the document */
     gh_json_error *err;
     jmp_buf jmp;
 } jr;
