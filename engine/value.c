@@ -48,10 +48,12 @@ bool v_string_make(vpool *vp, const char *s, size_t n, gh_value *out)
 {
 #if HAVE_SSTR
     if (n <= SSTR_MAX) {
-        gh_value w = {0};
-        memcpy((char *)&w + 1, s, n);
-        w.bits |= TAG_SSTR | ((uint64_t)n << 3);
-        *out = w;
+        /* byte i + 1 of the word is s[i]; built in a register (a memcpy into the word and a
+         * full read back stalls store forwarding on the reader's hot path) */
+        uint64_t x = TAG_SSTR | ((uint64_t)n << 3);
+        for (size_t i = 0; i < n; i++)
+            x |= (uint64_t)(unsigned char)s[i] << (8 * (i + 1));
+        out->bits = x;
         return true;
     }
 #else
