@@ -1,6 +1,8 @@
 /* Value output: JSON as Go's encoding/json writes what OPA hands it (sorted keys, sets as
  * sorted arrays, Go's float and string formatting, MarshalIndent's layout), and Rego source
- * text as OPA's String() methods print values (for test-failure messages). */
+ * text as OPA's String() methods print values (for test-failure messages). Rego strings are
+ * quoted like Go's strconv.Quote for ASCII and bad bytes (\a, \v, \x01, \xff); other
+ * characters are kept as they are, where strconv.Quote would escape the non-printable ones. */
 #include "value.h"
 
 #include "gatehouse/error.h"
