@@ -7,7 +7,8 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config   # the build
   re2c bison                                     # the Rego front end generators
   clang libclang-rt-14-dev                       # clang builds, ASan/UBSan, libFuzzer
-  libyaml-dev                                    # conformance cases (YAML), METADATA blocks
+  libyaml-dev                                    # conformance cases (YAML), data.yaml, METADATA
+  libre2-dev                                     # regex builtins (RE2: linear time, Go syntax)
 )
 
 missing=()
