@@ -13,7 +13,8 @@
     XX(NOTFOUND, -7, "not found")                                          \
     XX(TYPE, -8, "type error")                                             \
     XX(UNDEFINED, -9, "undefined")                                         \
-    XX(INTERNAL, -10, "internal error")
+    XX(INTERNAL, -10, "internal error")                                    \
+    XX(BUILTIN, -11, "builtin error")
 
 typedef enum {
     GH_OK = 0,
