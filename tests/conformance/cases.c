@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "gatehouse/yaml.h"
+
 static char *slurp(const char *path, size_t *len)
 {
     FILE *in = fopen(path, "rb");
@@ -24,61 +26,6 @@ static char *slurp(const char *path, size_t *len)
     fclose(in);
     if (p) *len = n;
     return p;
-}
-
-static size_t line_indent(const char *s, const char *end)
-{
-    size_t n = 0;
-    while (s + n < end && s[n] == ' ') n++;
-    return n;
-}
-
-/* The column a block scalar's indentation is counted from: the key's on "key: |" and
- * "- key: |" lines, the dash's on "- |" lines (as libyaml's scanner sees it). */
-static size_t header_indent(const char *line, const char *eol)
-{
-    size_t c = line_indent(line, eol);
-    if (line + c + 1 < eol && line[c] == '-' && line[c + 1] == ' ') {
-        size_t k = c + 2;
-        while (line + k < eol && line[k] == ' ') k++;
-        if (line[k] != '|' && line[k] != '>') return k;
-    }
-    return c;
-}
-
-/* libyaml 0.2.5 rejects a block scalar whose first content line has a tab right after its
- * indentation ("found a tab character where an indentation space is expected"), which YAML
- * allows and OPA's cases use. Giving such headers an explicit indentation indicator, the
- * one auto-detection would have found, makes libyaml read the same value. */
-static char *add_indent_indicators(const char *src, size_t len, size_t *out_len)
-{
-    char *out = malloc(len + len / 8 + 16), *o = out;
-    const char *p = src, *end = src + len;
-    if (!out) return NULL;
-    while (p < end) {
-        const char *eol = memchr(p, '\n', (size_t)(end - p));
-        if (!eol) eol = end;
-        const char *last = eol;
-        while (last > p && (last[-1] == ' ' || last[-1] == '\r')) last--;
-        bool header = last > p && (last[-1] == '|' || last[-1] == '>' ||
-                                   ((last[-1] == '-' || last[-1] == '+') && last - 1 > p &&
-                                    (last[-2] == '|' || last[-2] == '>')));
-        memcpy(o, p, (size_t)(last - p));
-        o += last - p;
-        if (header) {
-            const char *next = eol < end ? eol + 1 : end;
-            size_t content = line_indent(next, end), base = header_indent(p, eol);
-            if (next + content < end && next[content] == '\t' && content > base &&
-                content - base <= 9)
-                *o++ = (char)('0' + (content - base));
-        }
-        memcpy(o, last, (size_t)(eol - last));
-        o += eol - last;
-        if (eol < end) *o++ = '\n';
-        p = eol < end ? eol + 1 : end;
-    }
-    *out_len = (size_t)(o - out);
-    return out;
 }
 
 static int load_text(case_file *f, const char *path, const char *text, size_t len, bool quiet)
@@ -106,7 +53,7 @@ int case_file_load(case_file *f, const char *path)
     int rc = load_text(f, path, text, len, true);
     if (rc != 0) {
         size_t fixed_len;
-        char *fixed = add_indent_indicators(text, len, &fixed_len);
+        char *fixed = gh_yaml_fix_block_tabs(text, len, &fixed_len);
         rc = fixed ? load_text(f, path, fixed, fixed_len, false) : -1;
         free(fixed);
     }
