@@ -4,6 +4,7 @@
  *   2. MB/s reading a generated 50 MB JSON document into values, in a child process so its
  *      peak RSS (document buffer included) is its own, reported against the document size.
  * Usage: parse [CONFORMANCE_DIR] [JSON_MB]   Prints a Markdown table. Not a test. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,9 +117,28 @@ static void gen_record(FILE *f, uint64_t *seed, long i)
             (r >> 3) % 10000);
 }
 
-static const char *write_json_doc(size_t target_mb)
+/* The same shape with every string value unique (random tokens): no interning help. */
+static void gen_record_unique(FILE *f, uint64_t *seed, long i)
 {
-    static char path[] = "/tmp/gatehouse-bench-XXXXXX.json";
+    char tok[3][25];
+    for (int t = 0; t < 3; t++) {
+        *seed = *seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        uint64_t r = *seed;
+        int n = 8 + (int)(r % 17);
+        for (int k = 0; k < n; k++, r = r * 31 + 7) tok[t][k] = "abcdefghijklmnopqrstuvwxyz234567"[(r >> 40) & 31];
+        tok[t][n] = '\0';
+    }
+    fprintf(f,
+            "{\"id\":%ld,\"user\":\"%s@example.com\",\"session\":\"%s\",\"active\":%s,"
+            "\"score\":%ld.%02ld,\"roles\":[\"reader\",\"%s\"],\"geo\":[%ld.%04ld,-%ld.%04ld]}",
+            i, tok[0], tok[1], (i & 1) ? "true" : "false", i % 1000, i % 97, tok[2], i % 90,
+            (i * 7) % 10000, i % 180, (i * 13) % 10000);
+}
+
+static const char *write_json_doc(size_t target_mb, bool unique)
+{
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/gatehouse-bench-XXXXXX.json");
     int fd = mkstemps(path, 5);
     if (fd < 0) return NULL;
     FILE *f = fdopen(fd, "w");
@@ -127,7 +147,8 @@ static const char *write_json_doc(size_t target_mb)
     long i = 0;
     while ((size_t)ftell(f) < target_mb * 1000000) {
         if (i) fputc(',', f);
-        gen_record(f, &seed, i++);
+        if (unique) gen_record_unique(f, &seed, i++);
+        else gen_record(f, &seed, i++);
     }
     fputs("],\"count\":", f);
     fprintf(f, "%ld}", i);
@@ -136,7 +157,7 @@ static const char *write_json_doc(size_t target_mb)
 }
 
 /* Runs in a child: read the file, parse it once to warm up, then time the best of 3. */
-static int bench_json_child(const char *path)
+static int bench_json_child(const char *path, const char *label)
 {
     FILE *f = fopen(path, "rb");
     if (!f) return 1;
@@ -165,15 +186,16 @@ static int bench_json_child(const char *path)
         gh_arena_free(&arena);
     }
     double mb = (double)n / 1e6, rss = peak_rss_mb();
-    printf("| json read | generated document, %.1f MB | %.1f | %.3f | %.1f | %.1f | RSS %.2fx doc, values %.2f B/doc B |\n",
-           mb, mb, best, mb / best, rss, rss * 1048576.0 / (double)n, (double)used / (double)n);
+    printf("| json read | %s, %.1f MB | %.1f | %.3f | %.1f | %.1f | RSS %.2fx doc, values %.2f B/doc B |\n",
+           label, mb, mb, best, mb / best, rss, rss * 1048576.0 / (double)n, (double)used / (double)n);
     free(doc);
     return 0;
 }
 
-static void bench_json(size_t mb)
+static void bench_json(size_t mb, bool unique)
 {
-    const char *path = write_json_doc(mb);
+    const char *label = unique ? "generated, unique strings" : "generated, API-like records";
+    const char *path = write_json_doc(mb, unique);
     if (!path) {
         printf("| json read | cannot write a temporary file | | | | | |\n");
         return;
@@ -181,7 +203,7 @@ static void bench_json(size_t mb)
     fflush(stdout);
     pid_t pid = fork();
     if (pid == 0) {
-        int rc = bench_json_child(path);
+        int rc = bench_json_child(path, label);
         fflush(stdout);
         _exit(rc);
     }
@@ -198,7 +220,9 @@ int main(int argc, char **argv)
     printf("| benchmark | input | MB processed | seconds | MB/s | peak RSS MB | notes |\n");
     printf("|---|---|---|---|---|---|---|\n");
     fflush(stdout);
-    bench_json(json_mb); /* first, so its child does not inherit the parse run's RSS */
+    /* first, so their children do not inherit the parse run's RSS */
+    bench_json(json_mb, false);
+    bench_json(json_mb, true);
     bench_rego(dir);
     return 0;
 }
