@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "gatehouse/arena.h"
 #include "gatehouse/diag.h"
+#include "gatehouse/value.h"
 #include "parse.h"
 
 static const char check_usage[] =
@@ -44,18 +45,14 @@ static void check_file(const char *path, void *ctx)
     free(src);
 }
 
+/* A JSON string literal through the value model's writer (Go's escaping). */
 static void json_string(gh_buf *b, const char *s)
 {
-    gh_buf_putc(b, '"');
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') gh_buf_printf(b, "\\%c", ch);
-        else if (ch == '\n') gh_buf_puts(b, "\\n");
-        else if (ch == '\t') gh_buf_puts(b, "\\t");
-        else if (ch < 0x20) gh_buf_printf(b, "\\u%04x", ch);
-        else gh_buf_putc(b, (char)ch);
-    }
-    gh_buf_putc(b, '"');
+    gh_arena a;
+    gh_arena_init(&a, 0);
+    const gh_value *v = gh_value_string(&a, s, strlen(s));
+    if (v) gh_json_write(b, v, 0);
+    gh_arena_free(&a);
 }
 
 /* {"errors":[{"message","code","location":{"file","row","col"}}]} as opa check --format json. */
