@@ -43,6 +43,7 @@ typedef struct jr {
     const char *src, *p, *end;
     vpool vp;
     bool relaxed;
+    bool multi; /* GH_JSON_MULTI: a sequence of documents read into one array */
     int depth, max_depth;
     gh_value *st; /* scratch stack of finished children */
     size_t sp, scap;
@@ -699,9 +700,20 @@ static void parse_document(jr *r, const gh_value **out)
         r->p += 3;
     }
     skip_ws(r);
-    gh_value v = parse_value(r);
-    skip_ws(r);
-    if (r->p != r->end) fail(r, r->p, "unexpected data after the top-level value");
+    gh_value v;
+    if (r->multi) {
+        /* a stream of documents (as `jq` reads them): each one pushed, then one array */
+        while (r->p != r->end) {
+            push(r, parse_value(r));
+            skip_ws(r);
+        }
+        r->depth++; /* make_array closes one level */
+        v = make_array(r, 0);
+    } else {
+        v = parse_value(r);
+        skip_ws(r);
+        if (r->p != r->end) fail(r, r->p, "unexpected data after the top-level value");
+    }
     gh_value *w = vpool_alloc(&r->vp, sizeof *w);
     *w = v;
     *out = w;
@@ -723,6 +735,7 @@ int gh_json_read(gh_arena *a, const char *src, size_t len, const gh_json_opts *o
     r.vp.a = a;
     r.vp.block = len < 65536 ? 4096 : 65536;
     r.relaxed = opts && (opts->flags & GH_JSON_RELAXED);
+    r.multi = opts && (opts->flags & GH_JSON_MULTI);
     r.max_depth = opts && opts->max_depth > 0 ? opts->max_depth : GH_JSON_MAX_DEPTH;
     if (err) memset(err, 0, sizeof *err);
     jmp_buf *saved = a->oom;

@@ -307,6 +307,32 @@ static void test_relaxed(void)
     CHECK_STR(out(R("[]// eof"), 0), "[]");
 }
 
+/* json-6b: a stream of documents (GH_JSON_MULTI), as inputs files hold them. */
+static void test_multi(void)
+{
+    static const struct {
+        const char *src;
+        unsigned flags;
+        const char *want; /* JSON of the array, or the error message */
+    } rows[] = {
+        {"", GH_JSON_MULTI, "[]"},
+        {" 1 2\n3 ", GH_JSON_MULTI, "[1,2,3]"},
+        {"{\"a\":1}{\"b\":[2]}", GH_JSON_MULTI, "[{\"a\":1},{\"b\":[2]}]"},
+        {"// 01 - first\n{\"x\": 1,}\n\n// 02 - second\n[true]\n",
+         GH_JSON_MULTI | GH_JSON_RELAXED, "[{\"x\":1},[true]]"},
+        {"// c\n1", GH_JSON_MULTI, "json: 1:1: comments are not allowed (only in relaxed mode)"},
+        {"1 ]", GH_JSON_MULTI, "json: 1:3: unexpected ']', expected a value"},
+        {"[1] [", GH_JSON_MULTI, "json: 1:6: unexpected end of input, expected a value"},
+        {"1 2", 0, "json: 1:3: unexpected data after the top-level value"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        const gh_value *v = NULL;
+        gh_json_error e;
+        int rc = read_n(rows[i].src, strlen(rows[i].src), rows[i].flags, &v, &e);
+        CHECK_STR(rc == 0 ? out(v, 0) : e.msg, rows[i].want);
+    }
+}
+
 /* json-7: output: pretty layout, sets, escaping, errors. */
 static void test_output(void)
 {
@@ -419,6 +445,7 @@ int main(void)
     test_numbers();
     test_objects();
     test_relaxed();
+    test_multi();
     test_output();
     test_nomem();
     test_roundtrip();

@@ -110,6 +110,8 @@ uint64_t gh_value_hash(const gh_value *v);
 
 enum {
     GH_JSON_RELAXED = 1u << 0, /* read: allow // and block comments, trailing commas, BOM */
+    GH_JSON_MULTI = 1u << 1,   /* read: zero or more documents one after another (separated
+                                  by whitespace or comments), returned as one array */
 };
 
 typedef struct gh_json_opts {
