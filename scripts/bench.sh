@@ -7,3 +7,8 @@ echo "date: $(date -u +%Y-%m-%d), machine: $(nproc) cores, $(grep -m1 'model nam
 echo
 echo "### bench/parse"
 "$BUILD/bench/bench_parse" ../shared/conformance/opa-v1 50
+if [ -x "$BUILD/bench/bench_engine" ]; then
+  echo
+  echo "### bench/engine"
+  "$BUILD/bench/bench_engine" ../shared/seed-policies/data-master "$BUILD/gatehouse"
+fi
