@@ -497,7 +497,10 @@ static int read_once(gh_arena *a, const char *text, size_t len, const gh_yaml_op
     }
     yaml_parser_set_input_string(&r.p, (const unsigned char *)text, len);
     yaml_parser_set_encoding(&r.p, YAML_UTF8_ENCODING);
-    int rc = parse_stream(&r, opts ? opts->flags : 0, out);
+    /* never NULL, so `st + base` is always defined */
+    r.scap = 64;
+    r.st = malloc(r.scap * sizeof *r.st);
+    int rc = r.st ? parse_stream(&r, opts ? opts->flags : 0, out) : GH_ENOMEM;
     if (r.have_ev) yaml_event_delete(&r.ev);
     yaml_parser_delete(&r.p);
     for (size_t i = 0; i < r.nanchors; i++) free(r.anchors[i].name);

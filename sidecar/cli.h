@@ -13,6 +13,8 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 
 int cmd_parse(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_conformance(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 /* True when argv[i] is -h or --help. */
 bool cli_wants_help(int argc, char **argv);

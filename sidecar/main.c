@@ -16,6 +16,8 @@ static int cmd_help(int argc, char **argv);
 
 static const command commands[] = {
     {"check", cmd_check, "check Rego modules for parse errors"},
+    {"conformance", cmd_conformance, "run folders of OPA YAML test cases"},
+    {"eval", cmd_eval, "evaluate a Rego query against policies and data"},
     {"parse", cmd_parse, "print the syntax tree of a Rego module"},
     {"version", cmd_version, "print the version"},
     {"help", cmd_help, "show this help, or a command's (gatehouse help COMMAND)"},
@@ -34,7 +36,7 @@ static void print_usage(FILE *out)
     fprintf(out, "gatehouse: an authorization sidecar with its own Rego engine\n\n"
                  "usage: gatehouse <command> [options] [args]\n\ncommands:\n");
     for (size_t i = 0; i < N_COMMANDS; i++)
-        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n'gatehouse <command> --help' describes a command.\n");
 }
 

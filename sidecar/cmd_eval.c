@@ -1,0 +1,685 @@
+/* gatehouse eval: evaluates an ad-hoc query against -d policies and data, printing results
+ * in opa eval's shapes (json, values, bindings, raw, pretty) and errors as opa prints them.
+ *
+ * The engine's query API returns variable bindings only; opa also reports the value of each
+ * expression. So every expression with a value of its own (a term, a comparison, a call)
+ * is rewritten as `gh_eN_ := <expr>; gh_eN_ != false` in place (lines stay where they were):
+ * its value comes back as a binding and is taken out of the bindings again, and a false value
+ * still makes the query fail as in OPA. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "gatehouse/arena.h"
+#include "gatehouse/buf.h"
+#include "gatehouse/diag.h"
+#include "gatehouse/engine.h"
+#include "gatehouse/error.h"
+#include "gatehouse/yaml.h"
+#include "loader.h"
+#include "parse.h"
+#ifdef GH_HAVE_EVAL
+#include "builtins/builtins.h"
+#endif
+
+static const char eval_usage[] =
+    "usage: gatehouse eval [-d PATH]... [-i FILE | --stdin-input] [-f FORMAT] [--v0-compatible]\n"
+    "                      [--strict-builtin-errors] [--fail | --fail-defined] QUERY\n\n"
+    "Evaluates QUERY against the policies and data under each PATH, as opa eval does.\n\n"
+    "options:\n"
+    "  -d, --data PATH             .rego files are modules; .json, .yaml and .yml files are data,\n"
+    "                              placed by their directory below PATH (PATH/a/b/data.json is\n"
+    "                              data.a.b); directories are read recursively. JSON files may\n"
+    "                              carry // and /* */ comments and trailing commas\n"
+    "  -i, --input FILE            the input document (JSON with comments, or YAML)\n"
+    "  -I, --stdin-input           read the input document from stdin\n"
+    "  -f, --format FORMAT         json (default), values, bindings, raw or pretty\n"
+    "      --v0-compatible         parse modules and the query as Rego v0\n"
+    "  -s, --strict-builtin-errors a builtin error stops the evaluation instead of undefined\n"
+    "      --fail                  exit 1 when the result is undefined\n"
+    "      --fail-defined          exit 1 when the result is defined\n"
+    "  -h, --help                  show this help\n\n"
+    "Exit status: 0 ok, 1 --fail/--fail-defined tripped, 2 errors (parse, compile, eval, I/O).\n";
+
+enum fmt { FMT_JSON, FMT_VALUES, FMT_BINDINGS, FMT_RAW, FMT_PRETTY };
+
+typedef struct eval_args {
+    char **data;
+    int ndata;
+    const char *input_path;
+    bool stdin_input, v0, strict, fail, fail_defined;
+    enum fmt fmt;
+    const char *query;
+} eval_args;
+
+/* One error as opa reports it. */
+typedef struct out_error {
+    const char *code;
+    char *msg, *file, *src_line;
+    int row, col;
+} out_error;
+
+typedef struct errlist {
+    out_error *items;
+    size_t n, cap;
+} errlist;
+
+static void errs_add(errlist *e, const char *code, const char *msg, const char *file, int row,
+                     int col, const char *src_line)
+{
+    if (e->n == e->cap) {
+        size_t cap = e->cap ? e->cap * 2 : 8;
+        out_error *g = realloc(e->items, cap * sizeof *g);
+        if (!g) return;
+        e->items = g;
+        e->cap = cap;
+    }
+    e->items[e->n++] = (out_error){code, strdup(msg ? msg : ""), strdup(file ? file : ""),
+                                   src_line ? strdup(src_line) : NULL, row, col};
+}
+
+static void errs_from_diags(errlist *e, const gh_diags *d)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        const gh_diag *g = &d->items[i];
+        bool parse = strcmp(g->code, "rego_parse_error") == 0;
+        errs_add(e, g->code, g->msg, g->file, g->line, g->col, parse ? g->src_line : NULL);
+    }
+}
+
+static void errs_free(errlist *e)
+{
+    for (size_t i = 0; i < e->n; i++) {
+        free(e->items[i].msg);
+        free(e->items[i].file);
+        free(e->items[i].src_line);
+    }
+    free(e->items);
+}
+
+/* ---- JSON output helpers ---- */
+
+static void put_indented(gh_buf *b, const char *text, int indent)
+{
+    for (const char *p = text; *p; p++) {
+        gh_buf_putc(b, *p);
+        if (*p == '\n') gh_buf_printf(b, "%*s", indent, "");
+    }
+}
+
+/* v as Go's json.Encoder with SetIndent("", "  ") writes it, nested at `indent` columns. */
+static void put_value(gh_buf *b, const gh_value *v, int indent)
+{
+    gh_buf t;
+    gh_buf_init(&t, 0);
+    gh_json_write(&t, v, GH_JSON_PRETTY | GH_JSON_ESCAPE_HTML);
+    put_indented(b, t.data ? t.data : "null", indent);
+    gh_buf_free(&t);
+}
+
+static void put_string(gh_buf *b, const char *s)
+{
+    gh_arena a;
+    gh_arena_init(&a, 0);
+    const gh_value *v = gh_value_string(&a, s, strlen(s));
+    if (v) gh_json_write(b, v, GH_JSON_ESCAPE_HTML);
+    gh_arena_free(&a);
+}
+
+/* ---- errors ---- */
+
+/* opa's text for one error: "file:row: code: msg" ("row:col: ..." without a file), then for
+ * parse errors the source line and a caret. */
+static void error_text(gh_buf *b, const out_error *e)
+{
+    if (e->file[0]) gh_buf_printf(b, "%s:%d: ", e->file, e->row);
+    else if (e->row) gh_buf_printf(b, "%d:%d: ", e->row, e->col);
+    if (e->code[0]) gh_buf_printf(b, "%s: ", e->code);
+    gh_buf_puts(b, e->msg);
+    if (e->src_line) {
+        const char *line = e->src_line;
+        int tabs = 0;
+        while (line[tabs] == '\t') tabs++;
+        int indent = e->col - 1 - tabs;
+        gh_buf_printf(b, "\n\t%s\n\t%*s^", line + tabs, indent > 0 ? indent : 0, "");
+    }
+}
+
+static void print_errors(const errlist *e, enum fmt fmt)
+{
+    gh_buf b;
+    gh_buf_init(&b, 0);
+    if (fmt == FMT_JSON) {
+        gh_buf_puts(&b, "{\n  \"errors\": [\n");
+        for (size_t i = 0; i < e->n; i++) {
+            const out_error *x = &e->items[i];
+            gh_buf_puts(&b, "    {\n      \"message\": ");
+            put_string(&b, x->msg);
+            if (x->code[0]) {
+                gh_buf_puts(&b, ",\n      \"code\": ");
+                put_string(&b, x->code);
+            }
+            gh_buf_puts(&b, ",\n      \"location\": {\n        \"file\": ");
+            put_string(&b, x->file);
+            gh_buf_printf(&b, ",\n        \"row\": %d,\n        \"col\": %d\n      }\n    }%s\n",
+                          x->row, x->col, i + 1 < e->n ? "," : "");
+        }
+        gh_buf_puts(&b, "  ]\n}\n");
+        fputs(b.data, stdout);
+    } else {
+        if (e->n == 1) gh_buf_puts(&b, "1 error occurred: ");
+        else gh_buf_printf(&b, "%zu errors occurred:\n", e->n);
+        for (size_t i = 0; i < e->n; i++) {
+            if (i) gh_buf_putc(&b, '\n');
+            error_text(&b, &e->items[i]);
+        }
+        gh_buf_putc(&b, '\n');
+        fputs(b.data, stderr);
+    }
+    gh_buf_free(&b);
+}
+
+/* ---- the query and its expressions ---- */
+
+typedef struct qexpr {
+    uint32_t off, end; /* span in the query text */
+    int row, col;
+    bool valued; /* rewritten to report its own value */
+} qexpr;
+
+typedef struct query_plan {
+    qexpr *exprs;
+    size_t n;
+    gh_buf text; /* the rewritten query */
+} query_plan;
+
+/* Whether opa reports an expression's own value (else its value is true): terms and calls,
+ * but not unification/assignment, `some`, `every`, `not`, nor a call given its output
+ * argument (count(xs, n)). */
+static bool expr_valued(const gh_expr *e)
+{
+    if (e->negated) return false;
+    if (e->kind == GH_EXPR_TERM) return true;
+    if (e->kind != GH_EXPR_CALL || e->u.call.n == 0) return false;
+    const gh_term *op = e->u.call.terms[0];
+    char name[128];
+    size_t len = 0;
+    if (op->kind == GH_TERM_VAR) {
+        len = (size_t)snprintf(name, sizeof name, "%s", op->u.str.s);
+    } else if (op->kind == GH_TERM_REF) {
+        for (size_t i = 0; i < op->u.list.n && len < sizeof name; i++) {
+            const gh_term *t = op->u.list.items[i];
+            if (t->kind != GH_TERM_VAR && t->kind != GH_TERM_STRING) break;
+            len += (size_t)snprintf(name + len, sizeof name - len, "%s%s", i ? "." : "", t->u.str.s);
+        }
+    }
+    if (len >= sizeof name) return true;
+    if (strcmp(name, "eq") == 0 || strcmp(name, "assign") == 0) return false;
+#ifdef GH_HAVE_EVAL
+    const gh_builtin *bi = gh_builtin_lookup(name, len);
+    if (bi && bi->arity >= 0 && (int)e->u.call.n - 1 > bi->arity) return false;
+#endif
+    return true;
+}
+
+static int plan_query(const char *q, bool v0, query_plan *p, errlist *errs)
+{
+    gh_arena a;
+    gh_arena_init(&a, 0);
+    gh_diags d;
+    gh_diags_init(&d);
+    gh_parse_opts po = {.v0_compatible = v0};
+    gh_body *body = NULL;
+    int rc = gh_parse_query(&a, "", q, strlen(q), &po, &body, &d);
+    if (rc != 0) {
+        errs_from_diags(errs, &d);
+    } else {
+        p->exprs = calloc(body->n + 1, sizeof *p->exprs);
+        p->n = body->n;
+        uint32_t at = 0;
+        for (size_t i = 0; p->exprs && i < body->n; i++) {
+            const gh_expr *e = body->items[i];
+            qexpr *x = &p->exprs[i];
+            *x = (qexpr){e->loc.off, e->loc.end, e->loc.line, e->loc.col, expr_valued(e)};
+            gh_buf_append(&p->text, q + at, x->off - at);
+            if (x->valued) gh_buf_printf(&p->text, "gh_e%zu_ := ", i);
+            gh_buf_append(&p->text, q + x->off, x->end - x->off);
+            if (x->valued) gh_buf_printf(&p->text, "; gh_e%zu_ != false", i);
+            at = x->end;
+        }
+        gh_buf_puts(&p->text, q + at);
+        if (!p->exprs || p->text.failed) rc = GH_ENOMEM;
+    }
+    gh_diags_free(&d);
+    gh_arena_free(&a);
+    return rc;
+}
+
+/* ---- results ---- */
+
+static bool is_expr_var(const gh_value *key)
+{
+    size_t n;
+    const char *s = gh_string_ptr(key, &n);
+    return s && n > 4 && strncmp(s, "gh_e", 4) == 0 && s[n - 1] == '_';
+}
+
+static const gh_value *expr_value(const query_plan *p, const gh_value *row, size_t i)
+{
+    if (!p->exprs[i].valued) return GH_TRUE;
+    char name[32];
+    int n = snprintf(name, sizeof name, "gh_e%zu_", i);
+    const gh_value *v = gh_object_get_str(row, name, (size_t)n);
+    return v ? v : GH_NULL;
+}
+
+static size_t binding_count(const gh_value *row)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < gh_value_len(row); i++) n += !is_expr_var(gh_object_key_at(row, i));
+    return n;
+}
+
+/* {"x": 1, ...} without the expression variables, pretty, nested at `indent`. */
+static void put_bindings(gh_buf *b, const gh_value *row, int indent)
+{
+    size_t n = binding_count(row), k = 0;
+    if (n == 0) {
+        gh_buf_puts(b, "{}");
+        return;
+    }
+    gh_buf_puts(b, "{\n");
+    for (size_t i = 0; i < gh_value_len(row); i++) {
+        const gh_value *key = gh_object_key_at(row, i);
+        if (is_expr_var(key)) continue;
+        gh_buf_printf(b, "%*s", indent + 2, "");
+        put_value(b, key, indent + 2);
+        gh_buf_puts(b, ": ");
+        put_value(b, gh_object_value_at(row, i), indent + 2);
+        gh_buf_puts(b, ++k < n ? ",\n" : "\n");
+    }
+    gh_buf_printf(b, "%*s}", indent, "");
+}
+
+static void print_json(const query_plan *p, const char *q, const gh_value *rows, gh_buf *b)
+{
+    size_t nrows = gh_value_len(rows);
+    if (nrows == 0) {
+        gh_buf_puts(b, "{}\n");
+        return;
+    }
+    gh_buf_puts(b, "{\n  \"result\": [\n");
+    for (size_t r = 0; r < nrows; r++) {
+        const gh_value *row = gh_array_get(rows, r);
+        gh_buf_puts(b, "    {\n      \"expressions\": [\n");
+        for (size_t i = 0; i < p->n; i++) {
+            const qexpr *x = &p->exprs[i];
+            gh_buf_puts(b, "        {\n          \"value\": ");
+            put_value(b, expr_value(p, row, i), 10);
+            gh_buf_puts(b, ",\n          \"text\": ");
+            char *text = strndup(q + x->off, x->end - x->off);
+            if (text) put_string(b, text);
+            free(text);
+            gh_buf_printf(b,
+                          ",\n          \"location\": {\n            \"row\": %d,\n"
+                          "            \"col\": %d\n          }\n        }%s\n",
+                          x->row, x->col, i + 1 < p->n ? "," : "");
+        }
+        gh_buf_puts(b, "      ]");
+        if (binding_count(row)) {
+            gh_buf_puts(b, ",\n      \"bindings\": ");
+            put_bindings(b, row, 6);
+        }
+        gh_buf_printf(b, "\n    }%s\n", r + 1 < nrows ? "," : "");
+    }
+    gh_buf_puts(b, "  ]\n}\n");
+}
+
+static void print_values(const query_plan *p, const gh_value *rows, gh_buf *b)
+{
+    for (size_t r = 0; r < gh_value_len(rows); r++) {
+        const gh_value *row = gh_array_get(rows, r);
+        if (p->n == 0) {
+            gh_buf_puts(b, "[]\n");
+            continue;
+        }
+        gh_buf_puts(b, "[\n");
+        for (size_t i = 0; i < p->n; i++) {
+            gh_buf_puts(b, "  ");
+            put_value(b, expr_value(p, row, i), 2);
+            gh_buf_puts(b, i + 1 < p->n ? ",\n" : "\n");
+        }
+        gh_buf_puts(b, "]\n");
+    }
+}
+
+static void print_bindings(const gh_value *rows, gh_buf *b)
+{
+    for (size_t r = 0; r < gh_value_len(rows); r++) {
+        put_bindings(b, gh_array_get(rows, r), 0);
+        gh_buf_putc(b, '\n');
+    }
+}
+
+static void print_raw(const query_plan *p, const gh_value *rows, gh_buf *b)
+{
+    for (size_t r = 0; r < gh_value_len(rows); r++) {
+        const gh_value *row = gh_array_get(rows, r);
+        for (size_t i = 0; i < p->n; i++) {
+            const gh_value *v = expr_value(p, row, i);
+            size_t n;
+            const char *s = gh_string_ptr(v, &n);
+            if (s) gh_buf_append(b, s, n);
+            else gh_json_write(b, v, GH_JSON_ESCAPE_HTML);
+            gh_buf_putc(b, i + 1 < p->n ? ' ' : '\n');
+        }
+    }
+}
+
+/* ---- pretty: a value, or a table of bindings and non-boolean expressions ---- */
+
+#define PRETTY_LIMIT 80 /* opa's --pretty-limit default */
+
+static char *cell_text(const gh_value *v)
+{
+    gh_buf t;
+    gh_buf_init(&t, 0);
+    gh_json_write(&t, v, 0);
+    if (t.len > PRETTY_LIMIT) {
+        t.len = PRETTY_LIMIT;
+        t.data[t.len] = '\0';
+        gh_buf_puts(&t, "...");
+    }
+    char *s = gh_buf_take(&t, NULL);
+    return s ? s : strdup("");
+}
+
+typedef struct column {
+    char *header;
+    const gh_value *key; /* binding name, or NULL for an expression */
+    size_t expr;
+    size_t width;
+} column;
+
+static void rule_line(gh_buf *b, const column *cols, size_t n)
+{
+    for (size_t c = 0; c < n; c++) {
+        gh_buf_putc(b, '+');
+        for (size_t k = 0; k < cols[c].width + 2; k++) gh_buf_putc(b, '-');
+    }
+    gh_buf_puts(b, "+\n");
+}
+
+static void print_table(const query_plan *p, const char *q, const gh_value *rows, gh_buf *b)
+{
+    /* columns: the binding names (sorted: objects keep their keys sorted), then the text of
+     * each non-boolean expression */
+    const gh_value *first = gh_array_get(rows, 0);
+    size_t ncols = 0, cap = gh_value_len(first) + p->n + 1;
+    column *cols = calloc(cap, sizeof *cols);
+    if (!cols) return;
+    for (size_t i = 0; i < gh_value_len(first); i++) {
+        const gh_value *k = gh_object_key_at(first, i);
+        if (is_expr_var(k)) continue;
+        size_t n;
+        const char *s = gh_string_ptr(k, &n);
+        cols[ncols++] = (column){strndup(s ? s : "", n), k, 0, 0};
+    }
+    for (size_t i = 0; i < p->n; i++) {
+        const gh_value *v = expr_value(p, first, i);
+        if (gh_value_kind(v) == GH_KIND_BOOL) continue;
+        cols[ncols++] = (column){strndup(q + p->exprs[i].off, p->exprs[i].end - p->exprs[i].off),
+                                 NULL, i, 0};
+    }
+    size_t nrows = gh_value_len(rows);
+    char **cells = calloc(nrows * ncols + 1, sizeof *cells);
+    for (size_t c = 0; c < ncols; c++) cols[c].width = strlen(cols[c].header ? cols[c].header : "");
+    for (size_t r = 0; cells && r < nrows; r++) {
+        const gh_value *row = gh_array_get(rows, r);
+        for (size_t c = 0; c < ncols; c++) {
+            const gh_value *v = cols[c].key ? gh_object_get(row, cols[c].key)
+                                            : expr_value(p, row, cols[c].expr);
+            char *s = cell_text(v ? v : GH_NULL);
+            cells[r * ncols + c] = s;
+            if (s && strlen(s) > cols[c].width) cols[c].width = strlen(s);
+        }
+    }
+    rule_line(b, cols, ncols);
+    for (size_t c = 0; c < ncols; c++) { /* headers centred */
+        size_t w = cols[c].width, hl = strlen(cols[c].header ? cols[c].header : "");
+        size_t left = (w - hl) / 2;
+        gh_buf_printf(b, "| %*s%s%*s ", (int)left, "", cols[c].header ? cols[c].header : "",
+                      (int)(w - hl - left), "");
+    }
+    gh_buf_puts(b, "|\n");
+    rule_line(b, cols, ncols);
+    for (size_t r = 0; cells && r < nrows; r++) {
+        for (size_t c = 0; c < ncols; c++) {
+            const char *s = cells[r * ncols + c] ? cells[r * ncols + c] : "";
+            gh_buf_printf(b, "| %-*s ", (int)cols[c].width, s);
+        }
+        gh_buf_puts(b, "|\n");
+    }
+    rule_line(b, cols, ncols);
+    for (size_t i = 0; cells && i < nrows * ncols; i++) free(cells[i]);
+    free(cells);
+    for (size_t c = 0; c < ncols; c++) free(cols[c].header);
+    free(cols);
+}
+
+static void print_pretty(const query_plan *p, const char *q, const gh_value *rows, gh_buf *b)
+{
+    size_t nrows = gh_value_len(rows);
+    if (nrows == 0) {
+        gh_buf_puts(b, "undefined\n");
+        return;
+    }
+    const gh_value *first = gh_array_get(rows, 0);
+    if (nrows == 1 && binding_count(first) == 0 && p->n > 0) {
+        bool all_bool = true;
+        for (size_t i = 0; i < p->n; i++)
+            all_bool = all_bool && gh_value_kind(expr_value(p, first, i)) == GH_KIND_BOOL;
+        if (p->n == 1 || all_bool) {
+            put_value(b, expr_value(p, first, 0), 0);
+            gh_buf_putc(b, '\n');
+            return;
+        }
+    }
+    print_table(p, q, rows, b);
+}
+
+/* ---- running ---- */
+
+static int load_input(const eval_args *ea, gh_arena *a, const gh_value **input, errlist *errs)
+{
+    gh_buf msg;
+    gh_buf_init(&msg, 0);
+    int rc = 0;
+    if (ea->input_path) {
+        rc = loader_read_value(a, ea->input_path, input, &msg);
+    } else if (ea->stdin_input) {
+        gh_buf in;
+        gh_buf_init(&in, CLI_MAX_FILE);
+        char chunk[65536];
+        size_t n;
+        while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0) gh_buf_append(&in, chunk, n);
+        if (in.failed) {
+            gh_buf_puts(&msg, "stdin: input too large\n");
+            rc = -1;
+        } else {
+            /* JSON first, YAML when that fails (as opa's util.Unmarshal) */
+            gh_json_opts jo = {.flags = GH_JSON_RELAXED};
+            gh_json_error je;
+            gh_yaml_error ye;
+            if (gh_json_read(a, in.data ? in.data : "", in.len, &jo, input, &je) != 0 &&
+                gh_yaml_read(a, in.data, in.len, NULL, input, &ye) != 0) {
+                gh_buf_printf(&msg, "stdin: %s\n", je.msg);
+                rc = -1;
+            }
+        }
+        gh_buf_free(&in);
+    }
+    if (rc != 0 && msg.len) {
+        msg.data[--msg.len] = '\0'; /* the final newline */
+        errs_add(errs, "", msg.data, "", 0, 0, NULL);
+    }
+    gh_buf_free(&msg);
+    return rc;
+}
+
+#ifdef GH_HAVE_EVAL
+/* Loads, compiles, evaluates and prints. Returns the exit status. */
+static int run_eval(const eval_args *ea)
+{
+    gh_arena arena;
+    gh_arena_init(&arena, 0);
+    loader l;
+    loader_init(&l, &arena);
+    errlist errs = {0};
+    query_plan plan = {0};
+    gh_buf_init(&plan.text, 0);
+    gh_diags diags;
+    gh_diags_init(&diags);
+    gh_revision *rev = NULL;
+    gh_query *q = NULL;
+    gh_evaluator *ev = NULL;
+    const gh_value *input = NULL, *rows = NULL;
+    int status = CLI_OK;
+
+    gh_buf lerr;
+    gh_buf_init(&lerr, 0);
+    if (loader_load(&l, ea->data, ea->ndata, &lerr) != 0) {
+        for (char *line = lerr.data, *nl; line && *line; line = nl + 1) {
+            nl = strchr(line, '\n');
+            if (nl) *nl = '\0';
+            errs_add(&errs, "", line, "", 0, 0, NULL);
+            if (!nl) break;
+        }
+        if (errs.n == 0) errs_add(&errs, "", "cannot load the -d paths", "", 0, 0, NULL);
+    }
+    gh_buf_free(&lerr);
+    if (errs.n == 0) load_input(ea, &arena, &input, &errs);
+    if (errs.n == 0) plan_query(ea->query, ea->v0, &plan, &errs);
+    if (errs.n == 0) {
+        gh_load_opts lo = {.v0_compatible = ea->v0};
+        rev = gh_revision_load(l.modules, l.nmodules, l.data, &lo, &diags);
+        if (!rev) errs_from_diags(&errs, &diags);
+    }
+    if (errs.n == 0) {
+        q = gh_query_prepare(rev, plan.text.data, plan.text.len, &diags);
+        if (!q) errs_from_diags(&errs, &diags);
+    }
+    if (errs.n == 0) {
+        gh_eval_opts eo = {.strict_builtin_errors = ea->strict};
+        ev = gh_evaluator_new(&eo);
+        gh_eval_error err;
+        if (!ev) errs_add(&errs, "eval_internal_error", "out of memory", "", 0, 0, NULL);
+        else if (gh_query_eval(ev, q, input, &rows, &err) != 0)
+            errs_add(&errs, err.code ? err.code : "eval_internal_error", err.msg, err.file,
+                     err.line, err.col, NULL);
+    }
+    if (errs.n) {
+        print_errors(&errs, ea->fmt);
+        status = CLI_USAGE;
+    } else {
+        gh_buf out;
+        gh_buf_init(&out, 0);
+        switch (ea->fmt) {
+        case FMT_JSON: print_json(&plan, ea->query, rows, &out); break;
+        case FMT_VALUES: print_values(&plan, rows, &out); break;
+        case FMT_BINDINGS: print_bindings(rows, &out); break;
+        case FMT_RAW: print_raw(&plan, rows, &out); break;
+        case FMT_PRETTY: print_pretty(&plan, ea->query, rows, &out); break;
+        }
+        if (out.data) fputs(out.data, stdout);
+        gh_buf_free(&out);
+        bool defined = gh_value_len(rows) > 0;
+        if ((ea->fail && !defined) || (ea->fail_defined && defined)) status = CLI_FAIL;
+    }
+    if (ev) gh_evaluator_free(ev);
+    if (q) gh_query_free(q);
+    if (rev) gh_revision_release(rev);
+    gh_diags_free(&diags);
+    free(plan.exprs);
+    gh_buf_free(&plan.text);
+    errs_free(&errs);
+    loader_free(&l);
+    gh_arena_free(&arena);
+    return status;
+}
+#else
+static int run_eval(const eval_args *ea)
+{
+    (void)ea;
+    (void)print_json, (void)print_values, (void)print_bindings, (void)print_raw;
+    (void)print_pretty, (void)print_errors, (void)load_input, (void)plan_query, (void)errs_free;
+    fprintf(stderr, "gatehouse eval: this build has no evaluator yet\n");
+    return CLI_USAGE;
+}
+#endif
+
+static int parse_format(const char *s, enum fmt *out)
+{
+    static const char *const names[] = {"json", "values", "bindings", "raw", "pretty"};
+    for (int i = 0; i < 5; i++)
+        if (strcmp(s, names[i]) == 0) return *out = (enum fmt)i, 0;
+    return -1;
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"data", required_argument, NULL, 'd'},
+        {"input", required_argument, NULL, 'i'},
+        {"stdin-input", no_argument, NULL, 'I'},
+        {"format", required_argument, NULL, 'f'},
+        {"v0-compatible", no_argument, NULL, 'V'},
+        {"strict-builtin-errors", no_argument, NULL, 's'},
+        {"fail", no_argument, NULL, 'F'},
+        {"fail-defined", no_argument, NULL, 'D'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    eval_args ea = {0};
+    char **data = calloc((size_t)argc + 1, sizeof *data);
+    if (!data) return CLI_USAGE;
+    ea.data = data;
+    int c, status = -1;
+    optind = 1;
+    while (status < 0 && (c = getopt_long(argc, argv, "d:i:If:sh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd': data[ea.ndata++] = optarg; break;
+        case 'i': ea.input_path = optarg; break;
+        case 'I': ea.stdin_input = true; break;
+        case 'f':
+            if (parse_format(optarg, &ea.fmt) != 0) {
+                fprintf(stderr, "gatehouse eval: unknown format '%s' (json, values, bindings, "
+                                "raw or pretty)\n", optarg);
+                status = CLI_USAGE;
+            }
+            break;
+        case 'V': ea.v0 = true; break;
+        case 's': ea.strict = true; break;
+        case 'F': ea.fail = true; break;
+        case 'D': ea.fail_defined = true; break;
+        case 'h': fputs(eval_usage, stdout); status = CLI_OK; break;
+        default: fputs(eval_usage, stderr); status = CLI_USAGE; break;
+        }
+    }
+    if (status < 0 && ea.input_path && ea.stdin_input) {
+        fprintf(stderr, "gatehouse eval: -i and --stdin-input exclude each other\n");
+        status = CLI_USAGE;
+    }
+    if (status < 0 && optind != argc - 1) {
+        fprintf(stderr, "gatehouse eval: expected exactly one QUERY\n\n%s", eval_usage);
+        status = CLI_USAGE;
+    }
+    if (status < 0) {
+        ea.query = argv[optind];
+        status = run_eval(&ea);
+    }
+    free(data);
+    return status;
+}
