@@ -64,6 +64,8 @@ gh_evaluator *gh_evaluator_new(const gh_eval_opts *opts);
 void gh_evaluator_free(gh_evaluator *ev);
 /* The arena results of the last evaluation live in (valid until the next evaluation). */
 gh_arena *gh_evaluator_arena(gh_evaluator *ev);
+/* Prints every VM instruction executed to stderr (debugging; slow). */
+void gh_evaluator_set_trace(gh_evaluator *ev, bool on);
 
 typedef struct gh_eval_error {
     const char *code; /* "eval_conflict_error", "eval_type_error", "eval_builtin_error",
@@ -96,5 +98,8 @@ void gh_query_free(gh_query *q);
  * value; an empty array when there is no solution. */
 int gh_query_eval(gh_evaluator *ev, const gh_query *q, const gh_value *input,
                   const gh_value **rows, gh_eval_error *err);
+
+/* Appends the disassembly of the query and of every procedure of its revision. */
+void gh_query_disasm(const gh_query *q, gh_buf *out);
 
 #endif

@@ -1,0 +1,136 @@
+/* The compiler's private interface: the state shared by its passes.
+ *   tree.c     pass 1: merge modules and base documents into the rule tree under `data`
+ *   scope.c    pass 2: name resolution (locals, rules, imports, input/data, builtins)
+ *   safety.c   pass 3: safety check and body reordering (OPA's algorithm)
+ *   recur.c    pass 4: recursion detection over the rule call graph
+ *   emit.c     instruction, label, register and constant emission
+ *   lower.c    pass 5: lowering of terms and literals
+ *   rules.c    pass 5: lowering of rules, functions and queries into procedures
+ *   compile.c  the driver (gh_compile_revision, gh_compile_query) */
+#ifndef GH_COMPILE_H
+#define GH_COMPILE_H
+
+#include "vm.h"
+
+/* One module as the compiler sees it. */
+typedef struct gh_cmod {
+    gh_module *m;
+    gh_rnode *pkg;   /* package node */
+    const char *src; /* source text, for diagnostics */
+    size_t len;
+} gh_cmod;
+
+/* One rule definition placed at a tree node (an else chain counts as one). */
+typedef struct gh_cdef {
+    gh_rule *rule;
+    const gh_cmod *mod;
+    gh_term **tail; /* head ref items below the node's path (non-ground ref heads) */
+    size_t ntail;
+} gh_cdef;
+
+/* A local variable in scope. */
+typedef struct gh_cvar {
+    const char *name;
+    uint16_t reg;
+    bool bound;
+} gh_cvar;
+
+typedef enum gh_name_kind {
+    GH_NAME_LOCAL,   /* a variable of the body (bound or not yet) */
+    GH_NAME_INPUT,
+    GH_NAME_DATA,
+    GH_NAME_RULE,    /* a rule (or rule subtree) of the current package */
+    GH_NAME_IMPORT,  /* an import alias */
+    GH_NAME_UNKNOWN, /* not declared anywhere: a new local when first bound */
+} gh_name_kind;
+
+typedef struct gh_comp {
+    gh_arena *a;       /* output: the revision's (or the query's) arena */
+    gh_arena scratch;  /* per-compile scratch, freed at the end */
+    gh_revision *rev;
+    gh_diags *diags;
+    int nerr;
+    const gh_cmod *mod; /* module of the rule being lowered (NULL for queries) */
+    gh_rnode *node;     /* node whose procedure is being lowered (deps are recorded here) */
+
+    /* procedure under construction */
+    gh_ins *code;
+    const gh_loc **locs;
+    uint32_t ncode, capcode;
+    uint32_t *labels; /* label -> pc, UINT32_MAX until placed */
+    uint32_t nlabels, caplabels;
+    uint32_t nregs;
+    uint32_t fail;      /* current failure label */
+    const gh_loc *loc;  /* location stamped on emitted instructions */
+
+    /* constants and aux entries shared by all procedures of the unit */
+    gh_vec consts, aux;
+
+    /* scope */
+    gh_cvar *vars;
+    uint32_t nvars, capvars;
+    gh_vec outer; /* names occurring in enclosing bodies (const char *), for closures */
+
+    gh_vec all_procs; /* gh_proc * */
+} gh_comp;
+
+/* ---- diagnostics ---- */
+void comp_error(gh_comp *c, const gh_loc *loc, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* ---- tree.c ---- */
+gh_rnode *tree_child(gh_comp *c, gh_rnode *n, const char *key, size_t len, bool create);
+int tree_build(gh_comp *c, gh_cmod *mods, size_t n, const gh_value *data);
+/* The ground string prefix of a ref's items (after the head var). */
+size_t ref_ground_prefix(gh_term *const *items, size_t n);
+
+/* ---- scope.c ---- */
+void scope_push(gh_comp *c, uint32_t *mark);
+void scope_pop(gh_comp *c, uint32_t mark);
+gh_cvar *scope_find(gh_comp *c, const char *name);
+gh_cvar *scope_declare(gh_comp *c, const char *name);
+gh_name_kind name_resolve(gh_comp *c, const char *name, gh_cvar **var, gh_rnode **rule,
+                          const gh_import **imp);
+bool name_is_local(gh_comp *c, const char *name);
+bool name_is_bound(gh_comp *c, const char *name);
+/* Dotted operator name of a call's operator ref ("count", "regex.match", "data.x.f"). */
+const char *call_name(gh_comp *c, const gh_term *op);
+
+/* ---- safety.c ---- */
+/* The order in which to lower the literals of `b`, given what is bound in scope now;
+ * reports unsafe variables. Returns the number of literals ordered (== b->n on success). */
+size_t safety_order(gh_comp *c, const gh_body *b, gh_expr **order);
+/* Variables of a term that bind when it is a pattern (`[x, y] = ...`). */
+bool term_has_unbound(gh_comp *c, const gh_term *t);
+
+/* ---- recur.c ---- */
+int recursion_check(gh_comp *c, gh_rnode *root);
+
+/* ---- emit.c ---- */
+uint32_t emit(gh_comp *c, gh_opcode op, unsigned a, unsigned b, unsigned cc, uint32_t k,
+              uint32_t f);
+uint32_t label_new(gh_comp *c);
+void label_here(gh_comp *c, uint32_t l);
+uint16_t reg_new(gh_comp *c);
+uint16_t reg_block(gh_comp *c, uint32_t n);
+uint32_t const_add(gh_comp *c, const gh_value *v);
+uint32_t aux_add(gh_comp *c, const void *p);
+void proc_begin(gh_comp *c);
+gh_proc *proc_end(gh_comp *c, gh_proc_kind kind, const char *name);
+
+/* ---- lower.c ---- */
+/* Lowers a term to a register, emitting code that fails to c->fail when undefined. May
+ * open scans (then c->fail moves to the innermost one). */
+uint16_t lower_term(gh_comp *c, gh_term *t);
+/* Lowers the literals of a body in safe order; returns false on a compile error. */
+bool lower_body(gh_comp *c, const gh_body *b);
+/* Unifies a pattern with a register. */
+void lower_destructure(gh_comp *c, gh_term *pat, uint16_t r);
+/* A ground term's value, or NULL when it is not a constant. */
+const gh_value *term_const(gh_comp *c, const gh_term *t);
+
+/* ---- rules.c ---- */
+void rules_lower_node(gh_comp *c, gh_rnode *n);
+gh_proc *rules_lower_query(gh_comp *c, gh_body *b);
+
+#endif
