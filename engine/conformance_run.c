@@ -134,8 +134,9 @@ static void eval_case(runner *r, const gh_value *c, gh_cf_verdict *v)
     gh_source *src = calloc(nmods + 1, sizeof *src);
     char(*names)[32] = calloc(nmods + 1, sizeof *names);
     double t = r->o->timeout_s > 0 ? r->o->timeout_s : CASE_TIMEOUT_S;
+    const gh_value *strict = gh_cf_field(c, "strict_error");
     gh_eval_opts eo = {
-        .strict_builtin_errors = gh_value_get_bool(gh_cf_field(c, "strict_error")),
+        .strict_builtin_errors = strict && gh_value_get_bool(strict),
         .timeout_ns = (uint64_t)(t * 0.8 * 1e9),
         .print = discard_print,
     };
