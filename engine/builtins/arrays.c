@@ -45,7 +45,40 @@ static int bi_reverse(gh_bctx *bc, const gh_value *const *args, const gh_value *
     return bi_ret(out, gh_value_array(bc->arena, items, n));
 }
 
+/* array.flatten: nested arrays spliced in, recursively; other values kept. */
+static int flatten_into(gh_bctx *bc, const gh_value *arr, const gh_value ***items, size_t *n, size_t *cap)
+{
+    for (size_t i = 0; i < gh_value_len(arr); i++) {
+        const gh_value *x = gh_array_get(arr, i);
+        if (bi_is(x, GH_KIND_ARRAY)) {
+            int rc = flatten_into(bc, x, items, n, cap);
+            if (rc) return rc;
+            continue;
+        }
+        if (*n == *cap) {
+            size_t nc = *cap ? *cap * 2 : 16;
+            const gh_value **ni = gh_arena_realloc(bc->arena, *items, *cap * sizeof *ni, nc * sizeof *ni);
+            if (!ni) return GH_ENOMEM;
+            *items = ni;
+            *cap = nc;
+        }
+        (*items)[(*n)++] = x;
+    }
+    return 0;
+}
+
+static int bi_flatten(gh_bctx *bc, const gh_value *const *args, const gh_value **out)
+{
+    if (!bi_is(args[0], GH_KIND_ARRAY)) return bi_type_err(bc, "array.flatten", 1, args[0], "array");
+    const gh_value **items = NULL;
+    size_t n = 0, cap = 0;
+    int rc = flatten_into(bc, args[0], &items, &n, &cap);
+    if (rc) return rc;
+    return bi_ret(out, gh_value_array(bc->arena, items, n));
+}
+
 static const gh_builtin table[] = {
+    BI_FN("array.flatten", 1, "(array[any]) => array[any]", bi_flatten),
     BI_FN("array.concat", 2, "(array[any], array[any]) => array[any]", bi_concat),
     BI_FN("array.slice", 3, "(array[any], number, number) => array[any]", bi_slice),
     BI_FN("array.reverse", 1, "(array[any]) => array[any]", bi_reverse),

@@ -3,6 +3,7 @@
  * one use a small thread-local cache instead. Bounded, least recently used out. */
 #include "builtins/bi_internal.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 
 #define CACHE_SLOTS 128
@@ -21,7 +22,21 @@ struct gh_bcache {
     uint64_t clock;
 };
 
-static _Thread_local gh_bcache *tl_cache;
+/* The fallback cache of threads that call builtins without an evaluator cache; freed when
+ * the thread exits. */
+static pthread_key_t tl_key;
+static pthread_once_t tl_once = PTHREAD_ONCE_INIT;
+static bool tl_ok;
+
+static void tl_free(void *p)
+{
+    gh_bcache_free(p);
+}
+
+static void tl_init(void)
+{
+    tl_ok = pthread_key_create(&tl_key, tl_free) == 0;
+}
 
 gh_bcache *gh_bcache_new(void)
 {
@@ -42,8 +57,14 @@ void gh_bcache_free(gh_bcache *c)
 static gh_bcache *cache_of(gh_bctx *bc)
 {
     if (bc->cache) return bc->cache;
-    if (!tl_cache) tl_cache = gh_bcache_new();
-    return tl_cache;
+    pthread_once(&tl_once, tl_init);
+    if (!tl_ok) return NULL;
+    gh_bcache *c = pthread_getspecific(tl_key);
+    if (!c && (c = gh_bcache_new()) && pthread_setspecific(tl_key, c) != 0) {
+        gh_bcache_free(c);
+        c = NULL;
+    }
+    return c;
 }
 
 static uint64_t hash_key(int kind, const char *s, size_t n)

@@ -7,6 +7,7 @@
 
 #include "testlib.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -318,6 +319,50 @@ static void test_cache(void)
     gh_arena_reset(&A);
 }
 
+/* Several threads calling builtins at once, each with its own context (and no evaluator
+ * cache, so the thread-local fallback is exercised): results must not interfere. Run under
+ * ThreadSanitizer to check for races. */
+static void *thread_body(void *arg)
+{
+    long id = (long)arg;
+    gh_arena a;
+    gh_arena_init(&a, 0);
+    gh_bctx bc = {.arena = &a};
+    const gh_builtin *m = gh_builtin_lookup("regex.match", 11), *g = gh_builtin_lookup("glob.match", 10);
+    const gh_builtin *lo = gh_builtin_lookup("lower", 5), *sp = gh_builtin_lookup("sprintf", 7);
+    long bad = 0;
+    for (int i = 0; i < 300; i++) {
+        char pat[32], txt[32];
+        snprintf(pat, sizeof pat, "^t%ld-%d$", id, i % 40);
+        snprintf(txt, sizeof txt, "t%ld-%d", id, i % 40);
+        const gh_value *args[3] = {gh_value_string(&a, pat, strlen(pat)), gh_value_string(&a, txt, strlen(txt)), NULL};
+        const gh_value *out = NULL;
+        if (gh_builtin_call(m, &bc, args, 2, &out) != 0 || !gh_value_get_bool(out)) bad++;
+        const gh_value *gargs[3] = {gh_value_string(&a, "t*-?", 4), GH_NULL, args[1]};
+        if (gh_builtin_call(g, &bc, gargs, 3, &out) != 0 || gh_value_get_bool(out) != (i % 40 < 10)) bad++;
+        const gh_value *largs[1] = {gh_value_string(&a, "ÅÄÖ", 6)};
+        size_t n;
+        if (gh_builtin_call(lo, &bc, largs, 1, &out) != 0 || strcmp(gh_string_ptr(out, &n), "åäö") != 0) bad++;
+        const gh_value *num = gh_value_int(&a, id);
+        const gh_value *sargs[2] = {gh_value_string(&a, "%d", 2), gh_value_array(&a, &num, 1)};
+        if (gh_builtin_call(sp, &bc, sargs, 2, &out) != 0 || atol(gh_string_ptr(out, &n)) != id) bad++;
+        gh_arena_reset(&a);
+    }
+    gh_arena_free(&a);
+    return (void *)bad;
+}
+
+static void test_threads(void)
+{
+    pthread_t t[4];
+    for (long i = 0; i < 4; i++) CHECK(pthread_create(&t[i], NULL, thread_body, (void *)i) == 0);
+    for (int i = 0; i < 4; i++) {
+        void *bad = NULL;
+        pthread_join(t[i], &bad);
+        CHECK(bad == NULL);
+    }
+}
+
 int main(void)
 {
     gh_arena_init(&A, 0);
@@ -326,6 +371,7 @@ int main(void)
     test_print();
     test_calls();
     test_cache();
+    test_threads();
     run_file("data/builtins.txt");
     gh_arena_free(&A);
     return tests_done("test_builtins");
