@@ -17,6 +17,7 @@ gh_evaluator *gh_evaluator_new(const gh_eval_opts *opts)
     if (opts) ev->opts = *opts;
     gh_arena_init(&ev->arena, ev->opts.arena_cap ? ev->opts.arena_cap : (size_t)256 << 20);
     ev->bc.cache = gh_bcache_new();
+    ev->trace = getenv("GH_VM_TRACE") != NULL; /* debugging aid: every instruction to stderr */
     return ev;
 }
 

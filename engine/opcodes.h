@@ -34,7 +34,7 @@
     OP(CMP, "xBCF", "fail unless R[B] <x> R[C] (x: 0 ne, 1 lt, 2 le, 3 gt, 4 ge)")        \
     OP(ISARR, "AnF", "fail unless R[A] is an array of k elements")                         \
     OP(ISOBJ, "AnF", "fail unless R[A] is an object of k members")                         \
-    OP(ITER, "AB", "R[A].iter := start of collection R[B]")                                 \
+    OP(ITER, "ABF", "R[A].iter := start of R[B]; fail unless a collection")                                 \
     OP(NEXT, "ABCF", "R[B], R[C] := next key, value of R[A].iter; fail when exhausted")     \
     OP(MKARR, "ABn", "R[A] := [R[B] .. R[B+k-1]]")                                          \
     OP(MKSET, "ABn", "R[A] := {R[B] .. R[B+k-1]}")                                          \

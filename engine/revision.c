@@ -12,8 +12,8 @@
 static const gh_value *value_copy(gh_arena *a, const gh_value *v)
 {
     switch (gh_value_kind(v)) {
-    case GH_KIND_NULL:
-    case GH_KIND_BOOL: return v == GH_NULL || v == GH_TRUE || v == GH_FALSE ? v : gh_value_bool(gh_value_get_bool(v));
+    case GH_KIND_NULL: return GH_NULL;
+    case GH_KIND_BOOL: return gh_value_bool(gh_value_get_bool(v));
     case GH_KIND_NUMBER: {
         size_t n;
         const char *t = gh_number_text(v, &n);

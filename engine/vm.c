@@ -602,6 +602,7 @@ static int vm_run(gh_evaluator *ev, const gh_proc *p, const gh_value *const *arg
             if (gh_value_kind(R[i->a].v) != GH_KIND_OBJECT || gh_value_len(R[i->a].v) != i->k) FAIL();
             break;
         case GH_OP_ITER:
+            if (gh_value_kind(R[i->b].v) < GH_KIND_ARRAY) FAIL();
             R[i->a].v = R[i->b].v;
             R[i->a + 1].i = 0;
             break;

@@ -33,6 +33,8 @@ typedef struct gh_cvar {
     const char *name;
     uint16_t reg;
     bool bound;
+    uint16_t depth; /* body nesting depth it was declared at */
+    int32_t decl;   /* `:=`/`some` declarations: index of the declaring literal; else -1 */
 } gh_cvar;
 
 typedef enum gh_name_kind {
@@ -70,6 +72,9 @@ typedef struct gh_comp {
     gh_cvar *vars;
     uint32_t nvars, capvars;
     gh_vec outer; /* names occurring in enclosing bodies (const char *), for closures */
+    uint16_t depth;  /* bodies being lowered, nested */
+    int32_t decl_at; /* literal index recorded by scope_declare (-1: not a declaration) */
+    int32_t cur_lit; /* literal under safety analysis (source order) */
 
     gh_vec all_procs; /* gh_proc * */
 } gh_comp;

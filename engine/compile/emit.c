@@ -102,6 +102,9 @@ void proc_begin(gh_comp *c)
     c->nregs = 0;
     c->nvars = 0;
     c->fail = 0;
+    c->depth = 0;
+    c->decl_at = -1;
+    c->cur_lit = 0;
 }
 
 gh_proc *proc_end(gh_comp *c, gh_proc_kind kind, const char *name)

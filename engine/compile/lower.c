@@ -68,7 +68,8 @@ static bool is_unbound_var(gh_comp *c, const gh_term *t)
 static void bind(gh_comp *c, const gh_term *t, uint16_t r)
 {
     gh_cvar *v = scope_find(c, t->u.str.s);
-    if (!v) v = scope_declare(c, t->u.str.s);
+    /* an unbound variable of an enclosing body (declared later there) is not this one */
+    if (!v || (!v->bound && v->depth < c->depth)) v = scope_declare(c, t->u.str.s);
     v->reg = r;
     v->bound = true;
 }
@@ -84,15 +85,19 @@ static uint16_t lower_ops(gh_comp *c, uint16_t r, gh_term *const *ops, size_t n)
     for (size_t i = 0; i < n; i++) {
         gh_term *op = ops[i];
         uint16_t d = reg_new(c);
-        if (is_unbound_var(c, op)) {
+        bool pattern = op->kind != GH_TERM_VAR && term_has_unbound(c, op);
+        if (is_unbound_var(c, op) || pattern) {
             uint16_t it = reg_block(c, 2);
-            emit(c, GH_OP_ITER, it, r, 0, 0, 0);
+            emit(c, GH_OP_ITER, it, r, 0, 0, c->fail);
             uint32_t head = label_new(c);
             label_here(c, head);
             uint16_t kr = reg_new(c);
             emit(c, GH_OP_NEXT, it, kr, d, 0, c->fail);
             c->fail = head;
-            bind(c, op, kr);
+            if (pattern)
+                lower_destructure(c, op, kr);
+            else
+                bind(c, op, kr);
         } else {
             const gh_value *k = term_const(c, op);
             if (k)
@@ -337,13 +342,13 @@ uint16_t lower_term(gh_comp *c, gh_term *t)
 /* The function node an operator names, or NULL (a builtin, or unknown). */
 static gh_rnode *func_node(gh_comp *c, const gh_term *op)
 {
-    if (op->kind != GH_TERM_REF) return NULL;
-    gh_term *h = op->u.list.items[0];
+    if (op->kind != GH_TERM_REF && op->kind != GH_TERM_VAR) return NULL;
+    gh_term *h = op->kind == GH_TERM_VAR ? (gh_term *)op : op->u.list.items[0];
     if (h->kind != GH_TERM_VAR) return NULL;
     gh_rnode *n = NULL;
     const gh_import *im = NULL;
-    gh_term *const *ops = op->u.list.items + 1;
-    size_t nops = op->u.list.n - 1;
+    gh_term *const *ops = op->kind == GH_TERM_VAR ? NULL : op->u.list.items + 1;
+    size_t nops = op->kind == GH_TERM_VAR ? 0 : op->u.list.n - 1;
     switch (name_resolve(c, h->u.str.s, NULL, &n, &im)) {
     case GH_NAME_DATA: n = c->rev->root; break;
     case GH_NAME_RULE: break;
@@ -585,7 +590,7 @@ static void lower_some_in(gh_comp *c, gh_term *call)
     size_t n = call->u.list.n;
     uint16_t coll = lower_term(c, call->u.list.items[n - 1]);
     uint16_t it = reg_block(c, 2);
-    emit(c, GH_OP_ITER, it, coll, 0, 0, 0);
+    emit(c, GH_OP_ITER, it, coll, 0, 0, c->fail);
     uint32_t head = label_new(c);
     label_here(c, head);
     uint16_t kr = reg_new(c), vr = reg_new(c);
@@ -603,7 +608,7 @@ static void lower_every(gh_comp *c, gh_expr *e)
 {
     uint16_t coll = lower_term(c, e->u.every.domain);
     uint16_t it = reg_block(c, 2);
-    emit(c, GH_OP_ITER, it, coll, 0, 0, 0);
+    emit(c, GH_OP_ITER, it, coll, 0, 0, c->fail);
     uint32_t save = c->fail, ok = label_new(c), next = label_new(c), bad = label_new(c), mark;
     label_here(c, next);
     uint16_t kr = reg_new(c), vr = reg_new(c);
@@ -712,12 +717,8 @@ void lower_with(gh_comp *c, gh_expr *e)
             gh_term *v = w->value;
             wfn = NULL;
             wbi = NULL;
-            if (v->kind == GH_TERM_REF || v->kind == GH_TERM_VAR) {
-                if (v->kind == GH_TERM_REF) {
-                    op_arity(c, v, &wfn, &wbi);
-                } else if (name_is_local(c, v->u.str.s) && !scope_find(c, v->u.str.s)) {
-                    wbi = gh_builtin_lookup(v->u.str.s, v->u.str.len);
-                }
+            if ((v->kind == GH_TERM_REF || v->kind == GH_TERM_VAR) && !(v->kind == GH_TERM_VAR && scope_find(c, v->u.str.s))) {
+                op_arity(c, v, &wfn, &wbi);
                 if (wfn) dep_add(c, wfn);
                 t->with_fn = wfn;
                 t->with_bi = wbi;
@@ -803,10 +804,13 @@ static void declare_pattern(gh_comp *c, const gh_term *t)
 bool lower_body(gh_comp *c, const gh_body *b)
 {
     uint32_t outer_n = c->outer.n;
+    int32_t saved_lit = c->cur_lit;
+    c->depth++;
     for (size_t i = 0; i < b->n; i++) expr_flat_names(c, b->items[i]);
     /* declarations: `x := ...`, `some x`, `some x in xs` make locals that shadow rules */
     for (size_t i = 0; i < b->n; i++) {
         gh_expr *e = b->items[i];
+        c->decl_at = (int32_t)i;
         if (e->kind == GH_EXPR_CALL && e->u.call.n == 3 && !e->negated) {
             const char *nm = call_name(c, e->u.call.terms[0]);
             if (nm && strcmp(nm, "assign") == 0) declare_pattern(c, e->u.call.terms[1]);
@@ -820,11 +824,14 @@ bool lower_body(gh_comp *c, const gh_body *b)
             }
         }
     }
+    c->decl_at = -1;
     gh_expr **order = gh_arena_alloc(&c->scratch, (b->n ? b->n : 1) * sizeof *order);
     size_t n = safety_order(c, b, order);
     bool ok = n == b->n;
     if (ok)
         for (size_t i = 0; i < n; i++) lower_lit(c, order[i]);
     c->outer.n = outer_n;
+    c->depth--;
+    c->cur_lit = saved_lit;
     return ok;
 }

@@ -48,9 +48,13 @@ static void evars(gh_comp *c, const gh_expr *e, nset *out);
 /* Variables of a closure body that belong to the enclosing scope. */
 static void closure_add(gh_comp *c, nset *inner, nset *out)
 {
-    for (uint32_t i = 0; i < inner->n; i++)
-        if (scope_find(c, inner->v[i]) || outer_has(c, inner->v[i]))
-            ns_add(c, out, inner->v[i], inner->loc[i]);
+    for (uint32_t i = 0; i < inner->n; i++) {
+        gh_cvar *v = scope_find(c, inner->v[i]);
+        /* a name declared (:=, some) later in this body is not visible yet: OPA scopes
+         * declarations lexically, so the closure has its own variable of that name */
+        if (v && v->decl >= 0 && v->depth == c->depth && v->decl > c->cur_lit) continue;
+        if (v || outer_has(c, inner->v[i])) ns_add(c, out, inner->v[i], inner->loc[i]);
+    }
 }
 
 static void bvars(gh_comp *c, const gh_body *b, nset *out)
@@ -123,7 +127,15 @@ static void evars(gh_comp *c, const gh_expr *e, nset *out)
         break;
     }
     }
-    for (size_t i = 0; i < e->nwith; i++) tvars(c, e->with[i]->value, out);
+    for (size_t i = 0; i < e->nwith; i++) {
+        const gh_term *v = e->with[i]->value;
+        if (v->kind == GH_TERM_VAR && !scope_find(c, v->u.str.s) && gh_builtin_lookup(v->u.str.s, v->u.str.len))
+            continue; /* `with f as count`: a builtin, not a variable */
+        if (v->kind == GH_TERM_REF && call_name(c, v) && gh_builtin_lookup(call_name(c, v), strlen(call_name(c, v))) &&
+            !name_is_bound(c, v->u.list.items[0]->u.str.s))
+            continue;
+        tvars(c, v, out);
+    }
     if (e->negated) /* wildcards inside `not` are its own (not p[_]) */
         for (uint32_t i = 0; i < tmp.n; i++)
             if (tmp.v[i][0] != '$') ns_add(c, out, tmp.v[i], tmp.loc[i]);
@@ -145,6 +157,8 @@ static bool covered(gh_comp *c, const gh_term *t, const nset *bound, const nset 
     return true;
 }
 
+static void pattern_vars(gh_comp *c, const gh_term *t, const nset *bound, nset *out);
+
 static void ref_outs(gh_comp *c, const gh_term *t, const nset *bound, nset *out)
 {
     switch (t->kind) {
@@ -154,7 +168,10 @@ static void ref_outs(gh_comp *c, const gh_term *t, const nset *bound, nset *out)
             const gh_term *o = t->u.list.items[i];
             if (o->kind == GH_TERM_VAR && name_is_local(c, o->u.str.s) && !isb(c, bound, o->u.str.s))
                 ns_add(c, out, o->u.str.s, &o->loc);
-            else
+            else if (o->kind == GH_TERM_ARRAY || o->kind == GH_TERM_OBJECT) {
+                ref_outs(c, o, bound, out);
+                pattern_vars(c, o, bound, out); /* x[[1, y]]: scanned and unified */
+            } else
                 ref_outs(c, o, bound, out);
         }
         break;
@@ -293,13 +310,17 @@ size_t safety_order(gh_comp *c, const gh_body *b, gh_expr **order)
     size_t n = b->n, k = 0;
     nset *vars = gh_arena_calloc(&c->scratch, n ? n : 1, sizeof *vars);
     bool *done = gh_arena_calloc(&c->scratch, n ? n : 1, sizeof *done);
-    for (size_t i = 0; i < n; i++) evars(c, b->items[i], &vars[i]);
+    for (size_t i = 0; i < n; i++) {
+        c->cur_lit = (int32_t)i;
+        evars(c, b->items[i], &vars[i]);
+    }
     nset bound = {0};
     while (k < n) {
         bool progress = false;
         for (size_t i = 0; i < n && !progress; i++) {
             if (done[i]) continue;
             nset out = {0};
+            c->cur_lit = (int32_t)i;
             expr_outs(c, b->items[i], &bound, &out);
             bool ok = true;
             for (uint32_t j = 0; j < vars[i].n && ok; j++)

@@ -50,6 +50,8 @@ gh_cvar *scope_declare(gh_comp *c, const char *name)
     v->name = name;
     v->reg = GH_NOREG;
     v->bound = false;
+    v->depth = c->depth;
+    v->decl = c->decl_at;
     return v;
 }
 
