@@ -418,7 +418,7 @@ static const gh_value *to_str(gh_evaluator *ev, const gh_value *v)
     if (gh_value_kind(v) == GH_KIND_STRING) return v;
     gh_buf b;
     gh_buf_init(&b, 0);
-    gh_json_write(&b, v, 0);
+    gh_value_to_rego(&b, v);
     const gh_value *s = gh_value_string(&ev->arena, b.data ? b.data : "", b.len);
     gh_buf_free(&b);
     return s;
@@ -656,7 +656,11 @@ static int vm_run(gh_evaluator *ev, const gh_proc *p, const gh_value *const *arg
                 const gh_with_frame *w = with_fn_find(ev, NULL, bi);
                 if (w) {
                     if (w->t->with_fn) {
+                        /* inside a replacement, no replacement applies (OPA's scoping) */
+                        int saved = ev->nwith_fn;
+                        ev->nwith_fn = 0;
                         rc = call_func(ev, w->t->with_fn->proc, av, n, &o);
+                        ev->nwith_fn = saved;
                         R = ev->stack + base;
                         if (rc) goto error;
                         if (!o) FAIL();
@@ -723,7 +727,14 @@ static int vm_run(gh_evaluator *ev, const gh_proc *p, const gh_value *const *arg
                     }
                 }
             }
-            rc = call_func(ev, callee, av, n, &o);
+            if (callee != fn->proc) { /* a replacement function: no replacement inside */
+                int saved = ev->nwith_fn;
+                ev->nwith_fn = 0;
+                rc = call_func(ev, callee, av, n, &o);
+                ev->nwith_fn = saved;
+            } else {
+                rc = call_func(ev, callee, av, n, &o);
+            }
             R = ev->stack + base;
             if (rc) goto error;
             if (!o) FAIL();

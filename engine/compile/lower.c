@@ -113,10 +113,16 @@ static uint16_t lower_ops(gh_comp *c, uint16_t r, gh_term *const *ops, size_t n)
 }
 
 /* A ref below a tree node: walk the static part of the path through the tree. */
+/* Base documents have string keys only; OPA's store finds data[2] at "2". */
+static bool is_key(const gh_term *t)
+{
+    return t->kind == GH_TERM_STRING || t->kind == GH_TERM_NUMBER;
+}
+
 static uint16_t lower_data_ref(gh_comp *c, gh_rnode *node, gh_term *const *ops, size_t n)
 {
     size_t i = 0;
-    while (node->defs.n == 0 && i < n && ops[i]->kind == GH_TERM_STRING) {
+    while (node->defs.n == 0 && i < n && is_key(ops[i])) {
         gh_rnode *kid = tree_child(c, node, ops[i]->u.str.s, ops[i]->u.str.len, false);
         if (!kid) break;
         node = kid;
@@ -133,14 +139,14 @@ static uint16_t lower_data_ref(gh_comp *c, gh_rnode *node, gh_term *const *ops, 
         emit(c, GH_OP_RULE, r, 0, 0, aux_add(c, node), c->fail);
         return lower_ops(c, r, ops + i, n - i);
     }
-    if (i < n && ops[i]->kind == GH_TERM_STRING) {
+    if (i < n && is_key(ops[i])) {
         /* Leaves the tree: a base document only, resolved now as far as it is constant. */
         const gh_value *v = node->base;
         size_t nk = gh_value_len(node->keys), j = 0;
         const gh_value **ks = gh_arena_alloc(&c->scratch, (nk + n) * sizeof *ks);
         for (; j < nk; j++) ks[j] = gh_array_get(node->keys, j);
-        while (i < n && ops[i]->kind == GH_TERM_STRING && (!v || gh_value_kind(v) == GH_KIND_OBJECT)) {
-            ks[j++] = term_const(c, ops[i]);
+        while (i < n && is_key(ops[i]) && (!v || gh_value_kind(v) == GH_KIND_OBJECT)) {
+            ks[j++] = gh_value_string(c->a, ops[i]->u.str.s, ops[i]->u.str.len);
             if (v) v = gh_object_get_str(v, ops[i]->u.str.s, ops[i]->u.str.len);
             i++;
         }
