@@ -209,10 +209,17 @@ static void loc_init(void)
     loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
 }
 
+/* Go's unicode.IsPrint: graphic characters and the ASCII space only, so the other space
+ * separators and the format characters are escaped. */
 static bool is_print(uint32_t r)
 {
     if (r < 0x80) return r >= 0x20 && r < 0x7F;
     if (r == 0xFFFD) return true;
+    if (r == 0xA0 || r == 0xAD || r == 0x1680 || (r >= 0x2000 && r <= 0x200F) ||
+        (r >= 0x2028 && r <= 0x202F) || (r >= 0x205F && r <= 0x206F) || r == 0x3000 ||
+        r == 0xFEFF || (r >= 0xFFF9 && r <= 0xFFFB) || (r >= 0x600 && r <= 0x605) || r == 0x61C ||
+        r == 0x6DD || r == 0x70F || r == 0x180E)
+        return false;
     pthread_once(&loc_once, loc_init);
     if (!loc) return r >= 0xA0;
     return iswprint_l((wint_t)r, loc) && r != 0xAD;
@@ -561,6 +568,13 @@ static void bad_verb(fstate *st, const farg *a, int verb)
 
 static void print_arg(fstate *st, const farg *a, int verb)
 {
+    if (verb == 'v' && st->sharp) { /* %#v: Go syntax; for our types only strings change */
+        st->sharp = false;
+        if (a->kind == A_STR) {
+            fmt_str_arg(st, a->s, a->n, 'q');
+            return;
+        }
+    }
     if (verb == 'T') {
         const char *t = type_name(a);
         fmt_str_arg(st, t, strlen(t), 's');

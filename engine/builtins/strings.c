@@ -168,6 +168,7 @@ static int bi_substring(gh_bctx *bc, const gh_value *const *args, const gh_value
         return ret_str(bc, args[0], s + start, end - (size_t)start, out);
     }
     size_t runes = bi_utf8_count(s, n);
+    if (start == 0 && len >= 0 && (uint64_t)len >= runes) return bi_ret(out, args[0]);
     if ((uint64_t)start >= runes) return bi_ret(out, bi_str(bc, "", 0));
     size_t b0 = rune_offset(s, n, start);
     size_t b1 = len < 0 || (uint64_t)len >= runes - (size_t)start
