@@ -161,10 +161,13 @@ static void print_errors(const errlist *e, enum fmt fmt)
                 gh_buf_puts(&b, ",\n      \"code\": ");
                 put_string(&b, x->code);
             }
-            gh_buf_puts(&b, ",\n      \"location\": {\n        \"file\": ");
-            put_string(&b, x->file);
-            gh_buf_printf(&b, ",\n        \"row\": %d,\n        \"col\": %d\n      }\n    }%s\n",
-                          x->row, x->col, i + 1 < e->n ? "," : "");
+            if (x->row > 0 || x->file[0]) { /* opa omits an unknown location */
+                gh_buf_puts(&b, ",\n      \"location\": {\n        \"file\": ");
+                put_string(&b, x->file);
+                gh_buf_printf(&b, ",\n        \"row\": %d,\n        \"col\": %d\n      }", x->row,
+                              x->col);
+            }
+            gh_buf_printf(&b, "\n    }%s\n", i + 1 < e->n ? "," : "");
         }
         gh_buf_puts(&b, "  ]\n}\n");
         fputs(b.data, stdout);

@@ -1,26 +1,202 @@
 #!/usr/bin/env bash
-# gatehouse eval end to end: -d loading (modules, data by directory, relaxed JSON, YAML),
-# input files, output formats as opa eval prints them, errors and exit codes.
+# gatehouse eval end to end: -d loading (modules, data placed by directory, relaxed JSON,
+# YAML), input files and stdin, opa eval's output shapes, errors and exit codes (eval-N.M).
 # Usage: test_eval.sh GATEHOUSE_BINARY
 set -uo pipefail
 GH=$1
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+SEED=$ROOT/../shared/seed-policies/data-master
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fails=0 checks=0
 
-expect() { # expect NAME WANT_STATUS CMD... ; stdout+stderr land in $tmp/out
+expect() { # expect NAME WANT_STATUS CMD... ; stdout in $tmp/out, stderr in $tmp/err
     local name=$1 want=$2
     shift 2
     checks=$((checks + 1))
-    "$@" >"$tmp/out" 2>&1
+    "$@" >"$tmp/out" 2>"$tmp/err"
     local got=$?
     if [ "$got" != "$want" ]; then
-        echo "FAIL $name: exit $got, want $want"; sed 's/^/  | /' "$tmp/out"; fails=$((fails + 1))
+        echo "FAIL $name: exit $got, want $want"; sed 's/^/  | /' "$tmp/out" "$tmp/err"
+        fails=$((fails + 1))
+    fi
+}
+expect_out() { # expect_out NAME FILE(out|err) TEXT : the last command's output is exactly TEXT
+    checks=$((checks + 1))
+    if [ "$(cat "$tmp/$2")" != "$3" ]; then
+        echo "FAIL $1: $2 differs"; diff <(echo "$3") "$tmp/$2" | sed 's/^/  | /'
+        fails=$((fails + 1))
+    fi
+}
+expect_has() { # expect_has NAME FILE(out|err) TEXT : the last command's output contains TEXT
+    checks=$((checks + 1))
+    if ! grep -qF -- "$3" "$tmp/$2"; then
+        echo "FAIL $1: $2 lacks: $3"; sed 's/^/  | /' "$tmp/$2"; fails=$((fails + 1))
     fi
 }
 
+mkdir -p "$tmp/d/a/b" "$tmp/d/c"
+printf 'package t\n\np := 1\n\nq contains x if some x in [1, 2]\n\nr := count(input.n)\n\nu := input.user\n' >"$tmp/d/t.rego"
+printf '{\n  // users carry comments\n  "v": 1,\n  "list": [1, 2,],\n}\n' >"$tmp/d/a/b/data.json"
+printf 'roles:\n  - admin\n' >"$tmp/d/c/data.yaml"
+printf 'not data\n' >"$tmp/d/notes.txt"
+
 expect "eval-1.1 help" 0 "$GH" eval --help
-expect "eval-1.2 no query" 2 "$GH" eval
+expect_has "eval-1.2 usage" out "usage: gatehouse eval"
+expect "eval-1.3 no query" 2 "$GH" eval
+expect "eval-1.4 two queries" 2 "$GH" eval x y
+expect "eval-1.5 bad format" 2 "$GH" eval -f xml 1
+expect "eval-1.6 missing -d path" 2 "$GH" eval -d "$tmp/nope" 1
+
+# eval-2: opa's json shape, data placed by directory, comments and trailing commas
+expect "eval-2.1 data ref" 0 "$GH" eval -d "$tmp/d" 'data.a.b.v'
+expect_out "eval-2.2 json shape" out '{
+  "result": [
+    {
+      "expressions": [
+        {
+          "value": 1,
+          "text": "data.a.b.v",
+          "location": {
+            "row": 1,
+            "col": 1
+          }
+        }
+      ]
+    }
+  ]
+}'
+expect "eval-2.3 yaml data" 0 "$GH" eval -f values -d "$tmp/d" 'data.c.roles'
+expect_out "eval-2.4 yaml data value" out '[
+  [
+    "admin"
+  ]
+]'
+expect "eval-2.5 bindings and expression values" 0 "$GH" eval 'x := 2; x > 1; x + 1'
+expect_out "eval-2.6 json with bindings" out '{
+  "result": [
+    {
+      "expressions": [
+        {
+          "value": true,
+          "text": "x := 2",
+          "location": {
+            "row": 1,
+            "col": 1
+          }
+        },
+        {
+          "value": true,
+          "text": "x \u003e 1",
+          "location": {
+            "row": 1,
+            "col": 9
+          }
+        },
+        {
+          "value": 3,
+          "text": "x + 1",
+          "location": {
+            "row": 1,
+            "col": 16
+          }
+        }
+      ],
+      "bindings": {
+        "x": 2
+      }
+    }
+  ]
+}'
+
+# eval-3: undefined, false and --fail
+expect "eval-3.1 undefined" 0 "$GH" eval -d "$tmp/d" 'data.t.nothing'
+expect_out "eval-3.2 undefined is {}" out '{}'
+expect "eval-3.3 false is undefined" 0 "$GH" eval '1 > 2'
+expect_out "eval-3.4 false prints {}" out '{}'
+expect "eval-3.5 --fail on undefined" 1 "$GH" eval --fail -d "$tmp/d" 'data.t.nothing'
+expect "eval-3.6 --fail on defined" 0 "$GH" eval --fail -d "$tmp/d" 'data.t.p'
+expect "eval-3.7 --fail-defined" 1 "$GH" eval --fail-defined -d "$tmp/d" 'data.t.p'
+expect "eval-3.8 pretty undefined" 0 "$GH" eval -f pretty '1 > 2'
+expect_out "eval-3.9 pretty prints undefined" out 'undefined'
+
+# eval-4: the other formats
+expect "eval-4.1 bindings" 0 "$GH" eval -f bindings -d "$tmp/d" 'data.t.q[x]'
+expect_out "eval-4.2 one object per row" out '{
+  "x": 1
+}
+{
+  "x": 2
+}'
+expect "eval-4.3 raw" 0 "$GH" eval -f raw -d "$tmp/d" '"s"; data.t.q[y]'
+expect_out "eval-4.4 raw strings bare" out 's 1
+s 2'
+expect "eval-4.5 pretty value" 0 "$GH" eval -f pretty -d "$tmp/d" 'data.a.b'
+expect_out "eval-4.6 pretty single value" out '{
+  "list": [
+    1,
+    2
+  ],
+  "v": 1
+}'
+expect "eval-4.7 pretty table" 0 "$GH" eval -f pretty -d "$tmp/d" 'data.t.q[x]; y := x * 10'
+expect_out "eval-4.8 pretty table text" out '+---+----+-------------+
+| x | y  | data.t.q[x] |
++---+----+-------------+
+| 1 | 10 | 1           |
+| 2 | 20 | 2           |
++---+----+-------------+'
+
+# eval-5: input from a file (comments allowed), YAML, stdin
+printf '{"n": [1, 2, 3], // three\n "user": "alice"}\n' >"$tmp/in.json"
+expect "eval-5.1 input file" 0 "$GH" eval -f raw -d "$tmp/d" -i "$tmp/in.json" 'data.t.r; data.t.u'
+expect_out "eval-5.2 input used" out '3 alice'
+printf 'user: bob\nn: [1]\n' >"$tmp/in.yaml"
+expect "eval-5.3 yaml input" 0 "$GH" eval -f raw -d "$tmp/d" -i "$tmp/in.yaml" 'data.t.u'
+expect_out "eval-5.4 yaml input used" out 'bob'
+checks=$((checks + 1))
+if [ "$(echo '{"user": "carol"}' | "$GH" eval -f raw -d "$tmp/d" --stdin-input 'data.t.u')" != "carol" ]; then
+    echo "FAIL eval-5.5 stdin input"; fails=$((fails + 1))
+fi
+expect "eval-5.6 -i and --stdin-input" 2 "$GH" eval -i "$tmp/in.json" --stdin-input 1
+printf '{"n": }' >"$tmp/bad.json"
+expect "eval-5.7 malformed input" 2 "$GH" eval -i "$tmp/bad.json" 'input'
+expect_has "eval-5.8 malformed input named" out "bad.json: json: 1:7:"
+
+# eval-6: errors as opa prints them, exit 2
+expect "eval-6.1 query parse error" 2 "$GH" eval -f pretty 'x := 1 +'
+expect_has "eval-6.2 parse error text" err "1 error occurred: 1:9: rego_parse_error: unexpected eof token"
+expect "eval-6.3 json errors on stdout" 2 "$GH" eval 'x := 1 +'
+expect_has "eval-6.4 json error code" out '"code": "rego_parse_error"'
+echo '{"n": 5}' >"$tmp/num.json"
+expect "eval-6.5 strict builtin error" 2 "$GH" eval -f pretty --strict-builtin-errors -d "$tmp/d" -i "$tmp/num.json" 'data.t.r'
+expect_has "eval-6.6 builtin error text" err "t.rego:7: eval_type_error: count: operand 1 must be one of {array, object, set, string} but got number"
+expect "eval-6.7 builtin error undefined without strict" 0 "$GH" eval -d "$tmp/d" -i "$tmp/num.json" 'data.t.r'
+expect_out "eval-6.8 undefined" out '{}'
+printf 'package z\n\np := \n' >"$tmp/bad.rego"
+expect "eval-6.9 module parse error" 2 "$GH" eval -f pretty -d "$tmp/bad.rego" 'data.z.p'
+expect_has "eval-6.10 module error located" err "bad.rego:4: rego_parse_error:"
+printf '{"v": 2}' >"$tmp/d/a/b/clash.json"
+expect "eval-6.11 data merge conflict" 2 "$GH" eval -f pretty -d "$tmp/d" 'data.a.b.v'
+expect_has "eval-6.12 conflict named" err "merge error: a.b.v"
+rm "$tmp/d/a/b/clash.json"
+printf 'package p\n\nx := 1\n\nx := 2\n' >"$tmp/conflict.rego"
+expect "eval-6.13 eval conflict" 2 "$GH" eval -f pretty -d "$tmp/conflict.rego" 'data.p.x'
+
+# eval-7: Rego v0 on request
+printf 'package v0\n\ndeny[msg] { msg := "no" }\n' >"$tmp/v0.rego"
+expect "eval-7.1 v0 rejected" 2 "$GH" eval -d "$tmp/v0.rego" 'data.v0.deny'
+expect "eval-7.2 v0 accepted" 0 "$GH" eval -f raw --v0-compatible -d "$tmp/v0.rego" 'data.v0.deny'
+expect_out "eval-7.3 v0 value" out '["no"]'
+
+# eval-8: the seed policy, data with // comments, one input
+if [ -f "$SEED/policy.rego" ]; then
+    printf '{"user_id": "harvey", "request": {"method": "GET"},\n "query": {"query_type": "SELECT", "data_source": "aurora", "table": "users", "query_sql": "SELECT 1"}}\n' >"$tmp/seed.json"
+    expect "eval-8.1 seed policy" 0 "$GH" eval -f raw -d "$SEED/policy.rego" -d "$SEED/data.json" -i "$tmp/seed.json" 'data.authz.Decision; data.authz.Message'
+    expect_out "eval-8.2 seed answer (OPA's)" out "Denied Insufficient privileges: instance '' is not permitted."
+else
+    echo "skipped eval-8: $SEED not found"
+fi
 
 echo "test_eval: $checks checks, $fails failed"
 [ "$fails" -eq 0 ]
