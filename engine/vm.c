@@ -306,10 +306,31 @@ struct gh_fmemo {
     const gh_value *v;
 };
 
+/* The memo is a cache, so it may miss: composite arguments are keyed by identity (the
+ * policy passes the same grant or input objects again and again, and hashing them whole
+ * costs more than the call), scalars by value. */
+static bool arg_is_composite(const gh_value *v)
+{
+    return gh_value_kind(v) >= GH_KIND_ARRAY;
+}
+
+static uint64_t arg_hash(const gh_value *v)
+{
+    if (arg_is_composite(v)) return (uint64_t)(uintptr_t)v * 0x9e3779b97f4a7c15ull;
+    return gh_value_hash(v);
+}
+
+static bool arg_same(const gh_value *a, const gh_value *b)
+{
+    if (a == b) return true;
+    if (arg_is_composite(a) || arg_is_composite(b)) return false;
+    return gh_value_equal(a, b);
+}
+
 static uint64_t args_hash(uint32_t fid, const gh_value *const *args, size_t n)
 {
     uint64_t h = 0x9e3779b97f4a7c15ull ^ fid;
-    for (size_t i = 0; i < n; i++) h = (h ^ gh_value_hash(args[i])) * 0x100000001b3ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ arg_hash(args[i])) * 0x100000001b3ull;
     return h ^ (h >> 29);
 }
 
@@ -338,7 +359,7 @@ static gh_fmemo *fmemo_find(gh_evaluator *ev, uint32_t fid, const gh_value *cons
         if (e->gen != ev->gen) return e;
         if (e->hash == h && e->fid == fid && e->nargs == n) {
             size_t i = 0;
-            while (i < n && gh_value_equal(e->args[i], args[i])) i++;
+            while (i < n && arg_same(e->args[i], args[i])) i++;
             if (i == n) {
                 *found = true;
                 return e;

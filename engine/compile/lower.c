@@ -429,6 +429,15 @@ static uint16_t lower_call(gh_comp *c, gh_term *const *items, size_t n, bool *is
     }
     c->code[ins].x = variadic ? 0xff : (uint8_t)nargs;
     if (variadic) c->code[ins].c = (uint16_t)nargs;
+    if (bi && (bi->flags & GH_BI_RELATION)) { /* walk: one value per result, like a scan */
+        uint16_t it = reg_block(c, 2), k = reg_new(c), v = reg_new(c);
+        emit(c, GH_OP_ITER, it, d, 0, 0, c->fail);
+        uint32_t head = label_new(c);
+        label_here(c, head);
+        emit(c, GH_OP_NEXT, it, k, v, 0, c->fail);
+        c->fail = head;
+        return v;
+    }
     return d;
 }
 
