@@ -401,6 +401,11 @@ int gh_vm_node_value(gh_evaluator *ev, const gh_rnode *n, const gh_value **out)
     *out = NULL;
     if (n->proc && n->proc->kind == GH_PROC_FUNC) return 0; /* functions are not documents */
     if (n->proc) return call_rule(ev, n, out);
+    if (n->base && (n->nkids == 0 || gh_value_kind(n->base) != GH_KIND_OBJECT)) {
+        *out = n->base;
+        if (ev->nwith_data > 0) *out = with_data(ev, n->keys, *out, NULL);
+        return 0;
+    }
     gh_bld *b = bld_new(ev, 2);
     if (n->base && gh_value_kind(n->base) == GH_KIND_OBJECT) {
         for (size_t i = 0; i < gh_value_len(n->base); i++) {

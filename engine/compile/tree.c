@@ -93,7 +93,8 @@ static void tree_add_rule(gh_comp *c, gh_cmod *cm, gh_rule *r)
     gh_vec_push(c->a, &n->defs, d);
 }
 
-/* Rules may not sit above other rules (p := 1 with p.q := 2), nor on base documents. */
+/* Rules may not sit above other rules (p := 1 with p.q := 2); rules on a base document
+ * path are shadowed by it. */
 static void tree_check(gh_comp *c, gh_rnode *n)
 {
     if (n->defs.n > 0) {
@@ -101,9 +102,12 @@ static void tree_check(gh_comp *c, gh_rnode *n)
         if (n->nkids > 0)
             comp_error(c, &d->rule->loc, "rego_type_error", "rule %s conflicts with rules below it",
                        n->path);
-        if (n->base)
-            comp_error(c, &d->rule->loc, "rego_compile_error",
-                       "rule %s conflicts with a base document at the same path", n->path);
+        if (n->base) {
+            /* OPA's evaluator reads the base document where both exist (the store wins over
+             * the rules), so do the same: the rules at this path are never evaluated. */
+            n->defs.n = 0;
+            n->kind = -1;
+        }
     }
     for (uint32_t i = 0; i < n->nkids; i++) tree_check(c, n->kids[i]);
 }
