@@ -209,6 +209,7 @@ static double oneshot_eval_ms(const char *gh, const char *dir, const char *input
     snprintf(data, sizeof data, "%s/data.json", dir);
     uint64_t t[11];
     for (int i = 0; i < 11; i++) {
+        fflush(stdout); /* or the child's freopen flushes our buffered table again */
         uint64_t t0 = now_ns();
         pid_t pid = fork();
         if (pid == 0) {
