@@ -232,7 +232,7 @@ static void unify_outs(gh_comp *c, const gh_term *a, const gh_term *b, const nse
     }
 }
 
-/* Arity of a call's operator: builtin or user function; -1 when unknown. */
+/* Arity of a call's operator: builtin or user function; -1 variadic, -2 unknown. */
 static int call_arity(gh_comp *c, const gh_term *op)
 {
     const char *name = call_name(c, op);
@@ -257,7 +257,7 @@ static int call_arity(gh_comp *c, const gh_term *op)
         }
     }
     const gh_builtin *bi = gh_builtin_lookup(name, strlen(name));
-    return bi ? bi->arity : -1;
+    return bi ? bi->arity : -2;
 }
 
 static void expr_outs(gh_comp *c, const gh_expr *e, const nset *bound, nset *out)
@@ -276,6 +276,9 @@ static void expr_outs(gh_comp *c, const gh_expr *e, const nset *bound, nset *out
         }
         for (size_t i = 1; i < n; i++) ref_outs(c, t[i], bound, out);
         int ar = call_arity(c, op);
+        /* unknown operator: let the last argument bind, so lowering reports the one error
+         * that matters ("undefined function f") instead of unsafe variables */
+        if (ar == -2 && n >= 2) ar = (int)n - 2;
         if (ar >= 0 && (size_t)ar + 2 == n) {
             for (size_t i = 1; i + 1 < n; i++)
                 if (!covered(c, t[i], bound, out)) return;
