@@ -114,6 +114,12 @@ void *bi_cache_get(gh_bctx *bc, int kind, const char *key, size_t n);
 void *bi_cache_put(gh_bctx *bc, int kind, const char *key, size_t n, void *obj,
                    void (*free_fn)(void *));
 enum { BI_CACHE_REGEX = 1, BI_CACHE_GLOB = 2 };
+/* Reusable text buffers of the evaluator (or thread), cleared; NULL when out of memory.
+ * Two, for a leaf use inside another: BI_SCRATCH_OUT for a builtin's result text,
+ * BI_SCRATCH_TMP for short-lived pieces (one number, one quoted string, Rego text). A caller
+ * must be done with a buffer before anything it calls takes the same one. */
+enum { BI_SCRATCH_OUT = 0, BI_SCRATCH_TMP = 1, BI_SCRATCH_N = 2 };
+gh_buf *bi_scratch(gh_bctx *bc, int which);
 
 /* Rego text of v (gh_value_to_rego) into arena memory; NULL when out of memory. */
 const char *bi_rego_text(gh_bctx *bc, const gh_value *v, size_t *len);

@@ -90,19 +90,65 @@ char *bi_bytes(gh_bctx *bc, size_t n)
 
 const char *bi_rego_text(gh_bctx *bc, const gh_value *v, size_t *len)
 {
-    gh_buf b;
-    gh_buf_init(&b, 0);
-    if (gh_value_to_rego(&b, v) != 0) {
-        gh_buf_free(&b);
-        return NULL;
-    }
-    char *p = gh_arena_strndup(bc->arena, b.data ? b.data : "", b.len);
-    *len = b.len;
-    gh_buf_free(&b);
-    return p;
+    gh_buf *b = bi_scratch(bc, BI_SCRATCH_TMP);
+    if (!b || gh_value_to_rego(b, v) != 0) return NULL;
+    *len = b->len;
+    return gh_arena_strndup(bc->arena, b->data ? b->data : "", b->len);
 }
 
 /* ---- numbers ---- */
+
+/* Shortest decimal digits of a finite double: value = 0.dig × 10^dp. */
+static size_t shortest_digits(double d, char dig[24], int *dp)
+{
+    char e[40];
+    for (int p = 1; p <= 17; p++) {
+        snprintf(e, sizeof e, "%.*e", p - 1, d);
+        if (strtod(e, NULL) == d) break;
+    }
+    size_t nd = 0;
+    const char *s = e + (e[0] == '-');
+    for (; *s && *s != 'e'; s++)
+        if (*s != '.') dig[nd++] = *s;
+    while (nd > 1 && dig[nd - 1] == '0') nd--;
+    *dp = atoi(s + 1) + 1;
+    return nd;
+}
+
+/* Go's encoding/json text of a double (what OPA would hold for it): plain decimal for
+ * 1e-6 <= |d| < 1e21, else d.ddde±X. */
+static size_t double_json(double d, char *out, size_t cap)
+{
+    if (d == 0) return (size_t)snprintf(out, cap, "0");
+    char dig[24];
+    int dp;
+    size_t nd = shortest_digits(d, dig, &dp), o = 0;
+    if (d < 0) out[o++] = '-';
+    double ad = fabs(d);
+    if (ad < 1e-6 || ad >= 1e21) {
+        out[o++] = dig[0];
+        if (nd > 1) {
+            out[o++] = '.';
+            memcpy(out + o, dig + 1, nd - 1);
+            o += nd - 1;
+        }
+        return o + (size_t)snprintf(out + o, cap - o, "e%c%d", dp - 1 < 0 ? '-' : '+', abs(dp - 1));
+    }
+    if (dp <= 0) {
+        out[o++] = '0';
+        out[o++] = '.';
+        for (int i = dp; i < 0; i++) out[o++] = '0';
+        memcpy(out + o, dig, nd);
+        return o + nd;
+    }
+    for (int i = 0; i < dp; i++) out[o++] = (size_t)i < nd ? dig[i] : '0';
+    if (nd > (size_t)dp) {
+        out[o++] = '.';
+        memcpy(out + o, dig + dp, nd - (size_t)dp);
+        o += nd - (size_t)dp;
+    }
+    return o;
+}
 
 size_t bi_num_json(const gh_value *v, char *buf, size_t cap)
 {
@@ -114,13 +160,17 @@ size_t bi_num_json(const gh_value *v, char *buf, size_t cap)
         buf[n] = '\0';
         return n;
     }
-    gh_buf b;
-    gh_buf_init(&b, 0);
-    gh_json_write(&b, v, 0);
-    n = b.len < cap ? b.len : cap - 1;
-    memcpy(buf, b.data ? b.data : "", n);
+    int64_t i;
+    if (gh_number_get_int(v, &i)) {
+        int k = snprintf(buf, cap, "%lld", (long long)i);
+        return k < 0 ? 0 : (size_t)k;
+    }
+    if (cap < 40) {
+        buf[0] = '\0';
+        return 0;
+    }
+    n = double_json(gh_number_get_double(v), buf, cap);
     buf[n] = '\0';
-    gh_buf_free(&b);
     return n;
 }
 

@@ -20,6 +20,7 @@ typedef struct centry {
 struct gh_bcache {
     centry slots[CACHE_SLOTS];
     uint64_t clock;
+    gh_buf scratch[BI_SCRATCH_N]; /* reused text buffers: no malloc per call once warm */
 };
 
 /* The fallback cache of threads that call builtins without an evaluator cache; freed when
@@ -40,12 +41,15 @@ static void tl_init(void)
 
 gh_bcache *gh_bcache_new(void)
 {
-    return calloc(1, sizeof(gh_bcache));
+    gh_bcache *c = calloc(1, sizeof(gh_bcache));
+    for (size_t i = 0; c && i < BI_SCRATCH_N; i++) gh_buf_init(&c->scratch[i], 1u << 28);
+    return c;
 }
 
 void gh_bcache_free(gh_bcache *c)
 {
     if (!c) return;
+    for (size_t i = 0; i < BI_SCRATCH_N; i++) gh_buf_free(&c->scratch[i]);
     for (size_t i = 0; i < CACHE_SLOTS; i++)
         if (c->slots[i].obj) {
             c->slots[i].free_fn(c->slots[i].obj);
@@ -72,6 +76,20 @@ static uint64_t hash_key(int kind, const char *s, size_t n)
     uint64_t h = 1469598103934665603ull ^ (uint64_t)kind;
     for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
     return h;
+}
+
+gh_buf *bi_scratch(gh_bctx *bc, int which)
+{
+    gh_bcache *c = cache_of(bc);
+    if (!c || which < 0 || which >= BI_SCRATCH_N) return NULL;
+    gh_buf *b = &c->scratch[which];
+    gh_buf_clear(b);
+    /* a buffer that once grew huge is given back rather than kept for the evaluator's life */
+    if (b->cap > (1u << 20)) {
+        gh_buf_free(b);
+        gh_buf_init(b, 1u << 28);
+    }
+    return b;
 }
 
 void *bi_cache_get(gh_bctx *bc, int kind, const char *key, size_t n)

@@ -18,52 +18,48 @@
 static int marshal(gh_bctx *bc, const gh_value *v, bool pretty, const char *prefix, size_t pn,
                    const char *indent, size_t in, const gh_value **out)
 {
-    gh_buf b;
-    gh_buf_init(&b, 1u << 28);
-    int rc = gh_json_write(&b, v, GH_JSON_ESCAPE_HTML);
-    if (rc == 0 && pretty) { /* re-indent the compact text as json.MarshalIndent does */
-        gh_buf p;
-        gh_buf_init(&p, 1u << 28);
-        gh_buf_append(&p, prefix, pn);
-        int depth = 0;
-        bool in_str = false;
-        for (size_t i = 0; i < b.len; i++) {
-            char c = b.data[i];
-            if (in_str) {
-                gh_buf_putc(&p, c);
-                if (c == '\\') gh_buf_putc(&p, b.data[++i]);
-                else if (c == '"') in_str = false;
-                continue;
-            }
-            if (c == '"') in_str = true;
-            bool open = c == '[' || c == '{', close = c == ']' || c == '}';
-            if (close) {
-                depth--;
-                if (b.data[i - 1] != '[' && b.data[i - 1] != '{') {
-                    gh_buf_putc(&p, '\n');
-                    gh_buf_append(&p, prefix, pn);
-                    for (int d = 0; d < depth; d++) gh_buf_append(&p, indent, in);
-                }
-            }
-            gh_buf_putc(&p, c);
-            if (c == ':') gh_buf_putc(&p, ' ');
-            if ((open && i + 1 < b.len && b.data[i + 1] != ']' && b.data[i + 1] != '}') || c == ',') {
-                if (open) depth++;
-                gh_buf_putc(&p, '\n');
-                gh_buf_append(&p, prefix, pn);
-                for (int d = 0; d < depth; d++) gh_buf_append(&p, indent, in);
-            } else if (open) {
-                depth++;
+    gh_buf *b = bi_scratch(bc, BI_SCRATCH_OUT);
+    if (!b) return GH_ENOMEM;
+    int rc = gh_json_write(b, v, GH_JSON_ESCAPE_HTML);
+    if (rc == GH_EINVAL) return bi_builtin_err(bc, "json.marshal", "json: unsupported value");
+    if (rc) return rc;
+    if (!pretty) return bi_ret(out, bi_str(bc, b->data ? b->data : "", b->len));
+    /* re-indent the compact text as json.MarshalIndent does (OPA prefixes the first line) */
+    gh_buf *p = bi_scratch(bc, BI_SCRATCH_TMP);
+    if (!p) return GH_ENOMEM;
+    gh_buf_append(p, prefix, pn);
+    int depth = 0;
+    bool in_str = false;
+    for (size_t i = 0; i < b->len; i++) {
+        char c = b->data[i];
+        if (in_str) {
+            gh_buf_putc(p, c);
+            if (c == '\\') gh_buf_putc(p, b->data[++i]);
+            else if (c == '"') in_str = false;
+            continue;
+        }
+        if (c == '"') in_str = true;
+        bool open = c == '[' || c == '{', close = c == ']' || c == '}';
+        if (close) {
+            depth--;
+            if (b->data[i - 1] != '[' && b->data[i - 1] != '{') {
+                gh_buf_putc(p, '\n');
+                gh_buf_append(p, prefix, pn);
+                for (int d = 0; d < depth; d++) gh_buf_append(p, indent, in);
             }
         }
-        gh_buf_free(&b);
-        b = p;
-        rc = b.failed ? GH_ENOMEM : 0;
+        gh_buf_putc(p, c);
+        if (c == ':') gh_buf_putc(p, ' ');
+        if (open) depth++;
+        bool empty = open && i + 1 < b->len && (b->data[i + 1] == ']' || b->data[i + 1] == '}');
+        if ((open && !empty) || c == ',') {
+            gh_buf_putc(p, '\n');
+            gh_buf_append(p, prefix, pn);
+            for (int d = 0; d < depth; d++) gh_buf_append(p, indent, in);
+        }
     }
-    if (rc == 0) rc = bi_ret(out, bi_str(bc, b.data ? b.data : "", b.len));
-    else if (rc == GH_EINVAL) rc = bi_builtin_err(bc, "json.marshal", "json: unsupported value");
-    gh_buf_free(&b);
-    return rc;
+    if (p->failed) return GH_ENOMEM;
+    return bi_ret(out, bi_str(bc, p->data ? p->data : "", p->len));
 }
 
 static int bi_json_marshal(gh_bctx *bc, const gh_value *const *args, const gh_value **out)
@@ -429,12 +425,10 @@ static int escape_err(gh_bctx *bc, const char *name, const char *bad, size_t n)
 static int bi_url_encode(gh_bctx *bc, const gh_value *const *args, const gh_value **out)
 {
     STR1(s, n, "urlquery.encode");
-    gh_buf b;
-    gh_buf_init(&b, 0);
-    query_escape(&b, s, n);
-    int rc = b.failed ? GH_ENOMEM : bi_ret(out, bi_str(bc, b.data ? b.data : "", b.len));
-    gh_buf_free(&b);
-    return rc;
+    gh_buf *b = bi_scratch(bc, BI_SCRATCH_OUT);
+    if (!b) return GH_ENOMEM;
+    query_escape(b, s, n);
+    return b->failed ? GH_ENOMEM : bi_ret(out, bi_str(bc, b->data ? b->data : "", b->len));
 }
 
 static int bi_url_decode(gh_bctx *bc, const gh_value *const *args, const gh_value **out)

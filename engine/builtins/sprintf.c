@@ -27,6 +27,7 @@ typedef struct farg {
 
 typedef struct fstate {
     gh_buf *out;
+    gh_buf *tmp; /* scratch for one number or quoted string at a time */
     bool plus, minus, sharp, space, zero;
     bool wid_set, prec_set;
     int wid, prec;
@@ -264,31 +265,30 @@ static void fmt_int_arg(fstate *st, int64_t v, int verb)
     case 'x': fmt_integer(st, v < 0, d, u64_digits(u, 16, false, d), 16, verb, false); return;
     case 'X': fmt_integer(st, v < 0, d, u64_digits(u, 16, true, d), 16, verb, false); return;
     }
-    gh_buf b;
-    gh_buf_init(&b, 0);
+    gh_buf *b = st->tmp;
+    gh_buf_clear(b);
     uint32_t r = (v < 0 || v > 0x10FFFF) ? 0xFFFD : (uint32_t)v;
     if (verb == 'c') {
         char enc[4];
-        gh_buf_append(&b, enc, bi_utf8_encode(r, enc));
+        gh_buf_append(b, enc, bi_utf8_encode(r, enc));
     } else if (verb == 'q') {
-        gh_buf_putc(&b, '\'');
-        quote_rune(&b, r, '\'', st->plus);
-        gh_buf_putc(&b, '\'');
+        gh_buf_putc(b, '\'');
+        quote_rune(b, r, '\'', st->plus);
+        gh_buf_putc(b, '\'');
     } else { /* 'U' */
-        gh_buf_printf(&b, "U+%04llX", (unsigned long long)(v < 0 ? (uint64_t)v : (uint64_t)v));
+        gh_buf_printf(b, "U+%04llX", (unsigned long long)(v < 0 ? (uint64_t)v : (uint64_t)v));
         if (st->sharp && v >= 0 && v <= 0x10FFFF && is_print(r)) {
             char enc[4];
-            gh_buf_puts(&b, " '");
-            gh_buf_append(&b, enc, bi_utf8_encode(r, enc));
-            gh_buf_putc(&b, '\'');
+            gh_buf_puts(b, " '");
+            gh_buf_append(b, enc, bi_utf8_encode(r, enc));
+            gh_buf_putc(b, '\'');
         }
     }
     bool z = st->zero;
     st->zero = false;
-    pad(st, b.data ? b.data : "", b.len);
+    pad(st, b->data ? b->data : "", b->len);
     st->zero = z;
-    gh_buf_free(&b);
-}
+    }
 
 static void fmt_big_arg(fstate *st, const char *s, size_t n, int verb)
 {
@@ -429,8 +429,8 @@ static void append_float(gh_buf *b, double d, int verb, int prec)
 
 static void fmt_float_arg(fstate *st, double v, int verb)
 {
-    gh_buf num;
-    gh_buf_init(&num, 0);
+    gh_buf *num = st->tmp;
+    gh_buf_clear(num);
     int prec = -1;
     switch (verb) {
     case 'v': verb = 'g'; break;
@@ -438,50 +438,50 @@ static void fmt_float_arg(fstate *st, double v, int verb)
     }
     if (st->prec_set) prec = st->prec;
     bool neg = signbit(v);
-    gh_buf_putc(&num, neg ? '-' : '+');
+    gh_buf_putc(num, neg ? '-' : '+');
     if (verb == 'x' || verb == 'X') {
         char a[64];
         if (prec >= 0) snprintf(a, sizeof a, verb == 'x' ? "%.*a" : "%.*A", prec, fabs(v));
         else snprintf(a, sizeof a, verb == 'x' ? "%a" : "%A", fabs(v));
         char *p = strchr(a, verb == 'x' ? 'p' : 'P');
         if (p && (p[2] && !p[3])) { /* Go writes at least two exponent digits */
-            gh_buf_append(&num, a, (size_t)(p - a) + 2);
-            gh_buf_putc(&num, '0');
-            gh_buf_puts(&num, p + 2);
+            gh_buf_append(num, a, (size_t)(p - a) + 2);
+            gh_buf_putc(num, '0');
+            gh_buf_puts(num, p + 2);
         } else {
-            gh_buf_puts(&num, a);
+            gh_buf_puts(num, a);
         }
     } else if (verb == 'b') {
         int e;
         double m = frexp(fabs(v), &e);
         uint64_t mant = (uint64_t)ldexp(m, 53);
-        gh_buf_printf(&num, "%llup%+d", (unsigned long long)mant, v == 0 ? -1074 : e - 53);
+        gh_buf_printf(num, "%llup%+d", (unsigned long long)mant, v == 0 ? -1074 : e - 53);
     } else {
-        append_float(&num, v, verb, prec);
+        append_float(num, v, verb, prec);
     }
     if (st->sharp && verb != 'b') { /* force a decimal point; keep %g's zeros */
         bool has_point = false;
-        for (size_t i = 1; i < num.len; i++)
-            if (num.data[i] == '.') has_point = true;
-            else if (num.data[i] == 'e' || num.data[i] == 'E' || num.data[i] == 'p') break;
+        for (size_t i = 1; i < num->len; i++)
+            if (num->data[i] == '.') has_point = true;
+            else if (num->data[i] == 'e' || num->data[i] == 'E' || num->data[i] == 'p') break;
         if (!has_point) {
             char *e = NULL;
-            for (size_t i = 1; i < num.len && !e; i++)
-                if (num.data[i] == 'e' || num.data[i] == 'E' || num.data[i] == 'p') e = num.data + i;
+            for (size_t i = 1; i < num->len && !e; i++)
+                if (num->data[i] == 'e' || num->data[i] == 'E' || num->data[i] == 'p') e = num->data + i;
             if (e) {
-                size_t at = (size_t)(e - num.data);
+                size_t at = (size_t)(e - num->data);
                 char tail[64];
                 snprintf(tail, sizeof tail, "%s", e);
-                num.len = at;
-                gh_buf_putc(&num, '.');
-                gh_buf_puts(&num, tail);
+                num->len = at;
+                gh_buf_putc(num, '.');
+                gh_buf_puts(num, tail);
             } else {
-                gh_buf_putc(&num, '.');
+                gh_buf_putc(num, '.');
             }
         }
     }
-    char *s = num.data;
-    size_t n = num.len;
+    char *s = num->data;
+    size_t n = num->len;
     if (st->space && s[0] == '+' && !st->plus) s[0] = ' ';
     if (st->plus || s[0] != '+') {
         if (st->zero && !st->minus && st->wid_set && st->wid > (int)n) {
@@ -494,7 +494,6 @@ static void fmt_float_arg(fstate *st, double v, int verb)
     } else {
         pad(st, s + 1, n - 1);
     }
-    gh_buf_free(&num);
 }
 
 /* ---- strings ---- */
@@ -513,30 +512,29 @@ static void fmt_str_arg(fstate *st, const char *s, size_t n, int verb)
         pad(st, s, n);
         return;
     }
-    gh_buf b;
-    gh_buf_init(&b, 0);
+    gh_buf *b = st->tmp;
+    gh_buf_clear(b);
     if (verb == 'q') {
-        gh_buf_putc(&b, '"');
+        gh_buf_putc(b, '"');
         for (size_t i = 0; i < n;) {
             uint32_t r;
             size_t w = bi_utf8_decode(s + i, n - i, &r);
-            if (r == 0xFFFD && w == 1) gh_buf_printf(&b, "\\x%02x", (unsigned char)s[i]);
-            else quote_rune(&b, r, '"', st->plus);
+            if (r == 0xFFFD && w == 1) gh_buf_printf(b, "\\x%02x", (unsigned char)s[i]);
+            else quote_rune(b, r, '"', st->plus);
             i += w;
         }
-        gh_buf_putc(&b, '"');
+        gh_buf_putc(b, '"');
     } else { /* x X: hex of the bytes */
         size_t lim = st->prec_set && (size_t)st->prec < n ? (size_t)st->prec : n;
         const char *dig = verb == 'X' ? "0123456789ABCDEF" : "0123456789abcdef";
         for (size_t i = 0; i < lim; i++) {
-            if (st->space && i > 0) gh_buf_putc(&b, ' ');
-            if (st->sharp && (st->space || i == 0)) gh_buf_puts(&b, verb == 'X' ? "0X" : "0x");
-            gh_buf_putc(&b, dig[(unsigned char)s[i] >> 4]);
-            gh_buf_putc(&b, dig[(unsigned char)s[i] & 15]);
+            if (st->space && i > 0) gh_buf_putc(b, ' ');
+            if (st->sharp && (st->space || i == 0)) gh_buf_puts(b, verb == 'X' ? "0X" : "0x");
+            gh_buf_putc(b, dig[(unsigned char)s[i] >> 4]);
+            gh_buf_putc(b, dig[(unsigned char)s[i] & 15]);
         }
     }
-    pad(st, b.data ? b.data : "", b.len);
-    gh_buf_free(&b);
+    pad(st, b->data ? b->data : "", b->len);
 }
 
 /* ---- dispatch ---- */
@@ -558,7 +556,7 @@ static void bad_verb(fstate *st, const farg *a, int verb)
     if (a) {
         gh_buf_puts(st->out, a->kind == A_BIG ? "big.Int" : type_name(a));
         gh_buf_putc(st->out, '=');
-        fstate plain = {.out = st->out};
+        fstate plain = {.out = st->out, .tmp = st->tmp};
         print_arg(&plain, a, 'v');
     } else {
         gh_buf_puts(st->out, "MISSING");
@@ -633,7 +631,7 @@ static int arg_index(const char *f, size_t n, size_t *i, size_t nargs, bool *reo
     return v - 1;
 }
 
-static int do_printf(gh_buf *out, const char *f, size_t n, const farg *args, size_t nargs)
+static int do_printf(gh_buf *out, gh_buf *tmp, const char *f, size_t n, const farg *args, size_t nargs)
 {
     size_t argn = 0;
     bool reordered = false;
@@ -643,7 +641,7 @@ static int do_printf(gh_buf *out, const char *f, size_t n, const farg *args, siz
         gh_buf_append(out, f + lit, i - lit);
         if (i >= n) break;
         i++; /* % */
-        fstate st = {.out = out};
+        fstate st = {.out = out, .tmp = tmp};
         for (; i < n; i++) {
             char c = f[i];
             if (c == '#') st.sharp = true;
@@ -731,7 +729,7 @@ static int do_printf(gh_buf *out, const char *f, size_t n, const farg *args, siz
             if (k > argn) gh_buf_puts(out, ", ");
             gh_buf_puts(out, type_name(&args[k]));
             gh_buf_putc(out, '=');
-            fstate plain = {.out = out};
+            fstate plain = {.out = out, .tmp = tmp};
             print_arg(&plain, &args[k], 'v');
         }
         gh_buf_putc(out, ')');
@@ -753,11 +751,10 @@ static int bi_sprintf(gh_bctx *bc, const gh_value *const *args, const gh_value *
         int rc = convert_arg(bc, gh_array_get(arr, i), &fa[i]);
         if (rc) return rc;
     }
-    gh_buf b;
-    gh_buf_init(&b, 1u << 26);
-    int rc = do_printf(&b, f, fn, fa, nargs);
-    if (!rc) rc = bi_ret(out, bi_str(bc, b.data ? b.data : "", b.len));
-    gh_buf_free(&b);
+    gh_buf *b = bi_scratch(bc, BI_SCRATCH_OUT), *tmp = bi_scratch(bc, BI_SCRATCH_TMP);
+    if (!b || !tmp) return GH_ENOMEM;
+    int rc = do_printf(b, tmp, f, fn, fa, nargs);
+    if (!rc) rc = bi_ret(out, bi_str(bc, b->data ? b->data : "", b->len));
     return rc;
 }
 

@@ -214,6 +214,13 @@ static int change_case(gh_bctx *bc, const char *name, bool upper, const gh_value
                        const gh_value **out)
 {
     STR_ARG(s, n, 1, name);
+    /* the common case, nothing to change in ASCII text, allocates nothing */
+    size_t k = 0;
+    for (; k < n; k++) {
+        unsigned char c = (unsigned char)s[k];
+        if (c >= 0x80 || (upper ? (c >= 'a' && c <= 'z') : (c >= 'A' && c <= 'Z'))) break;
+    }
+    if (k == n) return bi_ret(out, args[0]);
     char *dst = bi_bytes(bc, n * 3 + 1);
     if (!dst) return GH_ENOMEM;
     size_t o = 0;
