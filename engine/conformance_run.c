@@ -472,6 +472,10 @@ int gh_conformance_run(char **dirs, int ndirs, const gh_cf_opts *opts)
         if (r.expected.n)
             fprintf(r.out, "%ld unexpected failures, %ld listed cases now passing (%s)\n",
                     r.unexpected, r.newly_passing, opts->expected_path);
+        if (r.newly_passing && !opts->write_expected)
+            fprintf(r.out, "the list only shrinks: regenerate it with `gatehouse conformance "
+                           "--write-expected --expected-failures %s DIR...`\n",
+                    opts->expected_path);
         status = r.unexpected || r.newly_passing ? 1 : 0;
     }
     if (status != 2 && opts->write_expected && opts->expected_path) {
