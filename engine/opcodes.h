@@ -55,6 +55,8 @@
     OP(UNWITH, "A", "restore the state saved in R[A]")                                      \
     OP(TOSTR, "AB", "R[A] := R[B] rendered for a template (\"<undefined>\" when unset)")   \
     OP(UNSET, "A", "R[A] := unset (undefined)")                                             \
+    OP(IDX, "ABX", "R[A].mask := definitions of rule index X[k] that may hold for R[B]")     \
+    OP(JNOBIT, "AxF", "if bit x of R[A].mask is clear then pc := F (skip a definition)")    \
     OP(RET, "", "return from the procedure")
 
 typedef enum gh_opcode {

@@ -866,6 +866,18 @@ static int vm_run(gh_evaluator *ev, const gh_proc *p, const gh_value *const *arg
         }
         case GH_OP_TOSTR: R[i->a].v = to_str(ev, R[i->b].v); break;
         case GH_OP_UNSET: R[i->a].v = NULL; break;
+        case GH_OP_IDX: {
+            const gh_rindex *ix = X[i->k];
+            uint64_t m = ix->always;
+            const gh_value *at = R[i->b].v ? gh_object_get(ix->table, R[i->b].v) : NULL;
+            int64_t u;
+            if (at && gh_number_get_int(at, &u)) m = ix->masks[u];
+            R[i->a].i = (uintptr_t)m;
+            break;
+        }
+        case GH_OP_JNOBIT:
+            if (!((uint64_t)R[i->a].i >> i->x & 1)) pc = i->f;
+            break;
         case GH_OP_RET:
             rc = 0; /* a builtin error turned undefined may have left a code behind */
             switch ((gh_proc_kind)p->kind) {

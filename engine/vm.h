@@ -88,6 +88,13 @@ typedef struct gh_dataref {
     const gh_value *keys;  /* its path below data, as an array */
 } gh_dataref;
 
+/* A rule index (aux entry of IDX): which definitions may hold for each guard value. */
+typedef struct gh_rindex {
+    const gh_value *table;  /* object: guard constant -> index into masks */
+    const uint64_t *masks;  /* definitions to run (bit i: definition i) for that constant */
+    uint64_t always;        /* definitions without the guard: run whatever the value */
+} gh_rindex;
+
 struct gh_revision {
     atomic_int refs;
     gh_arena arena;

@@ -134,6 +134,10 @@ void lower_destructure(gh_comp *c, gh_term *pat, uint16_t r);
 /* A ground term's value, or NULL when it is not a constant. */
 const gh_value *term_const(gh_comp *c, const gh_term *t);
 
+/* ---- index.c ---- */
+/* The index of a rule node and the ref it keys on, or NULL when indexing does not pay. */
+gh_rindex *index_plan(gh_comp *c, gh_rnode *n, gh_term **ref);
+
 /* ---- rules.c ---- */
 void rules_lower_node(gh_comp *c, gh_rnode *n);
 gh_proc *rules_lower_query(gh_comp *c, gh_body *b);

@@ -115,9 +115,30 @@ void rules_lower_node(gh_comp *c, gh_rnode *n)
     uint16_t nargs = (uint16_t)d0->rule->head->nargs;
     if (nargs) reg_block(c, nargs);
     const gh_value *dflt = NULL;
+    gh_term *iref = NULL;
+    gh_rindex *ix = index_plan(c, n, &iref);
+    uint16_t mask = 0;
+    if (ix) { /* evaluate the guarded ref once; undefined keeps only unguarded definitions */
+        uint16_t r = reg_new(c);
+        mask = reg_new(c);
+        emit(c, GH_OP_UNSET, r, 0, 0, 0, 0);
+        uint32_t undef = label_new(c);
+        c->fail = undef;
+        c->mod = ((gh_cdef *)n->defs.items[0])->mod;
+        uint16_t v = lower_term(c, iref);
+        emit(c, GH_OP_MOVE, r, v, 0, 0, 0);
+        label_here(c, undef);
+        emit(c, GH_OP_IDX, mask, r, 0, aux_add(c, ix), 0);
+    }
     for (uint32_t i = 0; i < n->defs.n; i++) {
         gh_cdef *d = n->defs.items[i];
         c->mod = d->mod;
+        uint32_t skip = 0;
+        if (ix && !d->rule->is_default) {
+            skip = label_new(c);
+            uint32_t ins = emit(c, GH_OP_JNOBIT, mask, 0, 0, 0, skip);
+            c->code[ins].x = (uint8_t)i;
+        }
         if (d->rule->is_default) {
             const gh_value *v = d->rule->head->value ? term_const(c, d->rule->head->value) : GH_TRUE;
             if (!v)
@@ -134,6 +155,7 @@ void rules_lower_node(gh_comp *c, gh_rnode *n)
         case GH_PROC_FUNC: lower_value_def(c, d, true); break;
         default: lower_multi_def(c, d, (gh_proc_kind)n->kind); break;
         }
+        if (skip) label_here(c, skip);
     }
     emit(c, GH_OP_RET, 0, 0, 0, 0, 0);
     gh_proc *q = proc_end(c, (gh_proc_kind)n->kind, n->path);
