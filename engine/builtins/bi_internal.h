@@ -23,7 +23,7 @@ typedef struct bi_family {
 extern const bi_family bi_family_arith, bi_family_compare, bi_family_aggregates,
     bi_family_strings, bi_family_sprintf, bi_family_regex, bi_family_objects, bi_family_sets,
     bi_family_arrays, bi_family_types, bi_family_print, bi_family_glob, bi_family_bits,
-    bi_family_casts, bi_family_encoding, bi_family_numbers, bi_family_graph;
+    bi_family_casts, bi_family_encoding, bi_family_numbers, bi_family_graph, bi_family_uuid;
 
 /* Function-like entry helpers for the tables. */
 #define BI_FN(nm, ar, dc, f)         {.name = nm, .arity = ar, .decl = dc, .fn = f}
@@ -120,6 +120,12 @@ enum { BI_CACHE_REGEX = 1, BI_CACHE_GLOB = 2 };
  * must be done with a buffer before anything it calls takes the same one. */
 enum { BI_SCRATCH_OUT = 0, BI_SCRATCH_TMP = 1, BI_SCRATCH_N = 2 };
 gh_buf *bi_scratch(gh_bctx *bc, int which);
+
+/* Per-evaluation memo (bc->memo): the value stored for (name, key), or NULL. */
+const gh_value *bi_memo_get(gh_bctx *bc, const char *name, const gh_value *key);
+int bi_memo_put(gh_bctx *bc, const char *name, const gh_value *key, const gh_value *val);
+/* n random bytes from the system; false when none could be had. */
+bool bi_random(void *buf, size_t n);
 
 /* Rego text of v (gh_value_to_rego) into arena memory; NULL when out of memory. */
 const char *bi_rego_text(gh_bctx *bc, const gh_value *v, size_t *len);

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/random.h>
 
 /* ---- errors ---- */
 
@@ -94,6 +95,35 @@ const char *bi_rego_text(gh_bctx *bc, const gh_value *v, size_t *len)
     if (!b || gh_value_to_rego(b, v) != 0) return NULL;
     *len = b->len;
     return gh_arena_strndup(bc->arena, b->data ? b->data : "", b->len);
+}
+
+/* ---- per-evaluation memo: a short list in the evaluation arena ---- */
+
+typedef struct memo_entry {
+    struct memo_entry *next;
+    const char *name;
+    const gh_value *key, *val;
+} memo_entry;
+
+const gh_value *bi_memo_get(gh_bctx *bc, const char *name, const gh_value *key)
+{
+    for (memo_entry *e = bc->memo; e; e = e->next)
+        if (e->name == name && gh_value_equal(e->key, key)) return e->val;
+    return NULL;
+}
+
+int bi_memo_put(gh_bctx *bc, const char *name, const gh_value *key, const gh_value *val)
+{
+    memo_entry *e = gh_arena_alloc(bc->arena, sizeof *e);
+    if (!e) return GH_ENOMEM;
+    *e = (memo_entry){.next = bc->memo, .name = name, .key = key, .val = val};
+    bc->memo = e;
+    return 0;
+}
+
+bool bi_random(void *buf, size_t n)
+{
+    return getrandom(buf, n, 0) == (ssize_t)n;
 }
 
 /* ---- numbers ---- */

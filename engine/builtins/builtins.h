@@ -55,6 +55,10 @@ typedef struct gh_bctx {
     char err_msg[512]; /* OPA's wording, e.g. "count: operand 1 must be one of {array,
                           object, set, string} but got number" */
     gh_bcache *cache;  /* the evaluator's pattern cache; NULL = a small thread-local one */
+    /* The builtins' own per-evaluation memory (rand.intn and uuid.rfc4122 answer the same
+     * for the same arguments throughout one evaluation, as in OPA), kept in `arena`. The VM
+     * sets it to NULL when an evaluation starts and does not touch it otherwise. */
+    void *memo;
 } gh_bctx;
 
 /* args[0..arity) (or [0..nargs) for variadic, see gh_builtin_call). */

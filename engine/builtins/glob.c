@@ -200,8 +200,7 @@ static int bi_glob_match(gh_bctx *bc, const gh_value *const *args, const gh_valu
         if (!re) return err[0] ? bi_builtin_err(bc, "glob.match", err) : GH_ENOMEM;
         if (!bi_cache_put(bc, BI_CACHE_GLOB, key, kn, re, bi_re_free)) own = re;
     }
-    long m[2];
-    *out = gh_value_bool(bi_re_find(re, s, sn, 0, m));
+    *out = gh_value_bool(bi_re_test(re, s, sn));
     bi_re_free(own);
     return 0;
 }

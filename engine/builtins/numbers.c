@@ -58,7 +58,34 @@ static int bi_now_ns(gh_bctx *bc, const gh_value *const *args, const gh_value **
     return bi_ret(out, bi_int(bc, bc->now_ns));
 }
 
+/* rand.intn(str, n): a random integer in [0, |n|), the same for the same (str, n) within
+ * one evaluation. */
+static int bi_rand_intn(gh_bctx *bc, const gh_value *const *args, const gh_value **out)
+{
+    static const char *const name = "rand.intn";
+    size_t sl;
+    if (!gh_string_ptr(args[0], &sl)) return bi_type_err(bc, name, 1, args[0], "string");
+    int64_t n;
+    int rc = bi_int_arg(bc, name, args[1], 2, &n);
+    if (rc) return rc;
+    if (n == 0) return bi_ret(out, bi_int(bc, 0));
+    uint64_t m = n < 0 ? -(uint64_t)n : (uint64_t)n;
+    const gh_value *parts[2] = {args[0], bi_int(bc, (int64_t)m)};
+    const gh_value *key = parts[1] ? gh_value_array(bc->arena, parts, 2) : NULL;
+    if (!key) return GH_ENOMEM;
+    const gh_value *v = bi_memo_get(bc, name, key);
+    if (v) return bi_ret(out, v);
+    uint64_t r, lim = UINT64_MAX - UINT64_MAX % m; /* no modulo bias */
+    do {
+        if (!bi_random(&r, sizeof r)) return bi_builtin_err(bc, name, "no randomness available");
+    } while (r >= lim);
+    if (!(v = bi_int(bc, (int64_t)(r % m)))) return GH_ENOMEM;
+    rc = bi_memo_put(bc, name, key, v);
+    return rc ? rc : bi_ret(out, v);
+}
+
 static const gh_builtin table[] = {
+    BI_FNF("rand.intn", 2, "(string, number) => number", bi_rand_intn, GH_BI_NONDETERMINISTIC),
     BI_FN("numbers.range", 2, "(number, number) => array[number]", bi_range),
     BI_FN("numbers.range_step", 3, "(number, number, number) => array[number]", bi_range_step),
     BI_FNF("time.now_ns", 0, "() => number", bi_now_ns, GH_BI_NONDETERMINISTIC),

@@ -41,10 +41,7 @@ static int match_common(gh_bctx *bc, const char *name, const gh_value *const *ar
     int rc = 0;
     const bi_re *re = get_re(bc, name, pat, pn, &own, &rc);
     if (!re) return rc;
-    long m[2 * 10];
-    long *mm = bi_re_ngroups(re) < 10 ? m : gh_arena_alloc(bc->arena, sizeof(long) * 2 * (size_t)(bi_re_ngroups(re) + 1));
-    if (!mm) rc = GH_ENOMEM;
-    else *out = gh_value_bool(bi_re_find(re, s, sn, 0, mm));
+    *out = gh_value_bool(bi_re_test(re, s, sn));
     bi_re_free(own);
     return rc;
 }

@@ -133,6 +133,11 @@ extern "C" bool bi_re_find(const bi_re *re, const char *text, size_t n, size_t p
     return true;
 }
 
+extern "C" bool bi_re_test(const bi_re *re, const char *text, size_t n)
+{
+    return re->re.Match(re2::StringPiece(text, n), 0, n, re2::RE2::UNANCHORED, nullptr, 0);
+}
+
 extern "C" int bi_re_group(const bi_re *re, const char *name, size_t n)
 {
     try {

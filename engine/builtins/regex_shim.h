@@ -22,6 +22,8 @@ int bi_re_ngroups(const bi_re *re);
  * for ^ and \b). m gets 2 * (ngroups + 1) byte offsets, -1 for groups that did not take
  * part. */
 bool bi_re_find(const bi_re *re, const char *text, size_t n, size_t pos, long *m);
+/* Whether re matches anywhere in text[0..n) (no submatches: the fast DFA path). */
+bool bi_re_test(const bi_re *re, const char *text, size_t n);
 /* Index of the named group, or -1. */
 int bi_re_group(const bi_re *re, const char *name, size_t n);
 

@@ -299,6 +299,32 @@ static void test_calls(void)
     gh_arena_reset(&A);
 }
 
+/* rand.intn and uuid.rfc4122: random, but one answer per argument within an evaluation. */
+static void test_memo(void)
+{
+    gh_bctx bc = new_ctx();
+    const gh_builtin *ri = gh_builtin_lookup("rand.intn", 9), *uu = gh_builtin_lookup("uuid.rfc4122", 12);
+    const gh_value *a[2] = {J("\"seed\"", 6, "memo"), J("1000000000", 10, "memo")}, *x = NULL, *y = NULL;
+    CHECK(gh_builtin_call(ri, &bc, a, 2, &x) == 0);
+    CHECK(gh_builtin_call(ri, &bc, a, 2, &y) == 0);
+    CHECK(x && y && gh_value_equal(x, y));
+    int64_t i = -1;
+    CHECK(gh_number_get_int(x, &i) && i >= 0 && i < 1000000000);
+    const gh_value *neg[2] = {a[0], J("-1000000000", 11, "memo")};
+    CHECK(gh_builtin_call(ri, &bc, neg, 2, &y) == 0 && gh_value_equal(x, y)); /* |n| is the key */
+    CHECK(gh_builtin_call(uu, &bc, a, 1, &x) == 0);
+    CHECK(gh_builtin_call(uu, &bc, a, 1, &y) == 0);
+    size_t n;
+    const char *s = gh_string_ptr(x, &n);
+    CHECK(s && n == 36 && s[14] == '4' && strchr("89ab", s[19]) && s[8] == '-' && gh_value_equal(x, y));
+    const gh_value *b[1] = {J("\"other\"", 7, "memo")};
+    CHECK(gh_builtin_call(uu, &bc, b, 1, &y) == 0 && !gh_value_equal(x, y));
+    /* a new evaluation (memo reset by the VM) draws again */
+    bc.memo = NULL;
+    CHECK(gh_builtin_call(uu, &bc, a, 1, &y) == 0 && !gh_value_equal(x, y));
+    gh_arena_reset(&A);
+}
+
 static void test_cache(void)
 {
     gh_bcache *c = gh_bcache_new();
@@ -371,6 +397,7 @@ int main(void)
     test_print();
     test_calls();
     test_cache();
+    test_memo();
     test_threads();
     run_file("data/builtins.txt");
     gh_arena_free(&A);
