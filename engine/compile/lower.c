@@ -390,6 +390,38 @@ static int op_arity(gh_comp *c, const gh_term *op, gh_rnode **node, const gh_bui
     return *bi ? (*bi)->arity : -1;
 }
 
+/* OPA's type checker, for the arguments known now: a constant of the wrong type is a
+ * compile error worded as OPA words it (have/want lines). */
+static bool check_const_args(gh_comp *c, const gh_term *op, const gh_builtin *bi,
+                             gh_term *const *args, size_t n)
+{
+    const gh_bsig *sig = gh_builtin_sig(bi);
+    if (!sig || sig->nargs != n) return true;
+    bool ok = true;
+    for (size_t i = 0; i < n && ok; i++) {
+        const gh_value *v = term_const(c, args[i]);
+        if (v && sig->args[i] && !gh_btype_accepts(sig->args[i], v)) ok = false;
+    }
+    if (ok) return true;
+    gh_buf b;
+    gh_buf_init(&b, 4096);
+    gh_buf_printf(&b, "%s: invalid argument(s)\n\thave: (", bi->name);
+    for (size_t i = 0; i < n; i++) {
+        const gh_value *v = term_const(c, args[i]);
+        if (i) gh_buf_puts(&b, ", ");
+        gh_buf_puts(&b, v ? gh_kind_name(gh_value_kind(v)) : "any");
+    }
+    gh_buf_puts(&b, ")\n\twant: (");
+    for (size_t i = 0; i < n; i++) {
+        if (i) gh_buf_puts(&b, ", ");
+        gh_btype_write(&b, sig->args[i]);
+    }
+    gh_buf_putc(&b, ')');
+    comp_error(c, &op->loc, "rego_type_error", "%s", b.data ? b.data : bi->name);
+    gh_buf_free(&b);
+    return false;
+}
+
 static uint16_t lower_call(gh_comp *c, gh_term *const *items, size_t n, bool *is_void)
 {
     const gh_term *op = items[0];
@@ -410,6 +442,7 @@ static uint16_t lower_call(gh_comp *c, gh_term *const *items, size_t n, bool *is
         return d;
     }
     bool variadic = bi && (bi->flags & GH_BI_VARIADIC);
+    if (bi && !variadic && !check_const_args(c, op, bi, items + 1, nargs)) return d;
     uint16_t blk = reg_block(c, (uint32_t)(nargs ? nargs : 1));
     for (size_t i = 0; i < nargs; i++) {
         if (variadic) {
