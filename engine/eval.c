@@ -125,25 +125,32 @@ static int eval_path(gh_evaluator *ev, const gh_revision *rev, const char *ref, 
     return 0;
 }
 
-int gh_eval(gh_evaluator *ev, const gh_revision *rev, const char *ref, const gh_value *input,
-            const gh_value **out, gh_eval_error *err)
+int gh_eval_many(gh_evaluator *ev, const gh_revision *rev, const char *const *refs, size_t n,
+                 const gh_value *input, const gh_value **outs, gh_eval_error *err)
 {
     gh_eval_error local;
     if (!err) err = &local;
-    *out = NULL;
+    for (size_t i = 0; i < n; i++) outs[i] = NULL;
     int rc = gh_vm_begin(ev, rev, input, err);
     if (rc) return rc;
     jmp_buf jb;
     ev->arena.oom = &jb;
     if (setjmp(jb)) {
         ev->arena.oom = NULL;
-        *out = NULL;
+        for (size_t i = 0; i < n; i++) outs[i] = NULL;
         return oom_error(ev);
     }
-    rc = eval_path(ev, rev, ref, out);
+    for (size_t i = 0; i < n && rc == 0; i++) rc = eval_path(ev, rev, refs[i], &outs[i]);
     ev->arena.oom = NULL;
-    if (rc) *out = NULL;
+    if (rc)
+        for (size_t i = 0; i < n; i++) outs[i] = NULL;
     return rc;
+}
+
+int gh_eval(gh_evaluator *ev, const gh_revision *rev, const char *ref, const gh_value *input,
+            const gh_value **out, gh_eval_error *err)
+{
+    return gh_eval_many(ev, rev, &ref, 1, input, out, err);
 }
 
 gh_query *gh_query_prepare(gh_revision *rev, const char *text, size_t len, gh_diags *diags)

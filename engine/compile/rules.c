@@ -180,22 +180,25 @@ gh_proc *rules_lower_query(gh_comp *c, gh_body *b)
     uint32_t end = label_new(c);
     c->fail = end;
     if (lower_body(c, b)) {
+        /* the row: every named, bound variable of the query (a name declared twice shows
+         * its innermost binding) */
+        bool *shown = gh_arena_calloc(&c->scratch, c->nvars ? c->nvars : 1, sizeof *shown);
         uint32_t n = 0;
-        for (uint32_t i = 0; i < c->nvars; i++)
-            if (c->vars[i].bound && c->vars[i].name[0] != '$') n++;
+        for (uint32_t i = 0; i < c->nvars; i++) {
+            if (!c->vars[i].bound || c->vars[i].name[0] == '$') continue;
+            shown[i] = true;
+            for (uint32_t k = i + 1; k < c->nvars && shown[i]; k++)
+                if (c->vars[k].bound && strcmp(c->vars[k].name, c->vars[i].name) == 0) shown[i] = false;
+            n += shown[i];
+        }
         uint16_t blk = reg_block(c, n ? 2 * n : 1);
         uint32_t j = 0;
         for (uint32_t i = 0; i < c->nvars; i++) {
             gh_cvar *v = &c->vars[i];
-            if (!v->bound || v->name[0] == '$') continue;
-            /* a name declared twice (shadowing) shows its innermost binding */
-            bool later = false;
-            for (uint32_t k = i + 1; k < c->nvars; k++)
-                if (c->vars[k].bound && strcmp(c->vars[k].name, v->name) == 0) later = true;
+            if (!shown[i]) continue;
             const gh_value *key = gh_value_string(c->a, v->name, strlen(v->name));
             emit(c, GH_OP_LOADK, blk + j, 0, 0, const_add(c, key), 0);
             emit(c, GH_OP_MOVE, blk + n + j, v->reg, 0, 0, 0);
-            (void)later;
             j++;
         }
         uint16_t row = reg_new(c);

@@ -231,8 +231,54 @@ static void test_threads(void)
     gh_diags_free(&d);
 }
 
+/* gh_eval and gh_eval_many on documents: rules, subtrees, base documents, undefined. */
+static void test_eval_paths(void)
+{
+    static const char mod[] = "package a.b\n"
+                              "p := input.x + 1\n"
+                              "q contains v if { some v in data.a.base }\n"
+                              "f(x) := x\n";
+    gh_source src = {"a.rego", mod, sizeof mod - 1};
+    gh_arena a;
+    gh_arena_init(&a, 0);
+    const gh_value *data = NULL, *in = NULL;
+    static const char dj[] = "{\"a\": {\"base\": [3, 4], \"b\": {\"k\": \"v\"}}}";
+    static const char ij[] = "{\"x\": 41}";
+    CHECK(gh_json_read(&a, dj, sizeof dj - 1, NULL, &data, NULL) == 0);
+    CHECK(gh_json_read(&a, ij, sizeof ij - 1, NULL, &in, NULL) == 0);
+    gh_diags d;
+    gh_diags_init(&d);
+    gh_revision *rev = gh_revision_load(&src, 1, data, NULL, &d);
+    CHECK(rev != NULL);
+    if (!rev) return;
+    gh_evaluator *ev = gh_evaluator_new(NULL);
+    const char *refs[] = {"data.a.b.p", "data.a.b", "data.a.base.1", "data.a.b.nope", "data.a.b.f"};
+    const char *want[] = {"42", "{\"k\":\"v\",\"p\":42,\"q\":[3,4]}", "4", "undefined", "undefined"};
+    const gh_value *outs[5];
+    CHECK_INT(gh_eval_many(ev, rev, refs, 5, in, outs, NULL), 0);
+    gh_buf b;
+    gh_buf_init(&b, 0);
+    for (int i = 0; i < 5; i++) {
+        gh_buf_clear(&b);
+        if (outs[i])
+            gh_json_write(&b, outs[i], 0);
+        else
+            gh_buf_puts(&b, "undefined");
+        CHECK_STR(b.data, want[i]);
+    }
+    const gh_value *one = NULL;
+    CHECK_INT(gh_eval(ev, rev, "data.a.b.p", NULL, &one, NULL), 0);
+    CHECK(one == NULL); /* no input: input.x is undefined */
+    gh_buf_free(&b);
+    gh_evaluator_free(ev);
+    gh_revision_release(rev);
+    gh_diags_free(&d);
+    gh_arena_free(&a);
+}
+
 int main(void)
 {
+    test_eval_paths();
     run_file("data/eval_cases.txt");
     test_threads();
     return tests_done("test_eval");

@@ -84,6 +84,12 @@ void gh_eval_error_format(const gh_eval_error *err, char *buf, size_t size);
 int gh_eval(gh_evaluator *ev, const gh_revision *rev, const char *ref, const gh_value *input,
             const gh_value **out, gh_eval_error *err);
 
+/* Several documents in one evaluation: outs[i] for refs[i], as gh_eval's *out. The memo is
+ * shared, so documents that depend on the same rules (a decision and its message) pay for
+ * them once. On error every outs[i] is NULL. */
+int gh_eval_many(gh_evaluator *ev, const gh_revision *rev, const char *const *refs, size_t n,
+                 const gh_value *input, const gh_value **outs, gh_eval_error *err);
+
 /* ---- ad-hoc queries (gatehouse eval, the conformance runner, tests) ---- */
 
 typedef struct gh_query gh_query;
