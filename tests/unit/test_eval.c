@@ -161,6 +161,8 @@ static void run_file(const char *path)
                 sect = NULL;
             } else
                 test_fail(path, lineno, "unknown section %.*s", (int)sl, s);
+        } else if (n > 0 && p[0] == '#' && !(c.nmods > 0 && sect == &c.mods[c.nmods - 1])) {
+            /* a comment line (inside modules '#' is Rego's own comment and is kept) */
         } else if (sect) {
             gh_buf_append(sect, p, n);
             gh_buf_putc(sect, '\n');
