@@ -278,8 +278,67 @@ static void test_eval_paths(void)
     gh_arena_free(&a);
 }
 
+/* A runaway policy ends in a budget or deadline error, never a hang; print goes to the
+ * callback with its location. */
+static char printed[256];
+static void on_print(void *ud, const char *loc, const char *msg, size_t len)
+{
+    (void)ud;
+    snprintf(printed, sizeof printed, "%s %.*s", loc, (int)len, msg);
+}
+
+static void test_limits(void)
+{
+    static const char mod[] = "package l\n"
+                              "xs := [x | some x in input.xs]\n"
+                              "n := count([1 | some a in xs; some b in xs; some c in xs])\n"
+                              "p if { print(\"hello\", count(xs), input.nope); true }\n";
+    gh_source src = {"l.rego", mod, sizeof mod - 1};
+    gh_diags d;
+    gh_diags_init(&d);
+    gh_revision *rev = gh_revision_load(&src, 1, NULL, NULL, &d);
+    CHECK(rev != NULL);
+    if (!rev) return;
+    gh_arena a;
+    gh_arena_init(&a, 0);
+    gh_buf js;
+    gh_buf_init(&js, 0);
+    gh_buf_puts(&js, "{\"xs\": [");
+    for (int i = 0; i < 300; i++) gh_buf_printf(&js, "%s%d", i ? "," : "", i);
+    gh_buf_puts(&js, "]}");
+    const gh_value *in = NULL, *out = NULL;
+    CHECK(gh_json_read(&a, js.data, js.len, NULL, &in, NULL) == 0);
+    gh_eval_error err;
+
+    gh_eval_opts small = {.max_steps = 10000, .print = on_print};
+    gh_evaluator *ev = gh_evaluator_new(&small);
+    CHECK(gh_eval(ev, rev, "data.l.n", in, &out, &err) != 0);
+    CHECK_STR(err.code, "eval_budget_error");
+    CHECK(out == NULL);
+    /* the evaluator is usable again afterwards */
+    CHECK_INT(gh_eval(ev, rev, "data.l.p", in, &out, &err), 0);
+    CHECK(out && gh_value_get_bool(out));
+    CHECK_STR(printed, "l.rego:4 hello 300 <undefined>");
+    gh_evaluator_free(ev);
+
+    gh_eval_opts quick = {.timeout_ns = 1000000}; /* 1 ms for 27 million iterations */
+    ev = gh_evaluator_new(&quick);
+    CHECK(gh_eval(ev, rev, "data.l.n", in, &out, &err) != 0);
+    CHECK_STR(err.code, "eval_timeout_error");
+    char buf[700];
+    gh_eval_error_format(&err, buf, sizeof buf);
+    CHECK(strstr(buf, "l.rego:3: eval_timeout_error") != NULL);
+    gh_evaluator_free(ev);
+
+    gh_buf_free(&js);
+    gh_arena_free(&a);
+    gh_revision_release(rev);
+    gh_diags_free(&d);
+}
+
 int main(void)
 {
+    test_limits();
     test_eval_paths();
     run_file("data/eval_cases.txt");
     test_threads();
