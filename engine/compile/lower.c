@@ -243,6 +243,8 @@ static uint16_t lower_compr(gh_comp *c, gh_term *t)
     return r;
 }
 
+static void with_prepare(gh_comp *c, gh_expr *e, uint16_t *save, uint16_t *vals, uint32_t *tk);
+
 /* An operand that may be undefined: R[dst] := value, or unset when undefined. */
 static void lower_optional(gh_comp *c, gh_term *t, uint16_t dst)
 {
@@ -267,15 +269,23 @@ static uint16_t lower_template(gh_comp *c, gh_term *t)
         if (p->str) {
             const gh_value *v = term_const(c, p->str);
             emit(c, GH_OP_LOADK, r, 0, 0, const_add(c, v ? v : GH_NULL), 0);
-        } else if (p->expr->kind == GH_EXPR_TERM) {
-            lower_optional(c, p->expr->u.term, r);
-        } else if (p->expr->kind == GH_EXPR_CALL) {
-            gh_term tmp = {.kind = GH_TERM_CALL, .loc = p->expr->loc};
-            tmp.u.list.items = p->expr->u.call.terms;
-            tmp.u.list.n = p->expr->u.call.n;
-            gh_term *tp = gh_arena_alloc(&c->scratch, sizeof *tp);
-            *tp = tmp;
-            lower_optional(c, tp, r);
+        } else if (p->expr->kind == GH_EXPR_TERM || p->expr->kind == GH_EXPR_CALL) {
+            gh_term *tp = p->expr->u.term;
+            if (p->expr->kind == GH_EXPR_CALL) {
+                tp = gh_arena_calloc(&c->scratch, 1, sizeof *tp);
+                tp->kind = GH_TERM_CALL;
+                tp->loc = p->expr->loc;
+                tp->u.list.items = p->expr->u.call.terms;
+                tp->u.list.n = p->expr->u.call.n;
+            }
+            size_t nw = p->expr->nwith;
+            uint16_t *save = gh_arena_calloc(&c->scratch, nw ? nw : 1, sizeof *save);
+            uint16_t *vals = gh_arena_calloc(&c->scratch, nw ? nw : 1, sizeof *vals);
+            uint32_t *tk = gh_arena_calloc(&c->scratch, nw ? nw : 1, sizeof *tk);
+            with_prepare(c, p->expr, save, vals, tk);
+            for (size_t w = 0; w < nw; w++) emit(c, GH_OP_WITH, save[w], vals[w], 0, tk[w], 0);
+            lower_optional(c, tp, r); /* never fails, so one UNWITH path suffices */
+            for (size_t w = nw; w-- > 0;) emit(c, GH_OP_UNWITH, save[w], 0, 0, 0, 0);
         } else {
             emit(c, GH_OP_UNSET, r, 0, 0, 0, 0);
         }
@@ -723,12 +733,11 @@ static void lower_lit(gh_comp *c, gh_expr *e)
 
 /* `with`: override while the literal runs; restore on every way out, re-apply on every
  * way back in (a later literal failing into a scan opened inside the literal). */
-void lower_with(gh_comp *c, gh_expr *e)
+/* The targets and values of an expression's `with` modifiers: tk[i] the aux entry, vals[i]
+ * the register of the replacement value, save[i] the two registers WITH saves into. */
+static void with_prepare(gh_comp *c, gh_expr *e, uint16_t *save, uint16_t *vals, uint32_t *tk)
 {
     size_t nw = e->nwith;
-    uint16_t *save = gh_arena_alloc(&c->scratch, nw * sizeof *save);
-    uint16_t *vals = gh_arena_alloc(&c->scratch, nw * sizeof *vals);
-    uint32_t *tk = gh_arena_alloc(&c->scratch, nw * sizeof *tk);
     for (size_t i = 0; i < nw; i++) {
         gh_with *w = e->with[i];
         gh_with_target *t = gh_arena_calloc(c->a, 1, sizeof *t);
@@ -782,6 +791,15 @@ void lower_with(gh_comp *c, gh_expr *e)
         }
         save[i] = reg_block(c, 2);
     }
+}
+
+void lower_with(gh_comp *c, gh_expr *e)
+{
+    size_t nw = e->nwith;
+    uint16_t *save = gh_arena_calloc(&c->scratch, nw, sizeof *save);
+    uint16_t *vals = gh_arena_calloc(&c->scratch, nw, sizeof *vals);
+    uint32_t *tk = gh_arena_calloc(&c->scratch, nw, sizeof *tk);
+    with_prepare(c, e, save, vals, tk);
     uint32_t outer = c->fail, restore = label_new(c), after = label_new(c);
     for (size_t i = 0; i < nw; i++) emit(c, GH_OP_WITH, save[i], vals[i], 0, tk[i], 0);
     c->fail = restore;
