@@ -446,9 +446,26 @@ static uint16_t lower_call(gh_comp *c, gh_term *const *items, size_t n, bool *is
         return d;
     }
     if (ar >= 0 && (size_t)ar != nargs) {
-        const char *name = fn ? fn->path : bi->name;
-        comp_error(c, &op->loc, "rego_type_error", "%s: %s", name,
-                   (size_t)ar > nargs ? "too few arguments" : "too many arguments");
+        /* OPA's words: "NAME: arity mismatch", then what was given and what is declared */
+        gh_buf b;
+        gh_buf_init(&b, 4096);
+        gh_buf_printf(&b, "%s: arity mismatch\n\thave: (", fn ? fn->path : bi->name);
+        for (size_t i = 0; i < nargs; i++) {
+            const gh_value *v = term_const(c, items[1 + i]);
+            gh_buf_printf(&b, "%s%s", i ? ", " : "", v ? gh_kind_name(gh_value_kind(v)) : "any");
+        }
+        gh_buf_puts(&b, ")\n\twant: (");
+        const gh_bsig *sig = bi ? gh_builtin_sig(bi) : NULL;
+        for (size_t i = 0; i < (size_t)ar; i++) {
+            if (i) gh_buf_puts(&b, ", ");
+            if (sig && i < sig->nargs && sig->args[i])
+                gh_btype_write(&b, sig->args[i]);
+            else
+                gh_buf_puts(&b, "any");
+        }
+        gh_buf_putc(&b, ')');
+        comp_error(c, &op->loc, "rego_type_error", "%s", b.data ? b.data : "arity mismatch");
+        gh_buf_free(&b);
         return d;
     }
     bool variadic = bi && (bi->flags & GH_BI_VARIADIC);
