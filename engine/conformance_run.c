@@ -301,13 +301,17 @@ static void record(runner *r, const char *folder, const char *file, const char *
     if (r->o->verbose && v->detail) fprintf(r->out, "%s", v->detail);
 }
 
-/* The folder a case file belongs to: its directory below the root, "." for the root. */
+/* The folder a case file belongs to: its directory below the root; for files right in the
+ * root, the root's own name (so `conformance opa-v1/every` reports "every"). */
 static char *folder_of(const char *root, const char *path)
 {
     size_t rl = strlen(root);
     const char *rel = strncmp(path, root, rl) == 0 && path[rl] == '/' ? path + rl + 1 : path;
     const char *slash = strrchr(rel, '/');
-    return slash ? strndup(rel, (size_t)(slash - rel)) : strdup(".");
+    if (slash) return strndup(rel, (size_t)(slash - rel));
+    const char *base = strrchr(root, '/');
+    base = base ? base + 1 : root;
+    return strdup(*base && strcmp(base, ".") != 0 && strcmp(base, "..") != 0 ? base : ".");
 }
 
 static void run_file(runner *r, const char *root, const char *path)

@@ -198,5 +198,44 @@ else
     echo "skipped eval-8: $SEED not found"
 fi
 
+# conf-1: gatehouse conformance on small suites of its own
+mkdir -p "$tmp/cases/good" "$tmp/cases/bad"
+cat >"$tmp/cases/good/a.yaml" <<'YAML'
+cases:
+  - note: good/one
+    query: x := 1
+    want_result:
+      - x: 1
+  - note: good/skipped
+    query: x := 1
+    skip: true
+    want_result: []
+YAML
+cat >"$tmp/cases/bad/b.yaml" <<'YAML'
+cases:
+  - note: bad/wrong
+    query: x := 1
+    want_result:
+      - x: 2
+YAML
+expect "conf-1.1 passing suite" 0 "$GH" conformance "$tmp/cases/good"
+expect_has "conf-1.2 table row" out "good             |      1 |      0 |       1 |  100.0%"
+expect_has "conf-1.3 closing line" out "1 passed, 0 failed, 1 skipped"
+expect "conf-1.4 failing case" 1 "$GH" conformance -v "$tmp/cases"
+expect_has "conf-1.5 failure named" out "FAIL bad/wrong ("
+expect_has "conf-1.6 details" out 'got:  [{"x":1}]'
+expect "conf-1.7 --run filter" 0 "$GH" conformance --run '^good/' "$tmp/cases"
+expect "conf-1.8 write the list" 0 "$GH" conformance --write-expected --expected-failures "$tmp/xf.txt" "$tmp/cases"
+expect_has "conf-1.9 list entry" xf.txt "$(printf 'bad/wrong\tresult differs (1 rows, want 1)')"
+expect "conf-1.10 listed failure is fine" 0 "$GH" conformance --expected-failures "$tmp/xf.txt" "$tmp/cases"
+printf 'good/one\tonce broken\n' >>"$tmp/xf.txt"
+expect "conf-1.11 listed case passing fails the run" 1 "$GH" conformance --expected-failures "$tmp/xf.txt" "$tmp/cases"
+expect_has "conf-1.12 says which" out "PASS good/one: listed as an expected failure, now passes"
+printf 'cases: [\n' >"$tmp/cases/bad/broken.yaml"
+expect "conf-1.13 unreadable case file" 1 "$GH" conformance "$tmp/cases/bad"
+expect_has "conf-1.14 names the file" out "broken.yaml: yaml: "
+expect "conf-1.15 missing dir" 2 "$GH" conformance "$tmp/nope"
+expect "conf-1.16 no dir" 2 "$GH" conformance
+
 echo "test_eval: $checks checks, $fails failed"
 [ "$fails" -eq 0 ]
