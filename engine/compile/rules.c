@@ -13,10 +13,27 @@ static gh_term *head_value(gh_comp *c, gh_rule *r)
     return gh_term_bool(c->a, r->head->loc, true);
 }
 
+/* Parameters that are neither variables nor patterns nor constants (a template string
+ * `f($"{x}")`) are compared with their argument after the body has bound their variables. */
+static bool param_deferred(const gh_term *p)
+{
+    return p->kind == GH_TERM_TEMPLATE;
+}
+
+static void check_deferred_params(gh_comp *c, gh_head *h)
+{
+    for (size_t i = 0; i < h->nargs; i++) {
+        if (!param_deferred(h->args[i])) continue;
+        uint16_t r = lower_term(c, h->args[i]);
+        emit(c, GH_OP_EQ, 0, r, (uint16_t)i, 0, c->fail);
+    }
+}
+
 static void bind_params(gh_comp *c, gh_head *h)
 {
     for (size_t i = 0; i < h->nargs; i++) {
         gh_term *p = h->args[i];
+        if (param_deferred(p)) continue;
         if (p->kind == GH_TERM_VAR && !scope_find(c, p->u.str.s)) {
             gh_cvar *v = scope_declare(c, p->u.str.s);
             v->reg = (uint16_t)i;
@@ -58,6 +75,7 @@ static void lower_value_def(gh_comp *c, gh_cdef *d, bool is_func)
         c->loc = &link->loc;
         if (is_func) bind_params(c, d->rule->head);
         if (lower_body(c, link->body)) {
+            if (is_func) check_deferred_params(c, d->rule->head);
             gh_term *vt = head_value(c, link);
             c->loc = &vt->loc;
             uint16_t v = lower_term(c, vt);
