@@ -45,10 +45,41 @@ static bool outer_has(gh_comp *c, const char *name)
 static void tvars(gh_comp *c, const gh_term *t, nset *out);
 static void evars(gh_comp *c, const gh_expr *e, nset *out);
 
+static void pat_names(gh_comp *c, const gh_term *t, nset *out)
+{
+    if (t->kind == GH_TERM_VAR)
+        ns_add(c, out, t->u.str.s, &t->loc);
+    else if (t->kind == GH_TERM_ARRAY)
+        for (size_t i = 0; i < t->u.list.n; i++) pat_names(c, t->u.list.items[i], out);
+    else if (t->kind == GH_TERM_OBJECT)
+        for (size_t i = 0; i < t->u.obj.n; i++) pat_names(c, t->u.obj.vals[i], out);
+}
+
+/* Names a body declares itself (`x := ...`, `some x`, `some x in xs`): never closures. */
+static void body_declared(gh_comp *c, const gh_body *b, nset *out)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        const gh_expr *e = b->items[i];
+        if (e->kind == GH_EXPR_CALL && e->u.call.n == 3 && !e->negated) {
+            const char *nm = call_name(c, e->u.call.terms[0]);
+            if (nm && strcmp(nm, "assign") == 0) pat_names(c, e->u.call.terms[1], out);
+        } else if (e->kind == GH_EXPR_SOME) {
+            for (size_t j = 0; j < e->u.some.n; j++) {
+                const gh_term *s = e->u.some.symbols[j];
+                if (s->kind == GH_TERM_VAR)
+                    ns_add(c, out, s->u.str.s, &s->loc);
+                else if (s->kind == GH_TERM_CALL)
+                    for (size_t k = 1; k + 1 < s->u.list.n; k++) pat_names(c, s->u.list.items[k], out);
+            }
+        }
+    }
+}
+
 /* Variables of a closure body that belong to the enclosing scope. */
-static void closure_add(gh_comp *c, nset *inner, nset *out)
+static void closure_add(gh_comp *c, nset *inner, nset *out, const nset *own)
 {
     for (uint32_t i = 0; i < inner->n; i++) {
+        if (own && ns_has(own, inner->v[i])) continue;
         gh_cvar *v = scope_find(c, inner->v[i]);
         /* a name declared (:=, some) later in this body is not visible yet: OPA scopes
          * declarations lexically, so the closure has its own variable of that name */
@@ -85,11 +116,12 @@ static void tvars(gh_comp *c, const gh_term *t, nset *out)
     case GH_TERM_ARRAY_COMPR:
     case GH_TERM_SET_COMPR:
     case GH_TERM_OBJECT_COMPR: {
-        nset in = {0};
+        nset in = {0}, own = {0};
         if (t->u.compr.key) tvars(c, t->u.compr.key, &in);
         tvars(c, t->u.compr.value, &in);
         bvars(c, t->u.compr.body, &in);
-        closure_add(c, &in, out);
+        body_declared(c, t->u.compr.body, &own);
+        closure_add(c, &in, out, &own);
         break;
     }
     case GH_TERM_TEMPLATE:
@@ -123,7 +155,9 @@ static void evars(gh_comp *c, const gh_expr *e, nset *out)
             if (gh_term_is_var(e->u.every.value, nm)) continue;
             ns_add(c, &in2, nm, in.loc[i]);
         }
-        closure_add(c, &in2, dst);
+        nset own = {0};
+        body_declared(c, e->u.every.body, &own);
+        closure_add(c, &in2, dst, &own);
         break;
     }
     }
