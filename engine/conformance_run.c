@@ -223,6 +223,17 @@ static bool read_child(int fd, gh_buf *b, double deadline)
     }
 }
 
+/* A case's `env` (OPA's t.Setenv): set in the child only, so it dies with the case. */
+static void set_case_env(const gh_value *c)
+{
+    const gh_value *env = gh_cf_field(c, "env");
+    for (size_t i = 0; env && gh_value_kind(env) == GH_KIND_OBJECT && i < gh_value_len(env); i++) {
+        const char *k = gh_string_ptr(gh_object_key_at(env, i), NULL);
+        const char *val = gh_string_ptr(gh_object_value_at(env, i), NULL);
+        if (k && val) setenv(k, val, 1);
+    }
+}
+
 /* The verdict travels as: outcome byte, message, NUL, detail. */
 static void run_case_forked(runner *r, const gh_value *c, gh_cf_verdict *v)
 {
@@ -242,6 +253,7 @@ static void run_case_forked(runner *r, const gh_value *c, gh_cf_verdict *v)
     }
     if (pid == 0) {
         close(fds[0]);
+        set_case_env(c);
         eval_case(r, c, v);
         char o = (char)('0' + v->outcome);
         write_all(fds[1], &o, 1);
