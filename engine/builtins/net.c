@@ -512,10 +512,12 @@ static int range_cidrs(gh_bctx *bc, goip first, goip last, const gh_value ***out
     for (;;) {
         int size = 0; /* block of 2^size addresses starting at lo */
         while (size < bits) {
-            unsigned __int128 blk = (unsigned __int128)1 << (size + 1);
-            if (size + 1 == 128 ? lo != 0 : (lo & (blk - 1)) != 0) break;
-            if (size + 1 < 128 && lo + blk - 1 > hi) break;
-            if (size + 1 == 128 && !(lo == 0 && hi == ~(unsigned __int128)0)) break;
+            if (size + 1 == 128) { /* the whole IPv6 space */
+                if (lo != 0 || hi != ~(unsigned __int128)0) break;
+            } else {
+                unsigned __int128 blk = (unsigned __int128)1 << (size + 1);
+                if ((lo & (blk - 1)) != 0 || lo + blk - 1 > hi) break;
+            }
             size++;
         }
         gonet net = {.ip = u_ip(lo, first.len), .mask = cidr_mask(bits - size, bits)};
