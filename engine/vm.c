@@ -406,6 +406,14 @@ int gh_vm_node_value(gh_evaluator *ev, const gh_rnode *n, const gh_value **out)
         if (ev->nwith_data > 0) *out = with_data(ev, n->keys, *out, NULL);
         return 0;
     }
+    gh_memo *m = NULL;
+    if (!ev->with_active && n->memo < ev->nmemo) {
+        m = &ev->memo[n->memo];
+        if (m->gen == ev->gen && m->state == 2) {
+            *out = m->v;
+            return 0;
+        }
+    }
     gh_bld *b = bld_new(ev, 2);
     if (n->base && gh_value_kind(n->base) == GH_KIND_OBJECT) {
         for (size_t i = 0; i < gh_value_len(n->base); i++) {
@@ -423,6 +431,12 @@ int gh_vm_node_value(gh_evaluator *ev, const gh_rnode *n, const gh_value **out)
     }
     *out = bld_value(ev, b);
     if (ev->nwith_data > 0) *out = with_data(ev, n->keys, *out, NULL);
+    if (m) { 
+        m = &ev->memo[n->memo];
+        m->gen = ev->gen;
+        m->state = 2;
+        m->v = *out;
+    }
     return 0;
 }
 
@@ -931,12 +945,12 @@ int gh_vm_begin(gh_evaluator *ev, const gh_revision *rev, const gh_value *input,
     pthread_once(&small_once, small_init);
     gh_arena_reset(&ev->arena);
     ev->gen++;
-    if (ev->nmemo < rev->nprocs) {
-        gh_memo *m = realloc(ev->memo, rev->nprocs * sizeof *m);
+    if (ev->nmemo < rev->nmemo) {
+        gh_memo *m = realloc(ev->memo, rev->nmemo * sizeof *m);
         if (!m) return GH_ENOMEM;
-        memset(m + ev->nmemo, 0, (rev->nprocs - ev->nmemo) * sizeof *m);
+        memset(m + ev->nmemo, 0, (rev->nmemo - ev->nmemo) * sizeof *m);
         ev->memo = m;
-        ev->nmemo = rev->nprocs;
+        ev->nmemo = rev->nmemo;
     }
     ev->fmemo_n = 0;
     ev->rev = rev;

@@ -61,6 +61,7 @@ struct gh_rnode {
     gh_rnode **kids;
     uint32_t nkids, capkids;
     gh_proc *proc;        /* compiled rules at exactly this path */
+    uint32_t memo;        /* interior nodes: memo slot of the materialised subtree */
     const gh_value *base; /* base document at this path */
     const char *path;     /* "data.a.b" */
     const gh_value *keys; /* the path below data as an array of keys (for `with data...`) */
@@ -102,6 +103,7 @@ struct gh_revision {
     const gh_value *data; /* base documents */
     gh_proc **procs;      /* every rule and function procedure; procs[i]->id == i */
     uint32_t nprocs;
+    uint32_t nmemo;       /* memo slots: one per procedure, then one per interior node */
     bool v0;
 };
 

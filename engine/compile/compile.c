@@ -25,6 +25,14 @@ static void comp_finish(gh_comp *c)
     gh_arena_free(&c->scratch);
 }
 
+/* Interior nodes get memo slots after the procedures' (their materialised value). */
+static void number_interior(gh_rnode *n, uint32_t *next)
+{
+    if (n->defs.n) return;
+    n->memo = (*next)++;
+    for (uint32_t i = 0; i < n->nkids; i++) number_interior(n->kids[i], next);
+}
+
 static void collect_rule_nodes(gh_comp *c, gh_rnode *n, gh_vec *out)
 {
     if (n->defs.n) gh_vec_push(&c->scratch, out, n);
@@ -54,6 +62,8 @@ int gh_compile_revision(gh_revision *rev, gh_module **mods, const gh_source *src
             nd->proc->id = i;
             rev->procs[i] = nd->proc;
         }
+        rev->nmemo = nodes.n;
+        number_interior(rev->root, &rev->nmemo);
         for (uint32_t i = 0; i < nodes.n; i++) rules_lower_node(&c, nodes.items[i]);
         if (c.nerr == 0) recursion_check(&c, rev->root);
     }
