@@ -56,7 +56,8 @@ static const gh_value *sorted_array(gh_arena *a, const gh_value *arr)
     size_t n = gh_value_len(arr);
     const gh_value **items = malloc((n + 1) * sizeof *items);
     if (!items) return NULL;
-    for (size_t i = 0; i < n; i++) items[i] = gh_array_get(arr, i);
+    for (size_t i = 0; i < n; i++)
+        items[i] = gh_array_get(arr, i);
     qsort(items, n, sizeof *items, cmp_values);
     const gh_value *out = gh_value_array(a, items, n);
     free(items);
@@ -118,8 +119,10 @@ static bool rows_equal(gh_arena *a, const gh_value *got, const gh_value *want)
     const gh_value **g = malloc((ng + 1) * sizeof *g), **w = malloc((nw + 1) * sizeof *w);
     bool eq = false;
     if (g && w) {
-        for (size_t i = 0; i < ng; i++) g[i] = gh_array_get(got, i);
-        for (size_t i = 0; i < nw; i++) w[i] = gh_array_get(want, i);
+        for (size_t i = 0; i < ng; i++)
+            g[i] = gh_array_get(got, i);
+        for (size_t i = 0; i < nw; i++)
+            w[i] = gh_array_get(want, i);
         const gh_value *sg = gh_value_set(a, g, ng), *sw = gh_value_set(a, w, nw);
         eq = sg && sw && gh_value_equal(sg, sw);
     }
@@ -146,8 +149,10 @@ static char *json_text(const gh_value *val)
 {
     gh_buf b;
     gh_buf_init(&b, 1u << 20);
-    if (!val) gh_buf_puts(&b, "(none)");
-    else gh_json_write(&b, val, 0);
+    if (!val)
+        gh_buf_puts(&b, "(none)");
+    else
+        gh_json_write(&b, val, 0);
     if (b.failed) {
         gh_buf_clear(&b);
         gh_buf_puts(&b, "(too large to show)");
@@ -232,8 +237,10 @@ void gh_cf_judge(gh_arena *a, const gh_value *c, const gh_cf_got *got, gh_cf_ver
         fail(v, "invalid case: none of want_result, want_error_code, want_error, want_defined");
         return;
     }
-    if (got->err_code || !got->rows) judge_error(c, got, v);
-    else judge_rows(a, c, got, v);
+    if (got->err_code || !got->rows)
+        judge_error(c, got, v);
+    else
+        judge_rows(a, c, got, v);
 }
 
 /* ---- language vs builtin-family folders ---- */
@@ -242,27 +249,104 @@ void gh_cf_judge(gh_arena *a, const gh_value *c, const gh_cf_got *got, gh_cf_ver
  * Everything else (assignments, baseandvirtualdocs, comprehensions, every, functions,
  * negation, partial*, withkeyword, ...) counts as language semantics. */
 static const char *const builtin_folders[] = {
-    "aggregates", "array", "base64builtins", "base64urlbuiltins", "bitsand", "bitsshiftleft",
-    "bitsshiftright", "bitsxor", "casts", "cryptohmacmd5", "cryptohmacsha1", "cryptohmacsha256",
-    "cryptohmacsha512", "cryptomd5", "cryptoparsersaprivatekeys", "cryptosha1", "cryptosha256",
-    "cryptox509parseandverifycertificates", "cryptox509parsecertificaterequest",
-    "cryptox509parsecertificates", "cryptox509parsekeypair", "cryptox509parsersaprivatekey",
-    "globmatch", "globquotemeta", "globsmatch", "graphql", "hexbuiltins", "intersection",
-    "invalidkeyerror", "jsonbuiltins", "jsonfilter", "jsonfilteridempotent", "jsonpatch",
-    "jsonremove", "jsonremoveidempotent", "jwtbuiltins", "jwtdecodeverify", "jwtencodesign",
-    "jwtencodesignheadererrors", "jwtencodesignpayloaderrors", "jwtencodesignraw",
-    "jwtverifyhs256", "jwtverifyhs384", "jwtverifyhs512", "jwtverifyrsa", "netcidrcontains",
-    "netcidrcontainsmatches", "netcidrexpand", "netcidrintersects", "netcidrisvalid",
-    "netcidrmerge", "netcidroverlap", "netlookupipaddr", "numbersrange", "numbersrangestep",
-    "objectfilter", "objectfilternonstringkey", "objectget", "objectkeys",
-    "objectremove", "objectremoveidempotent", "objectremovenonstringkey", "objectunion",
-    "objectunionn", "providers-aws", "reachable", "reachablepaths", "regexfind",
-    "regexfindallstringsubmatch", "regexisvalid", "regexmatch", "regexmatchtemplate",
-    "regexreplace", "regexsplit", "regometadatachain", "regometadatarule", "regoparsemodule",
-    "rendertemplate", "semvercompare", "semverisvalid", "sets", "sprintf", "strings",
-    "subset", "time", "tobool", "trim", "trimleft", "trimprefix",
-    "trimright", "trimspace", "trimsuffix", "typebuiltin", "typenamebuiltin", "units",
-    "urlbuiltins", "uuid", "walkbuiltin",
+    "aggregates",
+    "array",
+    "base64builtins",
+    "base64urlbuiltins",
+    "bitsand",
+    "bitsshiftleft",
+    "bitsshiftright",
+    "bitsxor",
+    "casts",
+    "cryptohmacmd5",
+    "cryptohmacsha1",
+    "cryptohmacsha256",
+    "cryptohmacsha512",
+    "cryptomd5",
+    "cryptoparsersaprivatekeys",
+    "cryptosha1",
+    "cryptosha256",
+    "cryptox509parseandverifycertificates",
+    "cryptox509parsecertificaterequest",
+    "cryptox509parsecertificates",
+    "cryptox509parsekeypair",
+    "cryptox509parsersaprivatekey",
+    "globmatch",
+    "globquotemeta",
+    "globsmatch",
+    "graphql",
+    "hexbuiltins",
+    "intersection",
+    "invalidkeyerror",
+    "jsonbuiltins",
+    "jsonfilter",
+    "jsonfilteridempotent",
+    "jsonpatch",
+    "jsonremove",
+    "jsonremoveidempotent",
+    "jwtbuiltins",
+    "jwtdecodeverify",
+    "jwtencodesign",
+    "jwtencodesignheadererrors",
+    "jwtencodesignpayloaderrors",
+    "jwtencodesignraw",
+    "jwtverifyhs256",
+    "jwtverifyhs384",
+    "jwtverifyhs512",
+    "jwtverifyrsa",
+    "netcidrcontains",
+    "netcidrcontainsmatches",
+    "netcidrexpand",
+    "netcidrintersects",
+    "netcidrisvalid",
+    "netcidrmerge",
+    "netcidroverlap",
+    "netlookupipaddr",
+    "numbersrange",
+    "numbersrangestep",
+    "objectfilter",
+    "objectfilternonstringkey",
+    "objectget",
+    "objectkeys",
+    "objectremove",
+    "objectremoveidempotent",
+    "objectremovenonstringkey",
+    "objectunion",
+    "objectunionn",
+    "providers-aws",
+    "reachable",
+    "reachablepaths",
+    "regexfind",
+    "regexfindallstringsubmatch",
+    "regexisvalid",
+    "regexmatch",
+    "regexmatchtemplate",
+    "regexreplace",
+    "regexsplit",
+    "regometadatachain",
+    "regometadatarule",
+    "regoparsemodule",
+    "rendertemplate",
+    "semvercompare",
+    "semverisvalid",
+    "sets",
+    "sprintf",
+    "strings",
+    "subset",
+    "time",
+    "tobool",
+    "trim",
+    "trimleft",
+    "trimprefix",
+    "trimright",
+    "trimspace",
+    "trimsuffix",
+    "typebuiltin",
+    "typenamebuiltin",
+    "units",
+    "urlbuiltins",
+    "uuid",
+    "walkbuiltin",
 };
 
 bool gh_cf_is_builtin_folder(const char *folder)
@@ -344,7 +428,8 @@ int gh_cf_expected_load(gh_cf_expected *x, const char *path)
     ssize_t len;
     int rc = 0;
     while (rc == 0 && (len = getline(&line, &cap, f)) >= 0) {
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
         if (len == 0 || line[0] == '#') continue;
         char *tab = strchr(line, '\t');
         if (tab) *tab = '\0';
@@ -378,7 +463,8 @@ int gh_cf_expected_write(const gh_cf_expected *x, const char *path)
         free(order);
         return -1;
     }
-    for (size_t i = 0; i < x->n; i++) order[i] = i;
+    for (size_t i = 0; i < x->n; i++)
+        order[i] = i;
     sort_ctx = x;
     qsort(order, x->n, sizeof *order, cmp_index);
     fprintf(f, "# Conformance cases expected to fail today: note<TAB>reason, one per line.\n"
@@ -397,7 +483,8 @@ int gh_cf_expected_write(const gh_cf_expected *x, const char *path)
 
 void gh_cf_table_free(gh_cf_table *t)
 {
-    for (size_t i = 0; i < t->n; i++) free(t->rows[i].folder);
+    for (size_t i = 0; i < t->n; i++)
+        free(t->rows[i].folder);
     free(t->rows);
     memset(t, 0, sizeof *t);
 }

@@ -114,7 +114,8 @@ static bool eval_input_term(case_env *e, const gh_value *term, const gh_eval_opt
                          ? gh_object_get_str(gh_array_get(rows, 0), "input_term_value_", 17)
                          : NULL;
             ok = *input != NULL;
-            if (!ok) got->err_code = "eval_internal_error", got->err_text = "input_term is undefined";
+            if (!ok)
+                got->err_code = "eval_internal_error", got->err_text = "input_term is undefined";
         }
     }
     gh_buf_free(&q);
@@ -333,18 +334,22 @@ static void run_file(runner *r, const char *root, const char *path)
     gh_buf_init(&text, 256u << 20);
     char chunk[65536];
     size_t n;
-    while (f && (n = fread(chunk, 1, sizeof chunk, f)) > 0) gh_buf_append(&text, chunk, n);
+    while (f && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        gh_buf_append(&text, chunk, n);
     char *folder = folder_of(root, path);
     const gh_value *doc = NULL;
     gh_yaml_error err = {0};
-    int rc = !f || text.failed ? GH_EIO
-                               : gh_yaml_read(&r->file_arena, text.data, text.len, NULL, &doc, &err);
+    int rc = !f || text.failed
+                 ? GH_EIO
+                 : gh_yaml_read(&r->file_arena, text.data, text.len, NULL, &doc, &err);
     if (f) fclose(f);
     gh_buf_free(&text);
     const gh_value *cases = rc == 0 ? gh_cf_field(doc, "cases") : NULL;
     if (!cases || gh_value_kind(cases) != GH_KIND_ARRAY) {
         fprintf(r->out, "FAIL %s: %s\n", path,
-                rc == GH_EIO ? strerror(errno) : rc ? err.msg : "no `cases:` list");
+                rc == GH_EIO ? strerror(errno)
+                : rc         ? err.msg
+                             : "no `cases:` list");
         gh_cf_tally *row = folder ? gh_cf_table_row(&r->table, folder) : NULL;
         if (row) row->failed++;
         r->unexpected++;
@@ -356,9 +361,12 @@ static void run_file(runner *r, const char *root, const char *path)
         if (!note) snprintf(fallback, sizeof fallback, "#%zu", i), note = fallback;
         if (r->has_re && regexec(&r->re, note, 0, NULL, 0) != 0) continue;
         gh_cf_verdict v = {0};
-        if (gh_cf_skipped(c, NULL)) v.outcome = GH_CF_SKIP;
-        else if (r->o->no_fork) eval_case(r, c, &v);
-        else run_case_forked(r, c, &v);
+        if (gh_cf_skipped(c, NULL))
+            v.outcome = GH_CF_SKIP;
+        else if (r->o->no_fork)
+            eval_case(r, c, &v);
+        else
+            run_case_forked(r, c, &v);
         record(r, folder, path, note, &v);
         free(v.detail);
     }
@@ -410,8 +418,10 @@ static void collect(const char *dir, path_list *l)
         if (!path) break;
         snprintf(path, len, "%s/%s", dir, e->d_name);
         struct stat st;
-        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) collect(path, l);
-        else if (is_yaml(e->d_name) && list_push(l, path)) continue;
+        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+            collect(path, l);
+        else if (is_yaml(e->d_name) && list_push(l, path))
+            continue;
         free(path);
     }
     closedir(d);
@@ -427,9 +437,11 @@ static int run_dir(runner *r, const char *dir)
     char *root = strdup(dir);
     if (!root) return -1;
     size_t rl = strlen(root);
-    while (rl > 1 && root[rl - 1] == '/') root[--rl] = '\0';
+    while (rl > 1 && root[rl - 1] == '/')
+        root[--rl] = '\0';
     path_list l = {0};
-    if (S_ISDIR(st.st_mode)) collect(root, &l);
+    if (S_ISDIR(st.st_mode))
+        collect(root, &l);
     else {
         char *one = strdup(root);
         if (one && !list_push(&l, one)) free(one);
@@ -488,8 +500,9 @@ int gh_conformance_run(char **dirs, int ndirs, const gh_cf_opts *opts)
             fprintf(r.out, "%ld unexpected failures, %ld listed cases now passing (%s)\n",
                     r.unexpected, r.newly_passing, opts->expected_path);
         if (r.newly_passing && !opts->write_expected)
-            fprintf(r.out, "the list only shrinks: regenerate it with `gatehouse conformance "
-                           "--write-expected --expected-failures %s DIR...`\n",
+            fprintf(r.out,
+                    "the list only shrinks: regenerate it with `gatehouse conformance "
+                    "--write-expected --expected-failures %s DIR...`\n",
                     opts->expected_path);
         status = r.unexpected || r.newly_passing ? 1 : 0;
     }
@@ -499,10 +512,12 @@ int gh_conformance_run(char **dirs, int ndirs, const gh_cf_opts *opts)
             if (!r.expected.passed[i] && !r.expected.failed[i])
                 gh_cf_expected_add(&r.failures, r.expected.notes[i], r.expected.reasons[i]);
         if (gh_cf_expected_write(&r.failures, opts->expected_path) != 0) {
-            fprintf(stderr, "gatehouse conformance: %s: %s\n", opts->expected_path, strerror(errno));
+            fprintf(stderr, "gatehouse conformance: %s: %s\n", opts->expected_path,
+                    strerror(errno));
             status = 2;
         } else {
-            fprintf(r.out, "wrote %zu expected failures to %s\n", r.failures.n, opts->expected_path);
+            fprintf(r.out, "wrote %zu expected failures to %s\n", r.failures.n,
+                    opts->expected_path);
             status = 0;
         }
     }

@@ -74,7 +74,8 @@ static int next(yr *r)
         const char *problem = r->p.problem ? r->p.problem : "malformed YAML";
         if (strstr(problem, "tab")) r->tab_problem = true;
         yaml_mark_t m = r->p.problem_mark;
-        if (r->p.error == YAML_MEMORY_ERROR) return fail_at(r, GH_ENOMEM, m, "out of memory%s", NULL);
+        if (r->p.error == YAML_MEMORY_ERROR)
+            return fail_at(r, GH_ENOMEM, m, "out of memory%s", NULL);
         return fail_at(r, GH_EPARSE, m, "%s", problem);
     }
     r->have_ev = true;
@@ -117,11 +118,13 @@ static bool is_float(const char *s, size_t n)
     const char *p = s, *end = s + n;
     if (p < end && (*p == '-' || *p == '+')) p++;
     const char *int_start = p;
-    while (p < end && *p >= '0' && *p <= '9') p++;
+    while (p < end && *p >= '0' && *p <= '9')
+        p++;
     bool int_digits = p > int_start, frac_digits = false;
     if (p < end && *p == '.') {
         const char *f = ++p;
-        while (p < end && *p >= '0' && *p <= '9') p++;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
         frac_digits = p > f;
         if (!int_digits && !frac_digits) return false;
     } else if (!int_digits) {
@@ -131,7 +134,8 @@ static bool is_float(const char *s, size_t n)
         p++;
         if (p < end && (*p == '-' || *p == '+')) p++;
         const char *e = p;
-        while (p < end && *p >= '0' && *p <= '9') p++;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
         if (p == e) return false;
     }
     return p == end;
@@ -143,19 +147,24 @@ static size_t json_number_text(const char *s, size_t n, char *out)
 {
     const char *p = s, *end = s + n;
     char *o = out;
-    if (*p == '-') *o++ = *p++;
-    else if (*p == '+') p++;
+    if (*p == '-')
+        *o++ = *p++;
+    else if (*p == '+')
+        p++;
     const char *digits = p;
-    while (p < end && *p >= '0' && *p <= '9') p++;
+    while (p < end && *p >= '0' && *p <= '9')
+        p++;
     const char *d = digits;
-    while (d + 1 < p && *d == '0') d++; /* keep one digit */
+    while (d + 1 < p && *d == '0')
+        d++; /* keep one digit */
     if (d == p) *o++ = '0';
     memcpy(o, d, (size_t)(p - d));
     o += p - d;
     if (p < end && *p == '.') {
         *o++ = *p++;
         const char *f = p;
-        while (p < end && *p >= '0' && *p <= '9') *o++ = *p++;
+        while (p < end && *p >= '0' && *p <= '9')
+            *o++ = *p++;
         if (p == f) *o++ = '0';
     }
     memcpy(o, p, (size_t)(end - p)); /* exponent as written: e, sign, digits are all JSON */
@@ -220,15 +229,15 @@ static int resolve_scalar(yr *r, const char *s, size_t n, res_want want, const g
         if (one_of(s, n, false_words)) return *out = GH_FALSE, 0;
     }
     if (want == RES_ANY || want == RES_INT || want == RES_FLOAT) {
-        if (n > 2 && s[0] == '0' && s[1] == 'x' && is_digits(s + 2, s + n, "0123456789abcdefABCDEF"))
+        if (n > 2 && s[0] == '0' && s[1] == 'x' &&
+            is_digits(s + 2, s + n, "0123456789abcdefABCDEF"))
             return make_radix_int(r, s, n, out);
         if (n > 2 && s[0] == '0' && s[1] == 'o' && is_digits(s + 2, s + n, "01234567"))
             return make_radix_int(r, s, n, out);
         if (is_dec_int(s, n) || is_float(s, n)) return make_number(r, s, n, out);
         const char *t = n && (*s == '-' || *s == '+') ? s + 1 : s;
         if (one_of(t, n - (size_t)(t - s), inf_words) || one_of(s, n, nan_words))
-            return fail_here(r, GH_EPARSE,
-                             "%s is not a Rego number (Rego numbers are finite)",
+            return fail_here(r, GH_EPARSE, "%s is not a Rego number (Rego numbers are finite)",
                              one_of(s, n, nan_words) ? ".nan" : ".inf");
     }
     if (want != RES_ANY && want != RES_STR) {
@@ -345,8 +354,9 @@ static int key_string(yr *r, const gh_value *k, const gh_value **out)
     gh_buf b;
     switch (gh_value_kind(k)) {
     case GH_KIND_STRING: *out = k; return 0;
-    case GH_KIND_BOOL: *out = gh_value_string(r->a, gh_value_get_bool(k) ? "true" : "false",
-                                              gh_value_get_bool(k) ? 4 : 5);
+    case GH_KIND_BOOL:
+        *out = gh_value_string(r->a, gh_value_get_bool(k) ? "true" : "false",
+                               gh_value_get_bool(k) ? 4 : 5);
         return *out ? 0 : fail_nomem(r);
     case GH_KIND_NUMBER:
         gh_buf_init(&b, 0);
@@ -373,7 +383,8 @@ static int merge_into(yr *r, const gh_value *v)
     if (gh_value_kind(v) == GH_KIND_ARRAY) {
         for (size_t i = 0; i < gh_value_len(v); i++) {
             if (gh_value_kind(gh_array_get(v, i)) != GH_KIND_OBJECT)
-                return fail_here(r, GH_EPARSE, "map merge requires a map or a list of maps%s", NULL);
+                return fail_here(r, GH_EPARSE, "map merge requires a map or a list of maps%s",
+                                 NULL);
             int rc = merge_into(r, gh_array_get(v, i));
             if (rc) return rc;
         }
@@ -474,12 +485,15 @@ static int parse_stream(yr *r, unsigned flags, const gh_value **out)
         const gh_value *v;
         if ((rc = next(r)) == 0 && (rc = parse_node(r, &v)) == 0 && (rc = push_item(r, v)) == 0)
             rc = next(r); /* DOCUMENT-END */
-        for (size_t i = 0; i < r->nanchors; i++) free(r->anchors[i].name);
+        for (size_t i = 0; i < r->nanchors; i++)
+            free(r->anchors[i].name);
         r->nanchors = 0; /* anchors do not cross documents */
     }
     if (rc == 0) {
-        if (flags & GH_YAML_MULTI) *out = gh_value_array(r->a, r->st + base, r->sp - base);
-        else *out = docs ? r->st[base] : GH_NULL;
+        if (flags & GH_YAML_MULTI)
+            *out = gh_value_array(r->a, r->st + base, r->sp - base);
+        else
+            *out = docs ? r->st[base] : GH_NULL;
         if (!*out) rc = fail_nomem(r);
     }
     r->sp = base;
@@ -503,7 +517,8 @@ static int read_once(gh_arena *a, const char *text, size_t len, const gh_yaml_op
     int rc = r.st ? parse_stream(&r, opts ? opts->flags : 0, out) : GH_ENOMEM;
     if (r.have_ev) yaml_event_delete(&r.ev);
     yaml_parser_delete(&r.p);
-    for (size_t i = 0; i < r.nanchors; i++) free(r.anchors[i].name);
+    for (size_t i = 0; i < r.nanchors; i++)
+        free(r.anchors[i].name);
     free(r.anchors);
     free(r.st);
     free(r.ms);
@@ -537,7 +552,8 @@ int gh_yaml_read(gh_arena *a, const char *text, size_t len, const gh_yaml_opts *
 static size_t line_indent(const char *s, const char *end)
 {
     size_t n = 0;
-    while (s + n < end && s[n] == ' ') n++;
+    while (s + n < end && s[n] == ' ')
+        n++;
     return n;
 }
 
@@ -548,7 +564,8 @@ static size_t header_indent(const char *line, const char *eol)
     size_t c = line_indent(line, eol);
     if (line + c + 1 < eol && line[c] == '-' && line[c + 1] == ' ') {
         size_t k = c + 2;
-        while (line + k < eol && line[k] == ' ') k++;
+        while (line + k < eol && line[k] == ' ')
+            k++;
         if (line + k < eol && line[k] != '|' && line[k] != '>') return k;
     }
     return c;
@@ -572,7 +589,8 @@ char *gh_yaml_fix_block_tabs(const char *src, size_t len, size_t *out_len)
         const char *eol = memchr(p, '\n', (size_t)(end - p));
         if (!eol) eol = end;
         const char *last = eol;
-        while (last > p && (last[-1] == ' ' || last[-1] == '\r')) last--;
+        while (last > p && (last[-1] == ' ' || last[-1] == '\r'))
+            last--;
         memcpy(o, p, (size_t)(last - p));
         o += last - p;
         if (is_block_header(p, last)) {

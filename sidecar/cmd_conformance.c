@@ -77,7 +77,8 @@ int cmd_conformance(int argc, char **argv)
         }
     }
     if (optind >= argc) {
-        fprintf(stderr, "gatehouse conformance: expected at least one DIR\n\n%s", conformance_usage);
+        fprintf(stderr, "gatehouse conformance: expected at least one DIR\n\n%s",
+                conformance_usage);
         return CLI_USAGE;
     }
     return run(argc, argv, &o);

@@ -76,8 +76,12 @@ static void errs_add(errlist *e, const char *code, const char *msg, const char *
         e->items = g;
         e->cap = cap;
     }
-    e->items[e->n++] = (out_error){code, strdup(msg ? msg : ""), strdup(file ? file : ""),
-                                   src_line ? strdup(src_line) : NULL, row, col};
+    e->items[e->n++] = (out_error){code,
+                                   strdup(msg ? msg : ""),
+                                   strdup(file ? file : ""),
+                                   src_line ? strdup(src_line) : NULL,
+                                   row,
+                                   col};
 }
 
 static void errs_from_diags(errlist *e, const gh_diags *d)
@@ -134,14 +138,17 @@ static void put_string(gh_buf *b, const char *s)
  * parse errors the source line and a caret. */
 static void error_text(gh_buf *b, const out_error *e)
 {
-    if (e->file[0]) gh_buf_printf(b, "%s:%d: ", e->file, e->row);
-    else if (e->row) gh_buf_printf(b, "%d:%d: ", e->row, e->col);
+    if (e->file[0])
+        gh_buf_printf(b, "%s:%d: ", e->file, e->row);
+    else if (e->row)
+        gh_buf_printf(b, "%d:%d: ", e->row, e->col);
     if (e->code[0]) gh_buf_printf(b, "%s: ", e->code);
     gh_buf_puts(b, e->msg);
     if (e->src_line) {
         const char *line = e->src_line;
         int tabs = 0;
-        while (line[tabs] == '\t') tabs++;
+        while (line[tabs] == '\t')
+            tabs++;
         int indent = e->col - 1 - tabs;
         gh_buf_printf(b, "\n\t%s\n\t%*s^", line + tabs, indent > 0 ? indent : 0, "");
     }
@@ -172,8 +179,10 @@ static void print_errors(const errlist *e, enum fmt fmt)
         gh_buf_puts(&b, "  ]\n}\n");
         fputs(b.data, stdout);
     } else {
-        if (e->n == 1) gh_buf_puts(&b, "1 error occurred: ");
-        else gh_buf_printf(&b, "%zu errors occurred:\n", e->n);
+        if (e->n == 1)
+            gh_buf_puts(&b, "1 error occurred: ");
+        else
+            gh_buf_printf(&b, "%zu errors occurred:\n", e->n);
         for (size_t i = 0; i < e->n; i++) {
             if (i) gh_buf_putc(&b, '\n');
             error_text(&b, &e->items[i]);
@@ -215,7 +224,8 @@ static bool expr_valued(const gh_expr *e)
         for (size_t i = 0; i < op->u.list.n && len < sizeof name; i++) {
             const gh_term *t = op->u.list.items[i];
             if (t->kind != GH_TERM_VAR && t->kind != GH_TERM_STRING) break;
-            len += (size_t)snprintf(name + len, sizeof name - len, "%s%s", i ? "." : "", t->u.str.s);
+            len +=
+                (size_t)snprintf(name + len, sizeof name - len, "%s%s", i ? "." : "", t->u.str.s);
         }
     }
     if (len >= sizeof name) return true;
@@ -281,7 +291,8 @@ static const gh_value *expr_value(const query_plan *p, const gh_value *row, size
 static size_t binding_count(const gh_value *row)
 {
     size_t n = 0;
-    for (size_t i = 0; i < gh_value_len(row); i++) n += !is_expr_var(gh_object_key_at(row, i));
+    for (size_t i = 0; i < gh_value_len(row); i++)
+        n += !is_expr_var(gh_object_key_at(row, i));
     return n;
 }
 
@@ -374,8 +385,10 @@ static void print_raw(const query_plan *p, const gh_value *rows, gh_buf *b)
             const gh_value *v = expr_value(p, row, i);
             size_t n;
             const char *s = gh_string_ptr(v, &n);
-            if (s) gh_buf_append(b, s, n);
-            else gh_json_write(b, v, GH_JSON_ESCAPE_HTML);
+            if (s)
+                gh_buf_append(b, s, n);
+            else
+                gh_json_write(b, v, GH_JSON_ESCAPE_HTML);
             gh_buf_putc(b, i + 1 < p->n ? ' ' : '\n');
         }
     }
@@ -410,7 +423,8 @@ static void rule_line(gh_buf *b, const column *cols, size_t n)
 {
     for (size_t c = 0; c < n; c++) {
         gh_buf_putc(b, '+');
-        for (size_t k = 0; k < cols[c].width + 2; k++) gh_buf_putc(b, '-');
+        for (size_t k = 0; k < cols[c].width + 2; k++)
+            gh_buf_putc(b, '-');
     }
     gh_buf_puts(b, "+\n");
 }
@@ -433,17 +447,18 @@ static void print_table(const query_plan *p, const char *q, const gh_value *rows
     for (size_t i = 0; i < p->n; i++) {
         const gh_value *v = expr_value(p, first, i);
         if (gh_value_kind(v) == GH_KIND_BOOL) continue;
-        cols[ncols++] = (column){strndup(q + p->exprs[i].off, p->exprs[i].end - p->exprs[i].off),
-                                 NULL, i, 0};
+        cols[ncols++] =
+            (column){strndup(q + p->exprs[i].off, p->exprs[i].end - p->exprs[i].off), NULL, i, 0};
     }
     size_t nrows = gh_value_len(rows);
     char **cells = calloc(nrows * ncols + 1, sizeof *cells);
-    for (size_t c = 0; c < ncols; c++) cols[c].width = strlen(cols[c].header ? cols[c].header : "");
+    for (size_t c = 0; c < ncols; c++)
+        cols[c].width = strlen(cols[c].header ? cols[c].header : "");
     for (size_t r = 0; cells && r < nrows; r++) {
         const gh_value *row = gh_array_get(rows, r);
         for (size_t c = 0; c < ncols; c++) {
-            const gh_value *v = cols[c].key ? gh_object_get(row, cols[c].key)
-                                            : expr_value(p, row, cols[c].expr);
+            const gh_value *v =
+                cols[c].key ? gh_object_get(row, cols[c].key) : expr_value(p, row, cols[c].expr);
             char *s = cell_text(v ? v : GH_NULL);
             cells[r * ncols + c] = s;
             if (s && strlen(s) > cols[c].width) cols[c].width = strlen(s);
@@ -466,9 +481,11 @@ static void print_table(const query_plan *p, const char *q, const gh_value *rows
         gh_buf_puts(b, "|\n");
     }
     rule_line(b, cols, ncols);
-    for (size_t i = 0; cells && i < nrows * ncols; i++) free(cells[i]);
+    for (size_t i = 0; cells && i < nrows * ncols; i++)
+        free(cells[i]);
     free(cells);
-    for (size_t c = 0; c < ncols; c++) free(cols[c].header);
+    for (size_t c = 0; c < ncols; c++)
+        free(cols[c].header);
     free(cols);
 }
 
@@ -507,7 +524,8 @@ static int load_input(const eval_args *ea, gh_arena *a, const gh_value **input, 
         gh_buf_init(&in, CLI_MAX_FILE);
         char chunk[65536];
         size_t n;
-        while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0) gh_buf_append(&in, chunk, n);
+        while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0)
+            gh_buf_append(&in, chunk, n);
         if (in.failed) {
             gh_buf_puts(&msg, "stdin: input too large\n");
             rc = -1;
@@ -578,7 +596,8 @@ static int run_eval(const eval_args *ea)
         gh_eval_opts eo = {.strict_builtin_errors = ea->strict};
         ev = gh_evaluator_new(&eo);
         gh_eval_error err;
-        if (!ev) errs_add(&errs, "eval_internal_error", "out of memory", "", 0, 0, NULL);
+        if (!ev)
+            errs_add(&errs, "eval_internal_error", "out of memory", "", 0, 0, NULL);
         else if (gh_query_eval(ev, q, input, &rows, &err) != 0)
             errs_add(&errs, err.code ? err.code : "eval_internal_error", err.msg, err.file,
                      err.line, err.col, NULL);
@@ -658,8 +677,10 @@ int cmd_eval(int argc, char **argv)
         case 'I': ea.stdin_input = true; break;
         case 'f':
             if (parse_format(optarg, &ea.fmt) != 0) {
-                fprintf(stderr, "gatehouse eval: unknown format '%s' (json, values, bindings, "
-                                "raw or pretty)\n", optarg);
+                fprintf(stderr,
+                        "gatehouse eval: unknown format '%s' (json, values, bindings, "
+                        "raw or pretty)\n",
+                        optarg);
                 status = CLI_USAGE;
             }
             break;
@@ -667,8 +688,14 @@ int cmd_eval(int argc, char **argv)
         case 's': ea.strict = true; break;
         case 'F': ea.fail = true; break;
         case 'D': ea.fail_defined = true; break;
-        case 'h': fputs(eval_usage, stdout); status = CLI_OK; break;
-        default: fputs(eval_usage, stderr); status = CLI_USAGE; break;
+        case 'h':
+            fputs(eval_usage, stdout);
+            status = CLI_OK;
+            break;
+        default:
+            fputs(eval_usage, stderr);
+            status = CLI_USAGE;
+            break;
         }
     }
     if (status < 0 && ea.input_path && ea.stdin_input) {

@@ -139,11 +139,13 @@ static const gh_value *place(walk *w, const char *path, const gh_value *v)
     if (!w->root_is_dir) return v;
     size_t rl = strlen(w->root);
     const char *rel = path + rl;
-    while (*rel == '/') rel++;
+    while (*rel == '/')
+        rel++;
     const char *end = strrchr(rel, '/');
     while (end && end > rel) {
         const char *start = end;
-        while (start > rel && start[-1] != '/') start--;
+        while (start > rel && start[-1] != '/')
+            start--;
         const gh_value *key = gh_value_string(w->l->arena, start, (size_t)(end - start));
         const gh_value *obj = NULL;
         if (!key || gh_value_object(w->l->arena, &key, &v, 1, &obj, NULL) != 0) return NULL;
@@ -191,7 +193,8 @@ static void add_data(walk *w, const char *path, const char *text, size_t len)
 static void load_file(const char *path, void *ctx)
 {
     walk *w = ctx;
-    bool rego = loader_has_ext(path, ".rego"), json = loader_has_ext(path, ".json"), yaml = is_yaml_name(path);
+    bool rego = loader_has_ext(path, ".rego"), json = loader_has_ext(path, ".json"),
+         yaml = is_yaml_name(path);
     if (!rego && !json && !yaml) {
         /* opa's loader ignores other files inside directories, and so do we; a file named
          * directly on the command line with another extension is read as JSON (as opa) */

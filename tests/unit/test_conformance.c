@@ -64,9 +64,9 @@ static void test_results(void)
     /* cf-1.6 ignore_generated_vars drops __localq bindings */
     const char *gen = "[{x: 1, __localq0__: 2}]";
     CHECK_INT(judge("want_result: [{x: 1}]", yv(gen), NULL, NULL, NULL), GH_CF_FAIL);
-    CHECK_INT(judge("{ignore_generated_vars: true, want_result: [{x: 1}]}", yv(gen), NULL, NULL,
-                    NULL),
-              GH_CF_PASS);
+    CHECK_INT(
+        judge("{ignore_generated_vars: true, want_result: [{x: 1}]}", yv(gen), NULL, NULL, NULL),
+        GH_CF_PASS);
     /* cf-1.7 non-string keys compare as their JSON text */
     const gh_value *one = gh_value_int(&arena, 1), *obj;
     CHECK_INT(gh_value_object(&arena, &one, &one, 1, &obj, NULL), 0);
@@ -83,10 +83,13 @@ static void test_errors(void)
     CHECK_INT(judge("want_result: []", NULL, "eval_type_error", text, msg), GH_CF_FAIL);
     CHECK(strncmp(msg, "unexpected error: test-0.rego:4:", 32) == 0);
     /* cf-2.2 want_error_code is exact, want_error a substring */
-    CHECK_INT(judge("want_error_code: eval_type_error", NULL, "eval_type_error", text, NULL), GH_CF_PASS);
+    CHECK_INT(judge("want_error_code: eval_type_error", NULL, "eval_type_error", text, NULL),
+              GH_CF_PASS);
     CHECK_INT(judge("want_error_code: eval_type", NULL, "eval_type_error", text, NULL), GH_CF_FAIL);
-    CHECK_INT(judge("want_error: 'operand 1 must be'", NULL, "eval_type_error", text, NULL), GH_CF_PASS);
-    CHECK_INT(judge("want_error: 'operand 2 must be'", NULL, "eval_type_error", text, NULL), GH_CF_FAIL);
+    CHECK_INT(judge("want_error: 'operand 1 must be'", NULL, "eval_type_error", text, NULL),
+              GH_CF_PASS);
+    CHECK_INT(judge("want_error: 'operand 2 must be'", NULL, "eval_type_error", text, NULL),
+              GH_CF_FAIL);
     CHECK_INT(judge("{want_error_code: eval_type_error, want_error: 'count: operand'}", NULL,
                     "eval_type_error", text, NULL),
               GH_CF_PASS);
@@ -94,7 +97,8 @@ static void test_errors(void)
                     "eval_type_error", text, NULL),
               GH_CF_FAIL);
     /* cf-2.3 an error wanted but a result given */
-    CHECK_INT(judge("want_error_code: eval_conflict_error", yv("[{x: 1}]"), NULL, NULL, msg), GH_CF_FAIL);
+    CHECK_INT(judge("want_error_code: eval_conflict_error", yv("[{x: 1}]"), NULL, NULL, msg),
+              GH_CF_FAIL);
     CHECK_STR(msg, "want error eval_conflict_error, got a result");
     /* cf-2.4 want_defined */
     CHECK_INT(judge("want_defined: true", yv("[{x: 1}]"), NULL, NULL, NULL), GH_CF_PASS);
@@ -149,7 +153,9 @@ static void test_expected(void)
     CHECK_INT(gh_cf_expected_write(&x, path), 0);
     char *text = slurp(path);
     const char *body = text ? strstr(text, "a/first") : NULL;
-    CHECK_STR(body, "a/first\twhy not\nb/second\tsome reason\nc/no-reason\t\nd/multi\tline one line two\n");
+    CHECK_STR(
+        body,
+        "a/first\twhy not\nb/second\tsome reason\nc/no-reason\t\nd/multi\tline one line two\n");
     free(text);
     gh_cf_expected_free(&x);
     /* cf-4.3 a missing file is an empty list */

@@ -61,7 +61,9 @@ static void test_tree(void)
     CHECK(l.nmodules == 2 && strstr(l.modules[0].name, "/policy.rego") != NULL);
     CHECK(l.nmodules == 2 && strstr(l.modules[1].name, "/sub/other.rego") != NULL);
     char *j = json_of(l.data);
-    CHECK_STR(j, "{\"a\":{\"b\":{\"extra\":true,\"users\":[\"x\"]},\"c\":{\"roles\":[\"admin\"]}},\"t\":1}");
+    CHECK_STR(
+        j,
+        "{\"a\":{\"b\":{\"extra\":true,\"users\":[\"x\"]},\"c\":{\"roles\":[\"admin\"]}},\"t\":1}");
     free(j);
     CHECK_STR(errs.data ? errs.data : "", "");
     loader_free(&l);
@@ -81,7 +83,8 @@ static void test_tree(void)
     put("a/b/clash.json", "{\"users\": 1}");
     loader_init(&l, &a);
     CHECK_INT(loader_load(&l, paths, 1, &errs), -1);
-    CHECK(errs.data && strstr(errs.data, "merge error: a.b.users is defined by more than one") != NULL);
+    CHECK(errs.data &&
+          strstr(errs.data, "merge error: a.b.users is defined by more than one") != NULL);
     loader_free(&l);
     gh_buf_clear(&errs);
 

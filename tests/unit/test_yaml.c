@@ -36,13 +36,14 @@ static const gh_value *yaml_value(const char *text)
     return gh_yaml_read(&arena, text, strlen(text), NULL, &v, NULL) == 0 ? v : NULL;
 }
 
-#define CHECK_YAML(text, want) CHECK_STR(yaml_json(text, 0), want)
+#define CHECK_YAML(text, want)    CHECK_STR(yaml_json(text, 0), want)
 #define CHECK_ERR_HAS(text, part) CHECK(strstr(yaml_json(text, 0), part) != NULL)
 
 static void test_scalars(void)
 {
     /* yaml-1: core schema resolution of plain scalars */
-    CHECK_YAML("a: null\nb: ~\nc:\nd: Null\ne: NULL", "{\"a\":null,\"b\":null,\"c\":null,\"d\":null,\"e\":null}");
+    CHECK_YAML("a: null\nb: ~\nc:\nd: Null\ne: NULL",
+               "{\"a\":null,\"b\":null,\"c\":null,\"d\":null,\"e\":null}");
     CHECK_YAML("[true, True, TRUE, false, False, FALSE]", "[true,true,true,false,false,false]");
     CHECK_YAML("[yes, no, on, off, y, n]", "[\"yes\",\"no\",\"on\",\"off\",\"y\",\"n\"]");
     CHECK_YAML("[0, -3, +7, 007, 0x1F, 0o17, 0x7fffffffffffffff]",
@@ -82,7 +83,8 @@ static void test_strings(void)
 static void test_keys(void)
 {
     /* yaml-6: non-string keys become strings as Go's YAML to JSON conversion spells them */
-    CHECK_YAML("{1: a, true: b, 2.5: c, x: d}", "{\"1\":\"a\",\"2.5\":\"c\",\"true\":\"b\",\"x\":\"d\"}");
+    CHECK_YAML("{1: a, true: b, 2.5: c, x: d}",
+               "{\"1\":\"a\",\"2.5\":\"c\",\"true\":\"b\",\"x\":\"d\"}");
     CHECK_ERR_HAS("~: 1", "unsupported map key of type null");
     CHECK_ERR_HAS("? [1, 2]\n: x\n", "unsupported map key of type array");
     /* yaml-7: duplicate keys: the last one wins */
@@ -101,15 +103,17 @@ static void test_anchors(void)
     /* yaml-10: redefined anchors: the latest definition counts */
     CHECK_YAML("- &a 1\n- *a\n- &a 2\n- *a\n", "[1,1,2,2]");
     /* yaml-11: merge keys: explicit keys win; the first merged map wins among merged ones */
-    CHECK_YAML("b: &b {x: 1, y: 2}\nc: {<<: *b, y: 3}\n", "{\"b\":{\"x\":1,\"y\":2},\"c\":{\"x\":1,\"y\":3}}");
+    CHECK_YAML("b: &b {x: 1, y: 2}\nc: {<<: *b, y: 3}\n",
+               "{\"b\":{\"x\":1,\"y\":2},\"c\":{\"x\":1,\"y\":3}}");
     CHECK_YAML("a: &a {k: 1}\nb: &b {k: 2, j: 2}\nc:\n  <<: [*a, *b]\n",
                "{\"a\":{\"k\":1},\"b\":{\"j\":2,\"k\":2},\"c\":{\"j\":2,\"k\":1}}");
     CHECK_YAML("'<<': 1", "{\"<<\":1}");
     /* yaml-12: a billion laughs costs nothing: aliases are shared, not copied */
-    CHECK(strlen(yaml_json("a: &a [1,1,1,1,1,1,1,1,1]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
-                           "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
-                           "e: [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n",
-                           0)) > 0);
+    CHECK(
+        strlen(yaml_json("a: &a [1,1,1,1,1,1,1,1,1]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+                         "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+                         "e: [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n",
+                         0)) > 0);
 }
 
 static void test_documents(void)
@@ -155,7 +159,7 @@ static void test_errors(void)
 static void test_tabs(void)
 {
     /* yaml-17: a block scalar whose first line starts with a tab after the indentation */
-    CHECK_YAML("cases:\n  - note: t\n    modules:\n      - |\n        package p\n", 
+    CHECK_YAML("cases:\n  - note: t\n    modules:\n      - |\n        package p\n",
                "{\"cases\":[{\"modules\":[\"package p\\n\"],\"note\":\"t\"}]}");
     CHECK_YAML("m: |\n  \tp := 1\n  q := 2\n", "{\"m\":\"\\tp := 1\\nq := 2\\n\"}");
     CHECK_YAML("- |\n  \tx\n- y\n", "[\"\\tx\\n\",\"y\"]");
