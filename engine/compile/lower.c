@@ -896,7 +896,14 @@ bool lower_body(gh_comp *c, const gh_body *b)
         c->decl_at = (int32_t)i;
         if (e->kind == GH_EXPR_CALL && e->u.call.n == 3 && !e->negated) {
             const char *nm = call_name(c, e->u.call.terms[0]);
-            if (nm && strcmp(nm, "assign") == 0) declare_pattern(c, e->u.call.terms[1]);
+            if (nm && strcmp(nm, "assign") == 0) {
+                const gh_term *lhs = e->u.call.terms[1];
+                gh_cvar *prev = lhs->kind == GH_TERM_VAR ? scope_find(c, lhs->u.str.s) : NULL;
+                if (prev && prev->depth == c->depth && prev->decl >= 0 && lhs->u.str.s[0] != '$')
+                    comp_error(c, &lhs->loc, "rego_compile_error", "var %s assigned above",
+                               lhs->u.str.s);
+                declare_pattern(c, lhs);
+            }
         } else if (e->kind == GH_EXPR_SOME) {
             for (size_t j = 0; j < e->u.some.n; j++) {
                 gh_term *s = e->u.some.symbols[j];
