@@ -45,13 +45,15 @@ static int bi_reverse(gh_bctx *bc, const gh_value *const *args, const gh_value *
     return bi_ret(out, gh_value_array(bc->arena, items, n));
 }
 
-/* array.flatten: nested arrays spliced in, recursively; other values kept. */
-static int flatten_into(gh_bctx *bc, const gh_value *arr, const gh_value ***items, size_t *n, size_t *cap)
+/* array.flatten: the elements of nested arrays spliced in, one level deep; other values
+ * kept. */
+static int flatten_into(gh_bctx *bc, const gh_value *arr, int depth, const gh_value ***items,
+                        size_t *n, size_t *cap)
 {
     for (size_t i = 0; i < gh_value_len(arr); i++) {
         const gh_value *x = gh_array_get(arr, i);
-        if (bi_is(x, GH_KIND_ARRAY)) {
-            int rc = flatten_into(bc, x, items, n, cap);
+        if (bi_is(x, GH_KIND_ARRAY) && depth == 0) {
+            int rc = flatten_into(bc, x, 1, items, n, cap);
             if (rc) return rc;
             continue;
         }
@@ -72,7 +74,7 @@ static int bi_flatten(gh_bctx *bc, const gh_value *const *args, const gh_value *
     if (!bi_is(args[0], GH_KIND_ARRAY)) return bi_type_err(bc, "array.flatten", 1, args[0], "array");
     const gh_value **items = NULL;
     size_t n = 0, cap = 0;
-    int rc = flatten_into(bc, args[0], &items, &n, &cap);
+    int rc = flatten_into(bc, args[0], 0, &items, &n, &cap);
     if (rc) return rc;
     return bi_ret(out, gh_value_array(bc->arena, items, n));
 }
