@@ -50,6 +50,8 @@ int gh_compile_revision(gh_revision *rev, gh_module **mods, const gh_source *src
         cm[i].src = srcs[i].text;
         cm[i].len = srcs[i].len;
     }
+    c.mods = cm;
+    c.nmods = n;
     int rc = tree_build(&c, cm, n, rev->data);
     if (rc == 0) {
         gh_vec nodes = {0};

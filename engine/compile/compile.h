@@ -53,6 +53,9 @@ typedef struct gh_comp {
     gh_diags *diags;
     int nerr;
     const gh_cmod *mod; /* module of the rule being lowered (NULL for queries) */
+    const gh_rule *rule; /* definition being lowered (NULL for queries) */
+    const gh_cmod *mods; /* every module of the revision */
+    size_t nmods;
     gh_rnode *node;     /* node whose procedure is being lowered (deps are recorded here) */
 
     /* procedure under construction */
@@ -133,6 +136,10 @@ bool lower_body(gh_comp *c, const gh_body *b);
 void lower_destructure(gh_comp *c, gh_term *pat, uint16_t r);
 /* A ground term's value, or NULL when it is not a constant. */
 const gh_value *term_const(gh_comp *c, const gh_term *t);
+
+/* ---- metadata.c ---- */
+/* rego.metadata.chain() (chain) or rego.metadata.rule() for the definition being lowered. */
+const gh_value *metadata_value(gh_comp *c, bool chain);
 
 /* ---- index.c ---- */
 /* The index of a rule node and the ref it keys on, or NULL when indexing does not pay. */

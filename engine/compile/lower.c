@@ -440,6 +440,13 @@ static uint16_t lower_call(gh_comp *c, gh_term *const *items, size_t n, bool *is
     int ar = op_arity(c, op, &fn, &bi);
     size_t nargs = n - 1;
     uint16_t d = reg_new(c);
+    if (!fn && nargs == 0) {
+        const char *name = call_name(c, op);
+        if (name && (strcmp(name, "rego.metadata.chain") == 0 || strcmp(name, "rego.metadata.rule") == 0)) {
+            emit(c, GH_OP_LOADK, d, 0, 0, const_add(c, metadata_value(c, name[14] == 'c')), 0);
+            return d;
+        }
+    }
     if (!fn && !bi) {
         const char *name = call_name(c, op);
         comp_error(c, &op->loc, "rego_type_error", "undefined function %s", name ? name : "?");

@@ -63,6 +63,7 @@ static void lower_value_def(gh_comp *c, gh_cdef *d, bool is_func)
 {
     uint32_t next = label_new(c);
     bool chain = d->rule->else_rule != NULL;
+    c->rule = d->rule;
     uint16_t flag = 0;
     if (chain) {
         flag = reg_new(c);
@@ -96,6 +97,7 @@ static void lower_multi_def(gh_comp *c, gh_cdef *d, gh_proc_kind kind)
 {
     uint32_t mark, fail = label_new(c);
     gh_rule *r = d->rule;
+    c->rule = r;
     scope_push(c, &mark);
     c->fail = fail;
     c->loc = &r->loc;
@@ -185,6 +187,7 @@ void rules_lower_node(gh_comp *c, gh_rnode *n)
     p->loc = &d0->rule->loc;
     c->all_procs.items[c->all_procs.n - 1] = p;
     c->node = NULL;
+    c->rule = NULL;
 }
 
 gh_proc *rules_lower_query(gh_comp *c, gh_body *b)
