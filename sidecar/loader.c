@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "gatehouse/error.h"
 #include "gatehouse/yaml.h"
+#include "parse.h"
 
 void loader_init(loader *l, gh_arena *arena)
 {
@@ -39,10 +40,10 @@ static bool is_yaml_name(const char *name)
     return loader_has_ext(name, ".yaml") || loader_has_ext(name, ".yml");
 }
 
-int loader_parse_value(gh_arena *a, const char *name, const char *text, size_t len,
-                       const gh_value **out, gh_buf *errs)
+static int parse_as(gh_arena *a, const char *name, const char *text, size_t len, bool yaml,
+                    const gh_value **out, gh_buf *errs)
 {
-    if (is_yaml_name(name)) {
+    if (yaml) {
         gh_yaml_error ye;
         if (gh_yaml_read(a, text, len, NULL, out, &ye) == 0) return 0;
         gh_buf_printf(errs, "%s: %s\n", name, ye.msg);
@@ -53,6 +54,12 @@ int loader_parse_value(gh_arena *a, const char *name, const char *text, size_t l
     if (gh_json_read(a, text, len, &jo, out, &je) == 0) return 0;
     gh_buf_printf(errs, "%s: %s\n", name, je.msg);
     return -1;
+}
+
+int loader_parse_value(gh_arena *a, const char *name, const char *text, size_t len,
+                       const gh_value **out, gh_buf *errs)
+{
+    return parse_as(a, name, text, len, is_yaml_name(name), out, errs);
 }
 
 int loader_read_value(gh_arena *a, const char *path, const gh_value **out, gh_buf *errs)
@@ -113,6 +120,8 @@ typedef struct walk {
     loader *l;
     const char *root; /* the -d argument the current file was found under */
     bool root_is_dir;
+    const char *prefix; /* "a.b" of an "a.b:path" argument, or NULL */
+    size_t prefix_len;
     gh_buf *errs;
     int failed;
 } walk;
@@ -132,33 +141,52 @@ static int add_module(loader *l, const char *path, char *text, size_t len)
     return 0;
 }
 
-/* Wraps v in one object per directory between the root and the file:
- * root/a/b/data.json -> {"a": {"b": v}}. */
-static const gh_value *place(walk *w, const char *path, const gh_value *v)
+static const gh_value *wrap(gh_arena *a, const char *name, size_t n, const gh_value *v)
+{
+    const gh_value *key = gh_value_string(a, name, n), *obj = NULL;
+    if (!key || gh_value_object(a, &key, &v, 1, &obj, NULL) != 0) return NULL;
+    return obj;
+}
+
+/* One object per directory between the root and the file (the root itself excluded, as in
+ * opa's loader): root/a/b/data.json -> {"a": {"b": v}}. */
+static const gh_value *place_dirs(walk *w, const char *path, const gh_value *v)
 {
     if (!w->root_is_dir) return v;
-    size_t rl = strlen(w->root);
-    const char *rel = path + rl;
+    const char *rel = path + strlen(w->root);
     while (*rel == '/')
         rel++;
     const char *end = strrchr(rel, '/');
-    while (end && end > rel) {
+    while (v && end && end > rel) {
         const char *start = end;
         while (start > rel && start[-1] != '/')
             start--;
-        const gh_value *key = gh_value_string(w->l->arena, start, (size_t)(end - start));
-        const gh_value *obj = NULL;
-        if (!key || gh_value_object(w->l->arena, &key, &v, 1, &obj, NULL) != 0) return NULL;
-        v = obj;
+        v = wrap(w->l->arena, start, (size_t)(end - start), v);
         end = start > rel ? start - 1 : NULL;
     }
     return v;
 }
 
-static void add_data(walk *w, const char *path, const char *text, size_t len)
+/* Wraps v in one object per "a.b:" prefix part, then per directory between the root and
+ * the file: a.b:root with root/c/data.json -> {"a": {"b": {"c": v}}}. */
+static const gh_value *place(walk *w, const char *path, const gh_value *v)
+{
+    v = place_dirs(w, path, v);
+    const char *end = w->prefix ? w->prefix + w->prefix_len : NULL;
+    while (v && end && end > w->prefix) {
+        const char *start = end;
+        while (start > w->prefix && start[-1] != '.')
+            start--;
+        v = wrap(w->l->arena, start, (size_t)(end - start), v);
+        end = start > w->prefix ? start - 1 : NULL;
+    }
+    return v;
+}
+
+static void add_data(walk *w, const char *path, const char *text, size_t len, bool yaml)
 {
     const gh_value *v;
-    if (loader_parse_value(w->l->arena, path, text, len, &v, w->errs) != 0) {
+    if (parse_as(w->l->arena, path, text, len, yaml, &v, w->errs) != 0) {
         w->failed++;
         return;
     }
@@ -168,13 +196,14 @@ static void add_data(walk *w, const char *path, const char *text, size_t len)
         w->failed++;
         return;
     }
+    if (gh_value_kind(v) != GH_KIND_OBJECT) { /* only possible for a file at the root */
+        gh_buf_printf(
+            w->errs, "%s: unsupported document type: data at the root must be an object (got %s)\n",
+            path, gh_kind_name(gh_value_kind(v)));
+        w->failed++;
+        return;
+    }
     if (!w->l->data) {
-        if (gh_value_kind(v) != GH_KIND_OBJECT) {
-            gh_buf_printf(w->errs, "%s: data must be an object (got %s)\n", path,
-                          gh_kind_name(gh_value_kind(v)));
-            w->failed++;
-            return;
-        }
         w->l->data = v;
         return;
     }
@@ -190,21 +219,47 @@ static void add_data(walk *w, const char *path, const char *text, size_t len)
     gh_buf_free(&at);
 }
 
+static bool parses_as_rego(const char *path, const char *text, size_t len)
+{
+    gh_arena a;
+    gh_arena_init(&a, 0);
+    gh_diags d;
+    gh_diags_init(&d);
+    gh_module *m = NULL;
+    bool ok = gh_parse_module(&a, path, text, len, NULL, &m, &d) == 0;
+    gh_diags_free(&d);
+    gh_arena_free(&a);
+    return ok;
+}
+
+static bool parses_as_json(const char *text, size_t len)
+{
+    gh_arena a;
+    gh_arena_init(&a, 0);
+    gh_json_opts jo = {.flags = GH_JSON_RELAXED};
+    const gh_value *v;
+    bool ok = gh_json_read(&a, text, len, &jo, &v, NULL) == 0;
+    gh_arena_free(&a);
+    return ok;
+}
+
 static void load_file(const char *path, void *ctx)
 {
     walk *w = ctx;
     bool rego = loader_has_ext(path, ".rego"), json = loader_has_ext(path, ".json"),
          yaml = is_yaml_name(path);
-    if (!rego && !json && !yaml) {
-        /* opa's loader ignores other files inside directories, and so do we; a file named
-         * directly on the command line with another extension is read as JSON (as opa) */
-        if (w->root_is_dir) return;
-    }
+    /* opa's loader skips other files inside directories; a file named directly with another
+     * extension is tried as Rego, then JSON, then YAML */
+    if (!rego && !json && !yaml && w->root_is_dir) return;
     char *text;
     size_t len;
     if (cli_read_file(path, &text, &len) != 0) {
         w->failed++;
         return;
+    }
+    if (!rego && !json && !yaml) {
+        rego = parses_as_rego(path, text, len);
+        if (!rego) yaml = !parses_as_json(text, len);
     }
     if (rego) {
         if (add_module(w->l, path, text, len) != 0) {
@@ -214,7 +269,7 @@ static void load_file(const char *path, void *ctx)
         }
         return;
     }
-    add_data(w, path, text, len);
+    add_data(w, path, text, len, yaml);
     free(text);
 }
 
@@ -222,15 +277,23 @@ int loader_load(loader *l, char **paths, int n, gh_buf *errs)
 {
     walk w = {.l = l, .errs = errs};
     for (int i = 0; i < n; i++) {
+        /* "a.b:path" loads path's data under data.a.b (opa's SplitPrefix: not for URLs) */
+        char *path = paths[i], *colon = strchr(path, ':'), *url = strstr(path, "://");
+        w.prefix = NULL;
+        if (colon && colon != url && colon > path) {
+            w.prefix = path;
+            w.prefix_len = (size_t)(colon - path);
+            path = colon + 1;
+        }
         struct stat st;
-        if (stat(paths[i], &st) != 0) {
-            gh_buf_printf(errs, "%s: %s\n", paths[i], strerror(errno));
+        if (stat(path, &st) != 0) {
+            gh_buf_printf(errs, "%s: %s\n", path, strerror(errno));
             w.failed++;
             continue;
         }
-        w.root = paths[i];
+        w.root = path;
         w.root_is_dir = S_ISDIR(st.st_mode);
-        if (cli_walk(&paths[i], 1, "", load_file, &w) != 0) w.failed++;
+        if (cli_walk(&path, 1, "", load_file, &w) != 0) w.failed++;
     }
     return w.failed ? -1 : 0;
 }

@@ -24,7 +24,7 @@ void loader_init(loader *l, gh_arena *arena);
 void loader_free(loader *l);
 
 /* Loads each path (a file, or a directory walked recursively in sorted order, hidden entries
- * skipped). JSON is read relaxed (// and block comments, trailing commas) because users'
+ * skipped; "a.b:path" puts path's data under data.a.b, as opa does). JSON is read relaxed (// and block comments, trailing commas) because users'
  * data files carry comments. Returns 0, or -1 with one message per problem in errs
  * ("path: reason" lines). */
 int loader_load(loader *l, char **paths, int n, gh_buf *errs);

@@ -87,6 +87,8 @@ static void test_tree(void)
           strstr(errs.data, "merge error: a.b.users is defined by more than one") != NULL);
     loader_free(&l);
     gh_buf_clear(&errs);
+    snprintf(file, sizeof file, "%s/a/b/clash.json", root);
+    remove(file);
 
     /* load-1.4 malformed data names the file and the place */
     snprintf(file, sizeof file, "%s/bad.json", root);
@@ -96,6 +98,46 @@ static void test_tree(void)
     char *bpaths[] = {file};
     CHECK_INT(loader_load(&l, bpaths, 1, &errs), -1);
     CHECK(errs.data && strstr(errs.data, "bad.json: json: 1:7:") != NULL);
+    loader_free(&l);
+    gh_buf_clear(&errs);
+
+    /* load-1.6 "a.b:path" puts the data under data.a.b, directories below that */
+    char pref[600];
+    snprintf(pref, sizeof pref, "x.y:%s/a", root);
+    char *ppaths[] = {pref};
+    loader_init(&l, &a);
+    CHECK_INT(loader_load(&l, ppaths, 1, &errs), 0);
+    j = json_of(l.data);
+    CHECK_STR(
+        j,
+        "{\"x\":{\"y\":{\"b\":{\"extra\":true,\"users\":[\"x\"]},\"c\":{\"roles\":[\"admin\"]}}}}");
+    free(j);
+    loader_free(&l);
+
+    /* load-1.7 a file named directly with another extension: Rego, JSON or YAML */
+    put("extra/p.txt", "package z\n\nq := 1\n");
+    put("extra/d.txt", "{\"k\": 1}");
+    put("extra/y.txt", "k2: 2\n");
+    char f1[512], f2[512], f3[512];
+    snprintf(f1, sizeof f1, "%s/extra/p.txt", root);
+    snprintf(f2, sizeof f2, "%s/extra/d.txt", root);
+    snprintf(f3, sizeof f3, "%s/extra/y.txt", root);
+    char *xpaths[] = {f1, f2, f3};
+    loader_init(&l, &a);
+    CHECK_INT(loader_load(&l, xpaths, 3, &errs), 0);
+    CHECK_INT(l.nmodules, 1);
+    j = json_of(l.data);
+    CHECK_STR(j, "{\"k\":1,\"k2\":2}");
+    free(j);
+    loader_free(&l);
+
+    /* load-1.8 data at the root must be an object */
+    put("extra/list.json", "[1]");
+    snprintf(f1, sizeof f1, "%s/extra/list.json", root);
+    char *lpaths[] = {f1};
+    loader_init(&l, &a);
+    CHECK_INT(loader_load(&l, lpaths, 1, &errs), -1);
+    CHECK(errs.data && strstr(errs.data, "unsupported document type") != NULL);
     loader_free(&l);
     gh_buf_clear(&errs);
 
