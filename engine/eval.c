@@ -83,7 +83,8 @@ static const gh_rnode *node_kid(const gh_rnode *n, const char *s, size_t len)
     return NULL;
 }
 
-static int eval_path(gh_evaluator *ev, const gh_revision *rev, const char *ref, const gh_value **out)
+static int eval_path(gh_evaluator *ev, const gh_revision *rev, const char *ref,
+                     const gh_value **out)
 {
     const char *p = ref;
     size_t len = strlen(ref);
@@ -130,20 +131,24 @@ int gh_eval_many(gh_evaluator *ev, const gh_revision *rev, const char *const *re
 {
     gh_eval_error local;
     if (!err) err = &local;
-    for (size_t i = 0; i < n; i++) outs[i] = NULL;
+    for (size_t i = 0; i < n; i++)
+        outs[i] = NULL;
     int rc = gh_vm_begin(ev, rev, input, err);
     if (rc) return rc;
     jmp_buf jb;
     ev->arena.oom = &jb;
     if (setjmp(jb)) {
         ev->arena.oom = NULL;
-        for (size_t i = 0; i < n; i++) outs[i] = NULL;
+        for (size_t i = 0; i < n; i++)
+            outs[i] = NULL;
         return oom_error(ev);
     }
-    for (size_t i = 0; i < n && rc == 0; i++) rc = eval_path(ev, rev, refs[i], &outs[i]);
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = eval_path(ev, rev, refs[i], &outs[i]);
     ev->arena.oom = NULL;
     if (rc)
-        for (size_t i = 0; i < n; i++) outs[i] = NULL;
+        for (size_t i = 0; i < n; i++)
+            outs[i] = NULL;
     return rc;
 }
 
@@ -179,8 +184,8 @@ void gh_query_free(gh_query *q)
     free(q);
 }
 
-int gh_query_eval(gh_evaluator *ev, const gh_query *q, const gh_value *input,
-                  const gh_value **rows, gh_eval_error *err)
+int gh_query_eval(gh_evaluator *ev, const gh_query *q, const gh_value *input, const gh_value **rows,
+                  gh_eval_error *err)
 {
     gh_eval_error local;
     if (!err) err = &local;
@@ -203,5 +208,6 @@ int gh_query_eval(gh_evaluator *ev, const gh_query *q, const gh_value *input,
 void gh_query_disasm(const gh_query *q, gh_buf *out)
 {
     gh_vm_disasm(q->proc, out);
-    for (uint32_t i = 0; i < q->rev->nprocs; i++) gh_vm_disasm(q->rev->procs[i], out);
+    for (uint32_t i = 0; i < q->rev->nprocs; i++)
+        gh_vm_disasm(q->rev->procs[i], out);
 }

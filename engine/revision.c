@@ -36,13 +36,15 @@ static const gh_value *value_copy(gh_arena *a, const gh_value *v)
         const gh_value **items = malloc((n ? n : 1) * sizeof *items);
         if (!items) return NULL;
         for (size_t i = 0; i < n; i++) {
-            items[i] = value_copy(a, gh_value_kind(v) == GH_KIND_SET ? gh_set_item_at(v, i) : gh_array_get(v, i));
+            items[i] = value_copy(a, gh_value_kind(v) == GH_KIND_SET ? gh_set_item_at(v, i)
+                                                                     : gh_array_get(v, i));
             if (!items[i]) {
                 free(items);
                 return NULL;
             }
         }
-        const gh_value *out = gh_value_kind(v) == GH_KIND_SET ? gh_value_set(a, items, n) : gh_value_array(a, items, n);
+        const gh_value *out = gh_value_kind(v) == GH_KIND_SET ? gh_value_set(a, items, n)
+                                                              : gh_value_array(a, items, n);
         free(items);
         return out;
     }

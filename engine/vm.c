@@ -25,7 +25,8 @@ static pthread_once_t small_once = PTHREAD_ONCE_INIT;
 
 static void small_init(void)
 {
-    for (int i = 0; i < SMALL_INTS; i++) small_ints[i] = v_make_int(i);
+    for (int i = 0; i < SMALL_INTS; i++)
+        small_ints[i] = v_make_int(i);
 }
 
 static const gh_value *vm_int(gh_evaluator *ev, size_t i)
@@ -77,12 +78,14 @@ static gh_bld *bld_new(gh_evaluator *ev, int kind)
 static void bld_rehash(gh_evaluator *ev, gh_bld *b)
 {
     uint32_t cap = 16;
-    while (cap < 2 * b->cap) cap *= 2;
+    while (cap < 2 * b->cap)
+        cap *= 2;
     b->h = gh_arena_calloc(&ev->arena, cap, sizeof *b->h);
     b->hcap = cap;
     for (uint32_t i = 0; i < b->n; i++) {
         uint32_t s = (uint32_t)gh_value_hash(b->k[i]) & (cap - 1);
-        while (b->h[s]) s = (s + 1) & (cap - 1);
+        while (b->h[s])
+            s = (s + 1) & (cap - 1);
         b->h[s] = i + 1;
     }
 }
@@ -121,7 +124,8 @@ static uint32_t bld_insert(gh_evaluator *ev, gh_bld *b, const gh_value *k, const
     if (b->nested) b->nested[i] = 0;
     if (b->h) {
         uint32_t s = (uint32_t)gh_value_hash(k) & (b->hcap - 1);
-        while (b->h[s]) s = (s + 1) & (b->hcap - 1);
+        while (b->h[s])
+            s = (s + 1) & (b->hcap - 1);
         b->h[s] = i + 1;
     }
     return i;
@@ -182,7 +186,8 @@ static const gh_value *dot(const gh_value *coll, const gh_value *key)
     case GH_KIND_OBJECT: return gh_object_get(coll, key);
     case GH_KIND_ARRAY: {
         int64_t i;
-        if (gh_value_kind(key) != GH_KIND_NUMBER || !gh_number_get_int(key, &i) || i < 0) return NULL;
+        if (gh_value_kind(key) != GH_KIND_NUMBER || !gh_number_get_int(key, &i) || i < 0)
+            return NULL;
         return gh_array_get(coll, (size_t)i);
     }
     case GH_KIND_SET: return gh_set_contains(coll, key) ? key : NULL;
@@ -191,8 +196,8 @@ static const gh_value *dot(const gh_value *coll, const gh_value *key)
 }
 
 /* v with `keys` (an array, from index `from`) set to x; objects are copied on the way. */
-static const gh_value *upsert(gh_evaluator *ev, const gh_value *v, const gh_value *keys, size_t from,
-                              const gh_value *x)
+static const gh_value *upsert(gh_evaluator *ev, const gh_value *v, const gh_value *keys,
+                              size_t from, const gh_value *x)
 {
     if (from >= gh_value_len(keys)) return x;
     const gh_value *k = gh_array_get(keys, from);
@@ -225,11 +230,13 @@ static const gh_value *with_data(gh_evaluator *ev, const gh_value *keys, const g
         if (w->t->kind != GH_WITH_DATA) continue;
         const gh_value *fp = w->t->path;
         size_t nf = gh_value_len(fp), m = nf < np ? nf : np, j = 0;
-        while (j < m && gh_value_equal(gh_array_get(fp, j), gh_array_get(keys, j))) j++;
+        while (j < m && gh_value_equal(gh_array_get(fp, j), gh_array_get(keys, j)))
+            j++;
         if (j < m) continue;
         if (nf <= np) { /* the replacement covers this path */
             v = w->value;
-            for (size_t q = nf; v && q < np; q++) v = dot(v, gh_array_get(keys, q));
+            for (size_t q = nf; v && q < np; q++)
+                v = dot(v, gh_array_get(keys, q));
             if (replaced) *replaced = true;
         } else {
             v = upsert(ev, v, fp, np, w->value);
@@ -248,7 +255,8 @@ static bool with_data_touches(gh_evaluator *ev, const gh_value *keys, bool *cove
         if (w->t->kind != GH_WITH_DATA) continue;
         const gh_value *fp = w->t->path;
         size_t nf = gh_value_len(fp), m = nf < np ? nf : np, j = 0;
-        while (j < m && gh_value_equal(gh_array_get(fp, j), gh_array_get(keys, j))) j++;
+        while (j < m && gh_value_equal(gh_array_get(fp, j), gh_array_get(keys, j)))
+            j++;
         if (j < m) continue;
         any = true;
         if (nf <= np) *covers = true;
@@ -258,7 +266,8 @@ static bool with_data_touches(gh_evaluator *ev, const gh_value *keys, bool *cove
 
 /* ---- calls ---- */
 
-static int vm_run(gh_evaluator *ev, const gh_proc *p, const gh_value *const *args, const gh_value **out);
+static int vm_run(gh_evaluator *ev, const gh_proc *p, const gh_value *const *args,
+                  const gh_value **out);
 
 static int call_rule(gh_evaluator *ev, const gh_rnode *n, const gh_value **out)
 {
@@ -330,7 +339,8 @@ static bool arg_same(const gh_value *a, const gh_value *b)
 static uint64_t args_hash(uint32_t fid, const gh_value *const *args, size_t n)
 {
     uint64_t h = 0x9e3779b97f4a7c15ull ^ fid;
-    for (size_t i = 0; i < n; i++) h = (h ^ arg_hash(args[i])) * 0x100000001b3ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ arg_hash(args[i])) * 0x100000001b3ull;
     return h ^ (h >> 29);
 }
 
@@ -346,7 +356,8 @@ static gh_fmemo *fmemo_find(gh_evaluator *ev, uint32_t fid, const gh_value *cons
             gh_fmemo *e = &ev->fmemo[i];
             if (e->gen != ev->gen) continue;
             size_t s = e->hash & (cap - 1);
-            while (t[s].gen == ev->gen) s = (s + 1) & (cap - 1);
+            while (t[s].gen == ev->gen)
+                s = (s + 1) & (cap - 1);
             t[s] = *e;
         }
         free(ev->fmemo);
@@ -359,7 +370,8 @@ static gh_fmemo *fmemo_find(gh_evaluator *ev, uint32_t fid, const gh_value *cons
         if (e->gen != ev->gen) return e;
         if (e->hash == h && e->fid == fid && e->nargs == n) {
             size_t i = 0;
-            while (i < n && arg_same(e->args[i], args[i])) i++;
+            while (i < n && arg_same(e->args[i], args[i]))
+                i++;
             if (i == n) {
                 *found = true;
                 return e;
@@ -419,7 +431,8 @@ int gh_vm_node_value(gh_evaluator *ev, const gh_rnode *n, const gh_value **out)
         for (size_t i = 0; i < gh_value_len(n->base); i++) {
             const gh_value *k = gh_object_key_at(n->base, i);
             bool kid = false;
-            for (uint32_t j = 0; j < n->nkids && !kid; j++) kid = gh_value_equal(n->kids[j]->key, k);
+            for (uint32_t j = 0; j < n->nkids && !kid; j++)
+                kid = gh_value_equal(n->kids[j]->key, k);
             if (!kid) bld_insert(ev, b, k, gh_object_value_at(n->base, i));
         }
     }
@@ -431,7 +444,7 @@ int gh_vm_node_value(gh_evaluator *ev, const gh_rnode *n, const gh_value **out)
     }
     *out = bld_value(ev, b);
     if (ev->nwith_data > 0) *out = with_data(ev, n->keys, *out, NULL);
-    if (m) { 
+    if (m) {
         m = &ev->memo[n->memo];
         m->gen = ev->gen;
         m->state = 2;
@@ -477,7 +490,8 @@ static int stack_reserve(gh_evaluator *ev, size_t need)
 {
     if (ev->sp + need <= ev->stack_cap) return 0;
     size_t cap = ev->stack_cap ? ev->stack_cap : 1024;
-    while (cap < ev->sp + need) cap *= 2;
+    while (cap < ev->sp + need)
+        cap *= 2;
     gh_slot *s = realloc(ev->stack, cap * sizeof *s);
     if (!s) return GH_ENOMEM;
     ev->stack = s;
@@ -533,14 +547,17 @@ static void disasm_one(const gh_proc *p, uint32_t pc, gh_buf *out)
 void gh_vm_disasm(const gh_proc *p, gh_buf *out)
 {
     gh_buf_printf(out, "%s (%u regs, %u args)\n", p->name ? p->name : "?", p->nregs, p->nargs);
-    for (uint32_t pc = 0; pc < p->ncode; pc++) disasm_one(p, pc, out);
+    for (uint32_t pc = 0; pc < p->ncode; pc++)
+        disasm_one(p, pc, out);
 }
 
-static int vm_run(gh_evaluator *ev, const gh_proc *p, const gh_value *const *args, const gh_value **out)
+static int vm_run(gh_evaluator *ev, const gh_proc *p, const gh_value *const *args,
+                  const gh_value **out)
 {
     int rc = 0;
     if (ev->depth >= VM_MAX_DEPTH)
-        return gh_vm_error(ev, GH_ELIMIT, "eval_internal_error", p->loc, "call depth limit exceeded");
+        return gh_vm_error(ev, GH_ELIMIT, "eval_internal_error", p->loc,
+                           "call depth limit exceeded");
     if ((rc = stack_reserve(ev, p->nregs)))
         return gh_vm_error(ev, rc, "eval_internal_error", p->loc, "out of memory");
     size_t base = ev->sp;
@@ -548,7 +565,8 @@ static int vm_run(gh_evaluator *ev, const gh_proc *p, const gh_value *const *arg
     ev->depth++;
     gh_slot *R = ev->stack + base;
     memset(R, 0, p->nregs * sizeof *R);
-    for (uint16_t i = 0; i < p->nargs; i++) R[i].v = args[i];
+    for (uint16_t i = 0; i < p->nargs; i++)
+        R[i].v = args[i];
     const gh_value *const *K = p->k;
     const void *const *X = p->x;
     const gh_ins *code = p->code;
@@ -566,7 +584,7 @@ static int vm_run(gh_evaluator *ev, const gh_proc *p, const gh_value *const *arg
 #define STEP()                                                                                     \
     do {                                                                                           \
         if (--ev->steps_left == 0) goto budget;                                                    \
-        if (ev->deadline_ns && (ev->steps_left & 1023) == 0 && now_ns() > ev->deadline_ns)        \
+        if (ev->deadline_ns && (ev->steps_left & 1023) == 0 && now_ns() > ev->deadline_ns)         \
             goto timeout;                                                                          \
     } while (0)
 
@@ -636,10 +654,12 @@ static int vm_run(gh_evaluator *ev, const gh_proc *p, const gh_value *const *arg
             break;
         }
         case GH_OP_ISARR:
-            if (gh_value_kind(R[i->a].v) != GH_KIND_ARRAY || gh_value_len(R[i->a].v) != i->k) FAIL();
+            if (gh_value_kind(R[i->a].v) != GH_KIND_ARRAY || gh_value_len(R[i->a].v) != i->k)
+                FAIL();
             break;
         case GH_OP_ISOBJ:
-            if (gh_value_kind(R[i->a].v) != GH_KIND_OBJECT || gh_value_len(R[i->a].v) != i->k) FAIL();
+            if (gh_value_kind(R[i->a].v) != GH_KIND_OBJECT || gh_value_len(R[i->a].v) != i->k)
+                FAIL();
             break;
         case GH_OP_ITER:
             if (gh_value_kind(R[i->b].v) < GH_KIND_ARRAY) FAIL();
@@ -707,7 +727,8 @@ static int vm_run(gh_evaluator *ev, const gh_proc *p, const gh_value *const *arg
                         R[i->a].v = o;
                         break;
                     }
-                    if (w->t->with_bi) bi = w->t->with_bi;
+                    if (w->t->with_bi)
+                        bi = w->t->with_bi;
                     else {
                         R[i->a].v = w->value;
                         break;
@@ -718,7 +739,8 @@ static int vm_run(gh_evaluator *ev, const gh_proc *p, const gh_value *const *arg
             char locbuf[160];
             if (bi->flags & GH_BI_VARIADIC) {
                 const gh_loc *l = p->locs[pc - 1];
-                snprintf(locbuf, sizeof locbuf, "%s:%d", l && l->file ? l->file : "", l ? l->line : 0);
+                snprintf(locbuf, sizeof locbuf, "%s:%d", l && l->file ? l->file : "",
+                         l ? l->line : 0);
                 ev->bc.loc = locbuf;
                 rc = bi->vfn(&ev->bc, av, n, &o);
             } else {
@@ -758,7 +780,8 @@ static int vm_run(gh_evaluator *ev, const gh_proc *p, const gh_value *const *arg
                             break;
                         }
                         if (rc == GH_EUNDEFINED || !ev->opts.strict_builtin_errors) FAIL();
-                        rc = gh_vm_error(ev, rc, ev->bc.err_code ? ev->bc.err_code : "eval_internal_error",
+                        rc = gh_vm_error(ev, rc,
+                                         ev->bc.err_code ? ev->bc.err_code : "eval_internal_error",
                                          p->locs[pc - 1], "%s", ev->bc.err_msg);
                         goto error;
                     } else {
@@ -826,7 +849,8 @@ static int vm_run(gh_evaluator *ev, const gh_proc *p, const gh_value *const *arg
             if (!res) res = bld_new(ev, 2);
             gh_bld *b = res;
             uint32_t n = i->k;
-            for (uint32_t j = 0; j + 1 < n && b; j++) b = bld_child(ev, b, R[i->b + j].v, 2);
+            for (uint32_t j = 0; j + 1 < n && b; j++)
+                b = bld_child(ev, b, R[i->b + j].v, 2);
             if (i->op == GH_OP_YOSET) {
                 if (b && n > 0) b = bld_child(ev, b, R[i->b + n - 1].v, 1);
                 if (!b) {
@@ -895,7 +919,9 @@ static int vm_run(gh_evaluator *ev, const gh_proc *p, const gh_value *const *arg
         case GH_OP_RET:
             rc = 0; /* a builtin error turned undefined may have left a code behind */
             switch ((gh_proc_kind)p->kind) {
-            case GH_PROC_SET: *out = res ? bld_value(ev, res) : gh_value_set(&ev->arena, NULL, 0); break;
+            case GH_PROC_SET:
+                *out = res ? bld_value(ev, res) : gh_value_set(&ev->arena, NULL, 0);
+                break;
             case GH_PROC_OBJ: {
                 if (res)
                     *out = bld_value(ev, res);
@@ -907,15 +933,16 @@ static int vm_run(gh_evaluator *ev, const gh_proc *p, const gh_value *const *arg
             }
             goto done;
         default:
-            rc = gh_vm_error(ev, GH_EINTERNAL, "eval_internal_error", p->loc, "bad opcode %u", i->op);
+            rc = gh_vm_error(ev, GH_EINTERNAL, "eval_internal_error", p->loc, "bad opcode %u",
+                             i->op);
             goto error;
         }
     next:;
     }
 
 conflict:
-    rc = gh_vm_error(ev, GH_EINVAL, "eval_conflict_error", p->locs[pc - 1] ? p->locs[pc - 1] : p->loc,
-                     "%s", conflict);
+    rc = gh_vm_error(ev, GH_EINVAL, "eval_conflict_error",
+                     p->locs[pc - 1] ? p->locs[pc - 1] : p->loc, "%s", conflict);
     goto error;
 budget:
     rc = gh_vm_error(ev, GH_ELIMIT, "eval_budget_error", p->locs[pc - 1],
@@ -934,7 +961,8 @@ done:
 #undef STEP
 }
 
-int gh_vm_call(gh_evaluator *ev, const gh_proc *p, const gh_value *const *args, const gh_value **out)
+int gh_vm_call(gh_evaluator *ev, const gh_proc *p, const gh_value *const *args,
+               const gh_value **out)
 {
     *out = NULL;
     return vm_run(ev, p, args, out);

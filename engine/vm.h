@@ -42,11 +42,11 @@ typedef struct gh_proc {
     uint32_t ncode;
     uint32_t nregs;
     uint16_t nargs;
-    uint8_t kind;          /* gh_proc_kind */
-    uint32_t id;           /* memo slot (rules) / function id */
-    const char *name;      /* "data.authz.Decision", for messages and the disassembler */
-    const gh_value *dflt;  /* default value, or NULL */
-    const gh_loc *loc;     /* the first definition, for conflict errors */
+    uint8_t kind;              /* gh_proc_kind */
+    uint32_t id;               /* memo slot (rules) / function id */
+    const char *name;          /* "data.authz.Decision", for messages and the disassembler */
+    const gh_value *dflt;      /* default value, or NULL */
+    const gh_loc *loc;         /* the first definition, for conflict errors */
     const gh_loc *const *locs; /* per instruction, for error locations (entries may be NULL) */
     const gh_value *const *k;  /* constants */
     const void *const *x;      /* aux: builtins, procedures, tree nodes, with targets */
@@ -66,19 +66,19 @@ struct gh_rnode {
     const char *path;     /* "data.a.b" */
     const gh_value *keys; /* the path below data as an array of keys (for `with data...`) */
     /* compile-time only */
-    gh_vec defs;   /* struct gh_cdef * : rule definitions at this path */
-    int kind;      /* gh_proc_kind of the rules, -1 when none */
-    int visiting;  /* recursion check: 0 new, 1 on the stack, 2 done */
-    gh_vec deps;   /* gh_rnode * called from this node's rules */
+    gh_vec defs;  /* struct gh_cdef * : rule definitions at this path */
+    int kind;     /* gh_proc_kind of the rules, -1 when none */
+    int visiting; /* recursion check: 0 new, 1 on the stack, 2 done */
+    gh_vec deps;  /* gh_rnode * called from this node's rules */
 };
 
 /* `with` targets (aux entries of WITH). */
 typedef enum gh_with_kind { GH_WITH_INPUT, GH_WITH_DATA, GH_WITH_FUNC } gh_with_kind;
 typedef struct gh_with_target {
     gh_with_kind kind;
-    const gh_value *path; /* GH_WITH_DATA: array of keys below data */
-    const gh_rnode *fn;   /* GH_WITH_FUNC: the function replaced (or NULL) */
-    const gh_builtin *bi; /* GH_WITH_FUNC: the builtin replaced (or NULL) */
+    const gh_value *path;      /* GH_WITH_DATA: array of keys below data */
+    const gh_rnode *fn;        /* GH_WITH_FUNC: the function replaced (or NULL) */
+    const gh_builtin *bi;      /* GH_WITH_FUNC: the builtin replaced (or NULL) */
     const gh_rnode *with_fn;   /* replacement function, or NULL when a value */
     const gh_builtin *with_bi; /* replacement builtin, or NULL */
 } gh_with_target;
@@ -91,9 +91,9 @@ typedef struct gh_dataref {
 
 /* A rule index (aux entry of IDX): which definitions may hold for each guard value. */
 typedef struct gh_rindex {
-    const gh_value *table;  /* object: guard constant -> index into masks */
-    const uint64_t *masks;  /* definitions to run (bit i: definition i) for that constant */
-    uint64_t always;        /* definitions without the guard: run whatever the value */
+    const gh_value *table; /* object: guard constant -> index into masks */
+    const uint64_t *masks; /* definitions to run (bit i: definition i) for that constant */
+    uint64_t always;       /* definitions without the guard: run whatever the value */
 } gh_rindex;
 
 struct gh_revision {
@@ -103,7 +103,7 @@ struct gh_revision {
     const gh_value *data; /* base documents */
     gh_proc **procs;      /* every rule and function procedure; procs[i]->id == i */
     uint32_t nprocs;
-    uint32_t nmemo;       /* memo slots: one per procedure, then one per interior node */
+    uint32_t nmemo; /* memo slots: one per procedure, then one per interior node */
     bool v0;
 };
 
@@ -152,8 +152,8 @@ struct gh_evaluator {
     const gh_revision *rev;
     const gh_value *input;
     gh_with_frame withs[32];
-    int nwith;         /* data and function replacements in withs[] */
-    int with_active;   /* `with` literals running (input ones too): memoisation is off */
+    int nwith;       /* data and function replacements in withs[] */
+    int with_active; /* `with` literals running (input ones too): memoisation is off */
     int nwith_data, nwith_fn;
     uint64_t steps_left;
     uint64_t deadline_ns;
@@ -174,7 +174,7 @@ int gh_vm_begin(gh_evaluator *ev, const gh_revision *rev, const gh_value *input,
 /* Disassembles a procedure into out. */
 void gh_vm_disasm(const gh_proc *p, gh_buf *out);
 /* Fills err (code, message, location). Returns the GH_E* code to hand back. */
-int gh_vm_error(gh_evaluator *ev, int rc, const char *code, const gh_loc *loc, const char *fmt,
-                ...) __attribute__((format(printf, 5, 6)));
+int gh_vm_error(gh_evaluator *ev, int rc, const char *code, const gh_loc *loc, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 #endif

@@ -30,13 +30,15 @@ static void number_interior(gh_rnode *n, uint32_t *next)
 {
     if (n->defs.n) return;
     n->memo = (*next)++;
-    for (uint32_t i = 0; i < n->nkids; i++) number_interior(n->kids[i], next);
+    for (uint32_t i = 0; i < n->nkids; i++)
+        number_interior(n->kids[i], next);
 }
 
 static void collect_rule_nodes(gh_comp *c, gh_rnode *n, gh_vec *out)
 {
     if (n->defs.n) gh_vec_push(&c->scratch, out, n);
-    for (uint32_t i = 0; i < n->nkids; i++) collect_rule_nodes(c, n->kids[i], out);
+    for (uint32_t i = 0; i < n->nkids; i++)
+        collect_rule_nodes(c, n->kids[i], out);
 }
 
 int gh_compile_revision(gh_revision *rev, gh_module **mods, const gh_source *srcs, size_t n,
@@ -66,7 +68,8 @@ int gh_compile_revision(gh_revision *rev, gh_module **mods, const gh_source *src
         }
         rev->nmemo = nodes.n;
         number_interior(rev->root, &rev->nmemo);
-        for (uint32_t i = 0; i < nodes.n; i++) rules_lower_node(&c, nodes.items[i]);
+        for (uint32_t i = 0; i < nodes.n; i++)
+            rules_lower_node(&c, nodes.items[i]);
         if (c.nerr == 0) recursion_check(&c, rev->root);
     }
     rc = c.nerr ? GH_EPARSE : 0;

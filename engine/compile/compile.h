@@ -38,7 +38,7 @@ typedef struct gh_cvar {
 } gh_cvar;
 
 typedef enum gh_name_kind {
-    GH_NAME_LOCAL,   /* a variable of the body (bound or not yet) */
+    GH_NAME_LOCAL, /* a variable of the body (bound or not yet) */
     GH_NAME_INPUT,
     GH_NAME_DATA,
     GH_NAME_RULE,    /* a rule (or rule subtree) of the current package */
@@ -47,16 +47,16 @@ typedef enum gh_name_kind {
 } gh_name_kind;
 
 typedef struct gh_comp {
-    gh_arena *a;       /* output: the revision's (or the query's) arena */
-    gh_arena scratch;  /* per-compile scratch, freed at the end */
+    gh_arena *a;      /* output: the revision's (or the query's) arena */
+    gh_arena scratch; /* per-compile scratch, freed at the end */
     gh_revision *rev;
     gh_diags *diags;
     int nerr;
-    const gh_cmod *mod; /* module of the rule being lowered (NULL for queries) */
+    const gh_cmod *mod;  /* module of the rule being lowered (NULL for queries) */
     const gh_rule *rule; /* definition being lowered (NULL for queries) */
     const gh_cmod *mods; /* every module of the revision */
     size_t nmods;
-    gh_rnode *node;     /* node whose procedure is being lowered (deps are recorded here) */
+    gh_rnode *node; /* node whose procedure is being lowered (deps are recorded here) */
 
     /* procedure under construction */
     gh_ins *code;
@@ -65,8 +65,8 @@ typedef struct gh_comp {
     uint32_t *labels; /* label -> pc, UINT32_MAX until placed */
     uint32_t nlabels, caplabels;
     uint32_t nregs;
-    uint32_t fail;      /* current failure label */
-    const gh_loc *loc;  /* location stamped on emitted instructions */
+    uint32_t fail;     /* current failure label */
+    const gh_loc *loc; /* location stamped on emitted instructions */
 
     /* constants and aux entries shared by all procedures of the unit */
     gh_vec consts, aux;
@@ -74,7 +74,7 @@ typedef struct gh_comp {
     /* scope */
     gh_cvar *vars;
     uint32_t nvars, capvars;
-    gh_vec outer; /* names occurring in enclosing bodies (const char *), for closures */
+    gh_vec outer;    /* names occurring in enclosing bodies (const char *), for closures */
     uint16_t depth;  /* bodies being lowered, nested */
     int32_t decl_at; /* literal index recorded by scope_declare (-1: not a declaration) */
     int32_t cur_lit; /* literal under safety analysis (source order) */

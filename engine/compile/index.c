@@ -20,10 +20,12 @@ static bool def_guard(gh_comp *c, const gh_cdef *d, gh_term **ref, const gh_valu
         if (!op || (strcmp(op, "equal") != 0 && strcmp(op, "eq") != 0)) continue;
         for (int side = 1; side <= 2; side++) {
             gh_term *r = e->u.call.terms[side], *o = e->u.call.terms[3 - side];
-            if (r->kind != GH_TERM_REF || r->u.list.n < 2 || !gh_term_is_var(r->u.list.items[0], "input"))
+            if (r->kind != GH_TERM_REF || r->u.list.n < 2 ||
+                !gh_term_is_var(r->u.list.items[0], "input"))
                 continue;
             bool ok = true;
-            for (size_t j = 1; j < r->u.list.n && ok; j++) ok = r->u.list.items[j]->kind == GH_TERM_STRING;
+            for (size_t j = 1; j < r->u.list.n && ok; j++)
+                ok = r->u.list.items[j]->kind == GH_TERM_STRING;
             const gh_value *cv = ok ? term_const(c, o) : NULL;
             if (!cv) continue;
             gh_buf_clear(key);
@@ -48,7 +50,8 @@ gh_rindex *index_plan(gh_comp *c, gh_rnode *n, gh_term **ref_out)
     for (uint32_t i = 0; i < nd; i++) {
         gh_cdef *d = n->defs.items[i];
         c->mod = d->mod; /* names resolve in the definition's module */
-        if (def_guard(c, d, &refs[i], &ks[i], &b) && name_resolve(c, "input", NULL, NULL, NULL) == GH_NAME_INPUT)
+        if (def_guard(c, d, &refs[i], &ks[i], &b) &&
+            name_resolve(c, "input", NULL, NULL, NULL) == GH_NAME_INPUT)
             keys[i] = gh_arena_strndup(&c->scratch, b.data, b.len);
     }
     gh_buf_free(&b);
@@ -57,7 +60,8 @@ gh_rindex *index_plan(gh_comp *c, gh_rnode *n, gh_term **ref_out)
     for (uint32_t i = 0; i < nd; i++) {
         if (!keys[i]) continue;
         int cnt = 0;
-        for (uint32_t j = 0; j < nd; j++) cnt += keys[j] && strcmp(keys[i], keys[j]) == 0;
+        for (uint32_t j = 0; j < nd; j++)
+            cnt += keys[j] && strcmp(keys[i], keys[j]) == 0;
         if (cnt > best_n) best = (int)i, best_n = cnt;
     }
     if (best < 0 || best_n < 2) return NULL;
@@ -72,7 +76,8 @@ gh_rindex *index_plan(gh_comp *c, gh_rnode *n, gh_term **ref_out)
             continue;
         }
         size_t u = 0;
-        while (u < nu && !gh_value_equal(uniq[u], ks[i])) u++;
+        while (u < nu && !gh_value_equal(uniq[u], ks[i]))
+            u++;
         if (u == nu) uniq[nu++] = ks[i];
         masks[u] |= (uint64_t)1 << i;
     }

@@ -27,7 +27,8 @@ const gh_value *term_const(gh_comp *c, const gh_term *t)
         const gh_value **items = gh_arena_alloc(&c->scratch, (n ? n : 1) * sizeof *items);
         for (size_t i = 0; i < n; i++)
             if (!(items[i] = term_const(c, t->u.list.items[i]))) return NULL;
-        return t->kind == GH_TERM_ARRAY ? gh_value_array(c->a, items, n) : gh_value_set(c->a, items, n);
+        return t->kind == GH_TERM_ARRAY ? gh_value_array(c->a, items, n)
+                                        : gh_value_set(c->a, items, n);
     }
     case GH_TERM_OBJECT: {
         size_t n = t->u.obj.n;
@@ -144,7 +145,8 @@ static uint16_t lower_data_ref(gh_comp *c, gh_rnode *node, gh_term *const *ops, 
         const gh_value *v = node->base;
         size_t nk = gh_value_len(node->keys), j = 0;
         const gh_value **ks = gh_arena_alloc(&c->scratch, (nk + n) * sizeof *ks);
-        for (; j < nk; j++) ks[j] = gh_array_get(node->keys, j);
+        for (; j < nk; j++)
+            ks[j] = gh_array_get(node->keys, j);
         while (i < n && is_key(ops[i]) && (!v || gh_value_kind(v) == GH_KIND_OBJECT)) {
             ks[j++] = gh_value_string(c->a, ops[i]->u.str.s, ops[i]->u.str.len);
             if (v) v = gh_object_get_str(v, ops[i]->u.str.s, ops[i]->u.str.len);
@@ -167,8 +169,10 @@ static gh_term **import_expand(gh_comp *c, const gh_import *im, gh_term *const *
     const gh_term *p = im->path;
     size_t np = p->kind == GH_TERM_REF ? p->u.list.n : 1;
     gh_term **items = gh_arena_alloc(&c->scratch, (np + nrest) * sizeof *items);
-    for (size_t i = 0; i < np; i++) items[i] = p->kind == GH_TERM_REF ? p->u.list.items[i] : (gh_term *)p;
-    for (size_t i = 0; i < nrest; i++) items[np + i] = rest[i];
+    for (size_t i = 0; i < np; i++)
+        items[i] = p->kind == GH_TERM_REF ? p->u.list.items[i] : (gh_term *)p;
+    for (size_t i = 0; i < nrest; i++)
+        items[np + i] = rest[i];
     *n = np + nrest;
     return items;
 }
@@ -283,9 +287,11 @@ static uint16_t lower_template(gh_comp *c, gh_term *t)
             uint16_t *vals = gh_arena_calloc(&c->scratch, nw ? nw : 1, sizeof *vals);
             uint32_t *tk = gh_arena_calloc(&c->scratch, nw ? nw : 1, sizeof *tk);
             with_prepare(c, p->expr, save, vals, tk);
-            for (size_t w = 0; w < nw; w++) emit(c, GH_OP_WITH, save[w], vals[w], 0, tk[w], 0);
+            for (size_t w = 0; w < nw; w++)
+                emit(c, GH_OP_WITH, save[w], vals[w], 0, tk[w], 0);
             lower_optional(c, tp, r); /* never fails, so one UNWITH path suffices */
-            for (size_t w = nw; w-- > 0;) emit(c, GH_OP_UNWITH, save[w], 0, 0, 0, 0);
+            for (size_t w = nw; w-- > 0;)
+                emit(c, GH_OP_UNWITH, save[w], 0, 0, 0, 0);
         } else {
             emit(c, GH_OP_UNSET, r, 0, 0, 0, 0);
         }
@@ -442,7 +448,8 @@ static uint16_t lower_call(gh_comp *c, gh_term *const *items, size_t n, bool *is
     uint16_t d = reg_new(c);
     if (!fn && nargs == 0) {
         const char *name = call_name(c, op);
-        if (name && (strcmp(name, "rego.metadata.chain") == 0 || strcmp(name, "rego.metadata.rule") == 0)) {
+        if (name &&
+            (strcmp(name, "rego.metadata.chain") == 0 || strcmp(name, "rego.metadata.rule") == 0)) {
             emit(c, GH_OP_LOADK, d, 0, 0, const_add(c, metadata_value(c, name[14] == 'c')), 0);
             return d;
         }
@@ -772,7 +779,8 @@ static void with_prepare(gh_comp *c, gh_expr *e, uint16_t *save, uint16_t *vals,
         for (size_t j = 1; j < n; j++)
             if (items[j]->kind != GH_TERM_STRING) is_path = false;
         const gh_value **keys = gh_arena_alloc(&c->scratch, (n ? n : 1) * sizeof *keys);
-        for (size_t j = 1; j < n && is_path; j++) keys[j - 1] = term_const(c, items[j]);
+        for (size_t j = 1; j < n && is_path; j++)
+            keys[j - 1] = term_const(c, items[j]);
         if (gh_term_is_var(items[0], "input") && is_path) {
             t->kind = GH_WITH_INPUT;
             t->path = gh_value_array(c->a, keys, n - 1);
@@ -784,8 +792,9 @@ static void with_prepare(gh_comp *c, gh_expr *e, uint16_t *save, uint16_t *vals,
             const gh_builtin *bi;
             op_arity(c, tg, &fn, &bi);
             if (!fn && !bi) {
-                comp_error(c, &tg->loc, "rego_compile_error",
-                           "with keyword target must reference existing input, data, or a function");
+                comp_error(
+                    c, &tg->loc, "rego_compile_error",
+                    "with keyword target must reference existing input, data, or a function");
                 continue;
             }
             t->kind = GH_WITH_FUNC;
@@ -798,7 +807,8 @@ static void with_prepare(gh_comp *c, gh_expr *e, uint16_t *save, uint16_t *vals,
             gh_term *v = w->value;
             wfn = NULL;
             wbi = NULL;
-            if ((v->kind == GH_TERM_REF || v->kind == GH_TERM_VAR) && !(v->kind == GH_TERM_VAR && scope_find(c, v->u.str.s))) {
+            if ((v->kind == GH_TERM_REF || v->kind == GH_TERM_VAR) &&
+                !(v->kind == GH_TERM_VAR && scope_find(c, v->u.str.s))) {
                 op_arity(c, v, &wfn, &wbi);
                 if (wfn) dep_add(c, wfn);
                 t->with_fn = wfn;
@@ -825,21 +835,25 @@ void lower_with(gh_comp *c, gh_expr *e)
     uint32_t *tk = gh_arena_calloc(&c->scratch, nw, sizeof *tk);
     with_prepare(c, e, save, vals, tk);
     uint32_t outer = c->fail, restore = label_new(c), after = label_new(c);
-    for (size_t i = 0; i < nw; i++) emit(c, GH_OP_WITH, save[i], vals[i], 0, tk[i], 0);
+    for (size_t i = 0; i < nw; i++)
+        emit(c, GH_OP_WITH, save[i], vals[i], 0, tk[i], 0);
     c->fail = restore;
     if (e->negated)
         lower_not(c, e);
     else
         lower_lit_pos(c, e);
     uint32_t inner = c->fail;
-    for (size_t i = nw; i-- > 0;) emit(c, GH_OP_UNWITH, save[i], 0, 0, 0, 0);
+    for (size_t i = nw; i-- > 0;)
+        emit(c, GH_OP_UNWITH, save[i], 0, 0, 0, 0);
     emit(c, GH_OP_JMP, 0, 0, 0, 0, after);
     uint32_t reenter = label_new(c);
     label_here(c, reenter);
-    for (size_t i = 0; i < nw; i++) emit(c, GH_OP_WITH, save[i], vals[i], 0, tk[i], 0);
+    for (size_t i = 0; i < nw; i++)
+        emit(c, GH_OP_WITH, save[i], vals[i], 0, tk[i], 0);
     emit(c, GH_OP_JMP, 0, 0, 0, 0, inner);
     label_here(c, restore);
-    for (size_t i = nw; i-- > 0;) emit(c, GH_OP_UNWITH, save[i], 0, 0, 0, 0);
+    for (size_t i = nw; i-- > 0;)
+        emit(c, GH_OP_UNWITH, save[i], 0, 0, 0, 0);
     emit(c, GH_OP_JMP, 0, 0, 0, 0, outer);
     label_here(c, after);
     c->fail = inner == restore ? outer : reenter;
@@ -855,7 +869,8 @@ static void flat_names(gh_comp *c, const gh_term *t)
     case GH_TERM_ARRAY:
     case GH_TERM_SET:
     case GH_TERM_CALL:
-        for (size_t i = 0; i < t->u.list.n; i++) flat_names(c, t->u.list.items[i]);
+        for (size_t i = 0; i < t->u.list.n; i++)
+            flat_names(c, t->u.list.items[i]);
         break;
     case GH_TERM_OBJECT:
         for (size_t i = 0; i < t->u.obj.n; i++) {
@@ -872,10 +887,12 @@ static void expr_flat_names(gh_comp *c, const gh_expr *e)
     switch (e->kind) {
     case GH_EXPR_TERM: flat_names(c, e->u.term); break;
     case GH_EXPR_CALL:
-        for (size_t i = 1; i < e->u.call.n; i++) flat_names(c, e->u.call.terms[i]);
+        for (size_t i = 1; i < e->u.call.n; i++)
+            flat_names(c, e->u.call.terms[i]);
         break;
     case GH_EXPR_SOME:
-        for (size_t i = 0; i < e->u.some.n; i++) flat_names(c, e->u.some.symbols[i]);
+        for (size_t i = 0; i < e->u.some.n; i++)
+            flat_names(c, e->u.some.symbols[i]);
         break;
     case GH_EXPR_EVERY: flat_names(c, e->u.every.domain); break;
     }
@@ -886,9 +903,11 @@ static void declare_pattern(gh_comp *c, const gh_term *t)
     if (t->kind == GH_TERM_VAR)
         scope_declare(c, t->u.str.s);
     else if (t->kind == GH_TERM_ARRAY)
-        for (size_t i = 0; i < t->u.list.n; i++) declare_pattern(c, t->u.list.items[i]);
+        for (size_t i = 0; i < t->u.list.n; i++)
+            declare_pattern(c, t->u.list.items[i]);
     else if (t->kind == GH_TERM_OBJECT)
-        for (size_t i = 0; i < t->u.obj.n; i++) declare_pattern(c, t->u.obj.vals[i]);
+        for (size_t i = 0; i < t->u.obj.n; i++)
+            declare_pattern(c, t->u.obj.vals[i]);
 }
 
 bool lower_body(gh_comp *c, const gh_body *b)
@@ -896,7 +915,8 @@ bool lower_body(gh_comp *c, const gh_body *b)
     uint32_t outer_n = c->outer.n;
     int32_t saved_lit = c->cur_lit;
     c->depth++;
-    for (size_t i = 0; i < b->n; i++) expr_flat_names(c, b->items[i]);
+    for (size_t i = 0; i < b->n; i++)
+        expr_flat_names(c, b->items[i]);
     /* declarations: `x := ...`, `some x`, `some x in xs` make locals that shadow rules */
     for (size_t i = 0; i < b->n; i++) {
         gh_expr *e = b->items[i];
@@ -917,7 +937,8 @@ bool lower_body(gh_comp *c, const gh_body *b)
                 if (s->kind == GH_TERM_VAR)
                     scope_declare(c, s->u.str.s);
                 else if (s->kind == GH_TERM_CALL)
-                    for (size_t k = 1; k + 1 < s->u.list.n; k++) declare_pattern(c, s->u.list.items[k]);
+                    for (size_t k = 1; k + 1 < s->u.list.n; k++)
+                        declare_pattern(c, s->u.list.items[k]);
             }
         }
     }
@@ -926,7 +947,8 @@ bool lower_body(gh_comp *c, const gh_body *b)
     size_t n = safety_order(c, b, order);
     bool ok = n == b->n;
     if (ok)
-        for (size_t i = 0; i < n; i++) lower_lit(c, order[i]);
+        for (size_t i = 0; i < n; i++)
+            lower_lit(c, order[i]);
     c->outer.n = outer_n;
     c->depth--;
     c->cur_lit = saved_lit;

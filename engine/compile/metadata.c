@@ -35,7 +35,8 @@ static const gh_value *yaml_value(gh_comp *c, const gh_yaml *y)
     }
     case GH_YAML_LIST: {
         const gh_value **items = gh_arena_alloc(&c->scratch, (y->n ? y->n : 1) * sizeof *items);
-        for (size_t i = 0; i < y->n; i++) items[i] = yaml_value(c, y->items[i]);
+        for (size_t i = 0; i < y->n; i++)
+            items[i] = yaml_value(c, y->items[i]);
         return gh_value_array(c->a, items, y->n);
     }
     case GH_YAML_MAP: {
@@ -62,7 +63,8 @@ static const gh_value *author(gh_comp *c, const gh_yaml *y)
     size_t n = 0;
     if (lt && s[y->scalar.len - 1] == '>') {
         size_t nl = (size_t)(lt - s);
-        while (nl > 0 && s[nl - 1] == ' ') nl--;
+        while (nl > 0 && s[nl - 1] == ' ')
+            nl--;
         if (nl) k[n] = str(c, "name", 4), v[n++] = str(c, s, nl);
         k[n] = str(c, "email", 5), v[n++] = str(c, lt + 1, y->scalar.len - (size_t)(lt - s) - 2);
     } else {
@@ -95,10 +97,12 @@ static const gh_value *annotations_value(gh_comp *c, const gh_annotations *a)
     if (a->entrypoint) k[n] = str(c, "entrypoint", 10), v[n++] = GH_TRUE;
     if (a->authors && a->authors->kind == GH_YAML_LIST) {
         const gh_value **items = gh_arena_alloc(&c->scratch, (a->authors->n + 1) * sizeof *items);
-        for (size_t i = 0; i < a->authors->n; i++) items[i] = author(c, a->authors->items[i]);
+        for (size_t i = 0; i < a->authors->n; i++)
+            items[i] = author(c, a->authors->items[i]);
         k[n] = str(c, "authors", 7), v[n++] = gh_value_array(c->a, items, a->authors->n);
     }
-    if (a->organizations) k[n] = str(c, "organizations", 13), v[n++] = yaml_value(c, a->organizations);
+    if (a->organizations)
+        k[n] = str(c, "organizations", 13), v[n++] = yaml_value(c, a->organizations);
     if (a->related_resources && a->related_resources->kind == GH_YAML_LIST) {
         const gh_yaml *l = a->related_resources;
         const gh_value **items = gh_arena_alloc(&c->scratch, (l->n + 1) * sizeof *items);

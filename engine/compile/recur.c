@@ -11,12 +11,14 @@ static void dfs(gh_comp *c, gh_rnode *n, gh_vec *stack);
 static void visit_dep(gh_comp *c, gh_rnode *d, gh_vec *stack)
 {
     if (d->defs.n == 0) { /* a subtree: everything below it is called */
-        for (uint32_t i = 0; i < d->nkids; i++) visit_dep(c, d->kids[i], stack);
+        for (uint32_t i = 0; i < d->nkids; i++)
+            visit_dep(c, d->kids[i], stack);
         return;
     }
     if (d->visiting == 1) {
         uint32_t i = stack->n;
-        while (i > 0 && stack->items[i - 1] != d) i--;
+        while (i > 0 && stack->items[i - 1] != d)
+            i--;
         gh_buf b;
         gh_buf_init(&b, 4096);
         for (uint32_t j = i ? i - 1 : 0; j < stack->n; j++) {
@@ -38,7 +40,8 @@ static void dfs(gh_comp *c, gh_rnode *n, gh_vec *stack)
 {
     n->visiting = 1;
     gh_vec_push(&c->scratch, stack, n);
-    for (uint32_t i = 0; i < n->deps.n; i++) visit_dep(c, n->deps.items[i], stack);
+    for (uint32_t i = 0; i < n->deps.n; i++)
+        visit_dep(c, n->deps.items[i], stack);
     stack->n--;
     n->visiting = 2;
 }
@@ -46,7 +49,8 @@ static void dfs(gh_comp *c, gh_rnode *n, gh_vec *stack)
 static void walk(gh_comp *c, gh_rnode *n, gh_vec *stack)
 {
     if (n->defs.n && n->visiting == 0) dfs(c, n, stack);
-    for (uint32_t i = 0; i < n->nkids; i++) walk(c, n->kids[i], stack);
+    for (uint32_t i = 0; i < n->nkids; i++)
+        walk(c, n->kids[i], stack);
 }
 
 int recursion_check(gh_comp *c, gh_rnode *root)

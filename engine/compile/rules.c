@@ -49,9 +49,11 @@ static void bind_params(gh_comp *c, gh_head *h)
                 if (t->kind == GH_TERM_VAR && !scope_find(c, t->u.str.s))
                     scope_declare(c, t->u.str.s);
                 else if (t->kind == GH_TERM_ARRAY)
-                    for (size_t j = 0; j < t->u.list.n; j++) gh_vec_push(&c->scratch, &stack, t->u.list.items[j]);
+                    for (size_t j = 0; j < t->u.list.n; j++)
+                        gh_vec_push(&c->scratch, &stack, t->u.list.items[j]);
                 else if (t->kind == GH_TERM_OBJECT)
-                    for (size_t j = 0; j < t->u.obj.n; j++) gh_vec_push(&c->scratch, &stack, t->u.obj.vals[j]);
+                    for (size_t j = 0; j < t->u.obj.n; j++)
+                        gh_vec_push(&c->scratch, &stack, t->u.obj.vals[j]);
             }
         }
         lower_destructure(c, p, (uint16_t)i);
@@ -160,7 +162,8 @@ void rules_lower_node(gh_comp *c, gh_rnode *n)
             c->code[ins].x = (uint8_t)i;
         }
         if (d->rule->is_default) {
-            const gh_value *v = d->rule->head->value ? term_const(c, d->rule->head->value) : GH_TRUE;
+            const gh_value *v =
+                d->rule->head->value ? term_const(c, d->rule->head->value) : GH_TRUE;
             if (!v)
                 comp_error(c, &d->rule->loc, "rego_type_error",
                            "default rule value must be a constant");
@@ -209,7 +212,8 @@ gh_proc *rules_lower_query(gh_comp *c, gh_body *b)
             if (!c->vars[i].bound || c->vars[i].name[0] == '$') continue;
             shown[i] = true;
             for (uint32_t k = i + 1; k < c->nvars && shown[i]; k++)
-                if (c->vars[k].bound && strcmp(c->vars[k].name, c->vars[i].name) == 0) shown[i] = false;
+                if (c->vars[k].bound && strcmp(c->vars[k].name, c->vars[i].name) == 0)
+                    shown[i] = false;
             n += shown[i];
         }
         uint16_t blk = reg_block(c, n ? 2 * n : 1);

@@ -28,7 +28,8 @@ static void ns_add(gh_comp *c, nset *s, const char *name, const gh_loc *loc)
     if (s->n == s->cap) {
         uint32_t cap = s->cap ? s->cap * 2 : 8;
         s->v = gh_arena_realloc(&c->scratch, s->v, s->cap * sizeof *s->v, cap * sizeof *s->v);
-        s->loc = gh_arena_realloc(&c->scratch, s->loc, s->cap * sizeof *s->loc, cap * sizeof *s->loc);
+        s->loc =
+            gh_arena_realloc(&c->scratch, s->loc, s->cap * sizeof *s->loc, cap * sizeof *s->loc);
         s->cap = cap;
     }
     s->loc[s->n] = loc;
@@ -50,9 +51,11 @@ static void pat_names(gh_comp *c, const gh_term *t, nset *out)
     if (t->kind == GH_TERM_VAR)
         ns_add(c, out, t->u.str.s, &t->loc);
     else if (t->kind == GH_TERM_ARRAY)
-        for (size_t i = 0; i < t->u.list.n; i++) pat_names(c, t->u.list.items[i], out);
+        for (size_t i = 0; i < t->u.list.n; i++)
+            pat_names(c, t->u.list.items[i], out);
     else if (t->kind == GH_TERM_OBJECT)
-        for (size_t i = 0; i < t->u.obj.n; i++) pat_names(c, t->u.obj.vals[i], out);
+        for (size_t i = 0; i < t->u.obj.n; i++)
+            pat_names(c, t->u.obj.vals[i], out);
 }
 
 /* Names a body declares itself (`x := ...`, `some x`, `some x in xs`): never closures. */
@@ -69,7 +72,8 @@ static void body_declared(gh_comp *c, const gh_body *b, nset *out)
                 if (s->kind == GH_TERM_VAR)
                     ns_add(c, out, s->u.str.s, &s->loc);
                 else if (s->kind == GH_TERM_CALL)
-                    for (size_t k = 1; k + 1 < s->u.list.n; k++) pat_names(c, s->u.list.items[k], out);
+                    for (size_t k = 1; k + 1 < s->u.list.n; k++)
+                        pat_names(c, s->u.list.items[k], out);
             }
         }
     }
@@ -90,7 +94,8 @@ static void closure_add(gh_comp *c, nset *inner, nset *out, const nset *own)
 
 static void bvars(gh_comp *c, const gh_body *b, nset *out)
 {
-    for (size_t i = 0; i < b->n; i++) evars(c, b->items[i], out);
+    for (size_t i = 0; i < b->n; i++)
+        evars(c, b->items[i], out);
 }
 
 static void tvars(gh_comp *c, const gh_term *t, nset *out)
@@ -102,10 +107,12 @@ static void tvars(gh_comp *c, const gh_term *t, nset *out)
     case GH_TERM_REF:
     case GH_TERM_ARRAY:
     case GH_TERM_SET:
-        for (size_t i = 0; i < t->u.list.n; i++) tvars(c, t->u.list.items[i], out);
+        for (size_t i = 0; i < t->u.list.n; i++)
+            tvars(c, t->u.list.items[i], out);
         break;
     case GH_TERM_CALL:
-        for (size_t i = 1; i < t->u.list.n; i++) tvars(c, t->u.list.items[i], out);
+        for (size_t i = 1; i < t->u.list.n; i++)
+            tvars(c, t->u.list.items[i], out);
         break;
     case GH_TERM_OBJECT:
         for (size_t i = 0; i < t->u.obj.n; i++) {
@@ -138,7 +145,8 @@ static void evars(gh_comp *c, const gh_expr *e, nset *out)
     switch (e->kind) {
     case GH_EXPR_TERM: tvars(c, e->u.term, dst); break;
     case GH_EXPR_CALL:
-        for (size_t i = 1; i < e->u.call.n; i++) tvars(c, e->u.call.terms[i], dst);
+        for (size_t i = 1; i < e->u.call.n; i++)
+            tvars(c, e->u.call.terms[i], dst);
         break;
     case GH_EXPR_SOME:
         for (size_t i = 0; i < e->u.some.n; i++)
@@ -163,9 +171,11 @@ static void evars(gh_comp *c, const gh_expr *e, nset *out)
     }
     for (size_t i = 0; i < e->nwith; i++) {
         const gh_term *v = e->with[i]->value;
-        if (v->kind == GH_TERM_VAR && !scope_find(c, v->u.str.s) && gh_builtin_lookup(v->u.str.s, v->u.str.len))
+        if (v->kind == GH_TERM_VAR && !scope_find(c, v->u.str.s) &&
+            gh_builtin_lookup(v->u.str.s, v->u.str.len))
             continue; /* `with f as count`: a builtin, not a variable */
-        if (v->kind == GH_TERM_REF && call_name(c, v) && gh_builtin_lookup(call_name(c, v), strlen(call_name(c, v))) &&
+        if (v->kind == GH_TERM_REF && call_name(c, v) &&
+            gh_builtin_lookup(call_name(c, v), strlen(call_name(c, v))) &&
             !name_is_bound(c, v->u.list.items[0]->u.str.s))
             continue;
         tvars(c, v, out);
@@ -200,7 +210,8 @@ static void ref_outs(gh_comp *c, const gh_term *t, const nset *bound, nset *out)
         if (t->u.list.items[0]->kind != GH_TERM_VAR) ref_outs(c, t->u.list.items[0], bound, out);
         for (size_t i = 1; i < t->u.list.n; i++) {
             const gh_term *o = t->u.list.items[i];
-            if (o->kind == GH_TERM_VAR && name_is_local(c, o->u.str.s) && !isb(c, bound, o->u.str.s))
+            if (o->kind == GH_TERM_VAR && name_is_local(c, o->u.str.s) &&
+                !isb(c, bound, o->u.str.s))
                 ns_add(c, out, o->u.str.s, &o->loc);
             else if (o->kind == GH_TERM_ARRAY || o->kind == GH_TERM_OBJECT) {
                 ref_outs(c, o, bound, out);
@@ -211,10 +222,12 @@ static void ref_outs(gh_comp *c, const gh_term *t, const nset *bound, nset *out)
         break;
     case GH_TERM_ARRAY:
     case GH_TERM_SET:
-        for (size_t i = 0; i < t->u.list.n; i++) ref_outs(c, t->u.list.items[i], bound, out);
+        for (size_t i = 0; i < t->u.list.n; i++)
+            ref_outs(c, t->u.list.items[i], bound, out);
         break;
     case GH_TERM_CALL:
-        for (size_t i = 1; i < t->u.list.n; i++) ref_outs(c, t->u.list.items[i], bound, out);
+        for (size_t i = 1; i < t->u.list.n; i++)
+            ref_outs(c, t->u.list.items[i], bound, out);
         break;
     case GH_TERM_OBJECT:
         for (size_t i = 0; i < t->u.obj.n; i++) {
@@ -234,10 +247,12 @@ static void pattern_vars(gh_comp *c, const gh_term *t, const nset *bound, nset *
             ns_add(c, out, t->u.str.s, &t->loc);
         break;
     case GH_TERM_ARRAY:
-        for (size_t i = 0; i < t->u.list.n; i++) pattern_vars(c, t->u.list.items[i], bound, out);
+        for (size_t i = 0; i < t->u.list.n; i++)
+            pattern_vars(c, t->u.list.items[i], bound, out);
         break;
     case GH_TERM_OBJECT:
-        for (size_t i = 0; i < t->u.obj.n; i++) pattern_vars(c, t->u.obj.vals[i], bound, out);
+        for (size_t i = 0; i < t->u.obj.n; i++)
+            pattern_vars(c, t->u.obj.vals[i], bound, out);
         break;
     default: break;
     }
@@ -279,11 +294,13 @@ static int call_arity(gh_comp *c, const gh_term *op)
         if (k == GH_NAME_RULE) {
             n = r;
             for (size_t i = 1; n && i < op->u.list.n; i++)
-                n = tree_child(c, n, op->u.list.items[i]->u.str.s, op->u.list.items[i]->u.str.len, false);
+                n = tree_child(c, n, op->u.list.items[i]->u.str.s, op->u.list.items[i]->u.str.len,
+                               false);
         } else if (k == GH_NAME_DATA) {
             n = c->rev->root;
             for (size_t i = 1; n && i < op->u.list.n; i++)
-                n = tree_child(c, n, op->u.list.items[i]->u.str.s, op->u.list.items[i]->u.str.len, false);
+                n = tree_child(c, n, op->u.list.items[i]->u.str.s, op->u.list.items[i]->u.str.len,
+                               false);
         }
         if (n && n->kind == GH_PROC_FUNC && n->defs.n) {
             gh_cdef *d = n->defs.items[0];
@@ -308,7 +325,8 @@ static void expr_outs(gh_comp *c, const gh_expr *e, const nset *bound, nset *out
             unify_outs(c, t[1], t[2], bound, out);
             break;
         }
-        for (size_t i = 1; i < n; i++) ref_outs(c, t[i], bound, out);
+        for (size_t i = 1; i < n; i++)
+            ref_outs(c, t[i], bound, out);
         int ar = call_arity(c, op);
         /* unknown operator: let the last argument bind, so lowering reports the one error
          * that matters ("undefined function f") instead of unsafe variables */
@@ -328,7 +346,8 @@ static void expr_outs(gh_comp *c, const gh_expr *e, const nset *bound, nset *out
             const gh_term *dom = call->u.list.items[n - 1];
             ref_outs(c, dom, bound, out);
             if (!covered(c, dom, bound, out)) continue;
-            for (size_t j = 1; j + 1 < n; j++) pattern_vars(c, call->u.list.items[j], bound, out);
+            for (size_t j = 1; j + 1 < n; j++)
+                pattern_vars(c, call->u.list.items[j], bound, out);
         }
         break;
     case GH_EXPR_EVERY: break;
@@ -363,7 +382,8 @@ size_t safety_order(gh_comp *c, const gh_body *b, gh_expr **order)
             for (uint32_t j = 0; j < vars[i].n && ok; j++)
                 ok = isb(c, &bound, vars[i].v[j]) || ns_has(&out, vars[i].v[j]);
             if (!ok) continue;
-            for (uint32_t j = 0; j < out.n; j++) ns_add(c, &bound, out.v[j], out.loc[j]);
+            for (uint32_t j = 0; j < out.n; j++)
+                ns_add(c, &bound, out.v[j], out.loc[j]);
             done[i] = true;
             order[k++] = b->items[i];
             progress = true;

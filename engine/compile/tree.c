@@ -30,13 +30,15 @@ gh_rnode *tree_child(gh_comp *c, gh_rnode *n, const char *key, size_t len, bool 
     {
         size_t nk = n->keys ? gh_value_len(n->keys) : 0;
         const gh_value **ks = gh_arena_alloc(c->a, (nk + 1) * sizeof *ks);
-        for (size_t i = 0; i < nk; i++) ks[i] = gh_array_get(n->keys, i);
+        for (size_t i = 0; i < nk; i++)
+            ks[i] = gh_array_get(n->keys, i);
         ks[nk] = k->key;
         k->keys = gh_value_array(c->a, ks, nk + 1);
     }
     if (n->nkids == n->capkids) {
         uint32_t cap = n->capkids ? n->capkids * 2 : 4;
-        n->kids = gh_arena_realloc(c->a, n->kids, n->capkids * sizeof *n->kids, cap * sizeof *n->kids);
+        n->kids =
+            gh_arena_realloc(c->a, n->kids, n->capkids * sizeof *n->kids, cap * sizeof *n->kids);
         n->capkids = cap;
     }
     n->kids[n->nkids++] = k;
@@ -48,7 +50,8 @@ gh_rnode *tree_child(gh_comp *c, gh_rnode *n, const char *key, size_t len, bool 
 size_t ref_ground_prefix(gh_term *const *items, size_t n)
 {
     size_t i = 0;
-    while (i < n && items[i]->kind == GH_TERM_STRING) i++;
+    while (i < n && items[i]->kind == GH_TERM_STRING)
+        i++;
     return i;
 }
 
@@ -69,7 +72,8 @@ static void tree_add_rule(gh_comp *c, gh_cmod *cm, gh_rule *r)
     size_t g = 1 + ref_ground_prefix(h->ref + 1, h->nref - 1);
     /* `p[k] := v` and `p contains k` keep their key in the head; the tail is what the
      * ref says beyond the ground prefix. */
-    for (size_t i = 1; i < g; i++) n = tree_child(c, n, h->ref[i]->u.str.s, h->ref[i]->u.str.len, true);
+    for (size_t i = 1; i < g; i++)
+        n = tree_child(c, n, h->ref[i]->u.str.s, h->ref[i]->u.str.len, true);
     gh_cdef *d = gh_arena_calloc(c->a, 1, sizeof *d);
     d->rule = r;
     d->mod = cm;
@@ -109,7 +113,8 @@ static void tree_check(gh_comp *c, gh_rnode *n)
             n->kind = -1;
         }
     }
-    for (uint32_t i = 0; i < n->nkids; i++) tree_check(c, n->kids[i]);
+    for (uint32_t i = 0; i < n->nkids; i++)
+        tree_check(c, n->kids[i]);
 }
 
 int tree_build(gh_comp *c, gh_cmod *mods, size_t n, const gh_value *data)
@@ -132,7 +137,8 @@ int tree_build(gh_comp *c, gh_cmod *mods, size_t n, const gh_value *data)
         cm->pkg = node;
     }
     for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < mods[i].m->nrules; j++) tree_add_rule(c, &mods[i], mods[i].m->rules[j]);
+        for (size_t j = 0; j < mods[i].m->nrules; j++)
+            tree_add_rule(c, &mods[i], mods[i].m->rules[j]);
     tree_check(c, root);
     return c->nerr ? GH_EPARSE : 0;
 }

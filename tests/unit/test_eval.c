@@ -22,7 +22,8 @@ typedef struct tcase {
 
 static void case_clear(tcase *c)
 {
-    for (int i = 0; i < 8; i++) gh_buf_clear(&c->mods[i]);
+    for (int i = 0; i < 8; i++)
+        gh_buf_clear(&c->mods[i]);
     c->nmods = 0;
     gh_buf_clear(&c->data);
     gh_buf_clear(&c->input);
@@ -69,7 +70,8 @@ static void run_case(tcase *c)
     gh_buf_init(&got, 0);
     gh_buf_init(&want, 0);
     gh_revision *rev = gh_revision_load(src, (size_t)c->nmods, json(&a, &c->data), NULL, &d);
-    gh_query *q = rev ? gh_query_prepare(rev, c->query.data ? c->query.data : "", c->query.len, &d) : NULL;
+    gh_query *q =
+        rev ? gh_query_prepare(rev, c->query.data ? c->query.data : "", c->query.len, &d) : NULL;
     if (!q) {
         for (size_t i = 0; i < d.n; i++) {
             gh_diag_format_short(&d.items[i], &got);
@@ -121,7 +123,8 @@ static void run_file(const char *path)
     }
     tcase c;
     memset(&c, 0, sizeof c);
-    for (int i = 0; i < 8; i++) gh_buf_init(&c.mods[i], 0);
+    for (int i = 0; i < 8; i++)
+        gh_buf_init(&c.mods[i], 0);
     gh_buf_init(&c.data, 0);
     gh_buf_init(&c.input, 0);
     gh_buf_init(&c.query, 0);
@@ -170,7 +173,8 @@ static void run_file(const char *path)
         p = e ? e + 1 : p + n;
     }
     if (open) run_case(&c);
-    for (int i = 0; i < 8; i++) gh_buf_free(&c.mods[i]);
+    for (int i = 0; i < 8; i++)
+        gh_buf_free(&c.mods[i]);
     gh_buf_free(&c.data);
     gh_buf_free(&c.input);
     gh_buf_free(&c.query);
@@ -197,8 +201,10 @@ static void *thread_main(void *arg)
         const gh_value *v = NULL;
         gh_buf_clear(&b);
         if (gh_eval(ev, t->rev, "data.t.r", t->input, &v, NULL) == 0 && v) gh_json_write(&b, v, 0);
-        if (i == 0) snprintf(t->out, sizeof t->out, "%s", b.data ? b.data : "");
-        else if (strcmp(t->out, b.data ? b.data : "") != 0) snprintf(t->out, sizeof t->out, "differs");
+        if (i == 0)
+            snprintf(t->out, sizeof t->out, "%s", b.data ? b.data : "");
+        else if (strcmp(t->out, b.data ? b.data : "") != 0)
+            snprintf(t->out, sizeof t->out, "differs");
     }
     gh_buf_free(&b);
     gh_evaluator_free(ev);
@@ -224,8 +230,10 @@ static void test_threads(void)
     CHECK(gh_json_read(&a, js, sizeof js - 1, NULL, &in, NULL) == 0);
     thr t[2] = {{rev, in, ""}, {rev, in, ""}};
     pthread_t th[2];
-    for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, thread_main, &t[i]);
-    for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < 2; i++)
+        pthread_create(&th[i], NULL, thread_main, &t[i]);
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
     CHECK_STR(t[0].out, "{\"m\":10,\"n\":4,\"s\":[2,4,6,10]}");
     CHECK_STR(t[1].out, t[0].out);
     gh_revision_release(rev);
@@ -255,7 +263,8 @@ static void test_eval_paths(void)
     if (!rev) return;
     gh_evaluator *ev = gh_evaluator_new(NULL);
     const char *refs[] = {"data.a.b.p", "data.a.b", "data.a.base.1", "data.a.b.nope", "data.a.b.f"};
-    const char *want[] = {"42", "{\"k\":\"v\",\"p\":42,\"q\":[3,4]}", "4", "undefined", "undefined"};
+    const char *want[] = {"42", "{\"k\":\"v\",\"p\":42,\"q\":[3,4]}", "4", "undefined",
+                          "undefined"};
     const gh_value *outs[5];
     CHECK_INT(gh_eval_many(ev, rev, refs, 5, in, outs, NULL), 0);
     gh_buf b;
@@ -304,7 +313,8 @@ static void test_limits(void)
     gh_buf js;
     gh_buf_init(&js, 0);
     gh_buf_puts(&js, "{\"xs\": [");
-    for (int i = 0; i < 300; i++) gh_buf_printf(&js, "%s%d", i ? "," : "", i);
+    for (int i = 0; i < 300; i++)
+        gh_buf_printf(&js, "%s%d", i ? "," : "", i);
     gh_buf_puts(&js, "]}");
     const gh_value *in = NULL, *out = NULL;
     CHECK(gh_json_read(&a, js.data, js.len, NULL, &in, NULL) == 0);
