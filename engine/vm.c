@@ -588,9 +588,10 @@ static int vm_run(gh_evaluator *ev, const gh_proc *p, const gh_value *const *arg
             goto timeout;                                                                          \
     } while (0)
 
+    const bool trace = ev->trace;
     for (;;) {
         i = &code[pc++];
-        if (ev->trace) {
+        if (trace) {
             gh_buf tb;
             gh_buf_init(&tb, 0);
             disasm_one(p, pc - 1, &tb);

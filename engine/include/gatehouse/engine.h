@@ -78,7 +78,8 @@ typedef struct gh_eval_error {
 /* "file:line: code: msg", OPA's rendering of an evaluation error, into buf. */
 void gh_eval_error_format(const gh_eval_error *err, char *buf, size_t size);
 
-/* The document at `ref` ("data.authz.decision", "data" or any ref into it) for `input`
+/* The document at `ref` ("data.authz.decision", "data", or a path into it written as keys
+ * separated by dots; a key that is all digits also indexes arrays) for `input`
  * (NULL: no input). 0 with *out the value, or *out NULL when undefined; or a GH_E* code
  * with err filled (then the evaluation's partial results are discarded). */
 int gh_eval(gh_evaluator *ev, const gh_revision *rev, const char *ref, const gh_value *input,
