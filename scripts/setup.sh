@@ -9,6 +9,7 @@ PACKAGES=(
   clang libclang-rt-14-dev                       # clang builds, ASan/UBSan, libFuzzer
   libyaml-dev                                    # conformance cases (YAML), data.yaml, METADATA
   libre2-dev                                     # regex builtins (RE2: linear time, Go syntax)
+  libssl-dev                                     # crypto, JWT and x509 builtins (OpenSSL)
 )
 
 missing=()
