@@ -911,6 +911,7 @@ static int vm_run(gh_evaluator *ev, const gh_proc *p, const gh_value *const *arg
             const gh_value *at = R[i->b].v ? gh_object_get(ix->table, R[i->b].v) : NULL;
             int64_t u;
             if (at && gh_number_get_int(at, &u)) m = ix->masks[u];
+            if (ev->nwith_data > 0) m = ~(uint64_t)0; /* guards may read replaced data */
             R[i->a].i = (uintptr_t)m;
             break;
         }

@@ -8,7 +8,37 @@
 
 #define INDEX_MIN_DEFS 3
 
-/* The guard of one definition: a top-level `ref == const` on an all-string input ref. */
+/* The value of a ground ref into base documents (`data.roles.admin`), or NULL (rules on
+ * the way, or nothing there). */
+static const gh_value *base_value(gh_comp *c, const gh_term *t)
+{
+    if (t->kind != GH_TERM_REF || !gh_term_is_var(t->u.list.items[0], "data")) return NULL;
+    if (name_resolve(c, "data", NULL, NULL, NULL) != GH_NAME_DATA) return NULL;
+    const gh_rnode *n = c->rev->root;
+    const gh_value *v = NULL;
+    for (size_t i = 1; i < t->u.list.n; i++) {
+        const gh_term *k = t->u.list.items[i];
+        if (k->kind != GH_TERM_STRING) return NULL;
+        if (n) {
+            if (n->defs.n) return NULL;
+            gh_rnode *kid = tree_child(c, (gh_rnode *)n, k->u.str.s, k->u.str.len, false);
+            if (kid) {
+                n = kid;
+                continue;
+            }
+            v = n->base;
+            n = NULL;
+        }
+        v = v && gh_value_kind(v) == GH_KIND_OBJECT ? gh_object_get_str(v, k->u.str.s, k->u.str.len)
+                                                    : NULL;
+        if (!v) return NULL;
+    }
+    if (n) return n->defs.n || n->nkids ? NULL : n->base;
+    return v;
+}
+
+/* The guard of one definition: a top-level `ref == const` on an all-string input ref (the
+ * constant may be a base document: `input.user == data.admin`). */
 static bool def_guard(gh_comp *c, const gh_cdef *d, gh_term **ref, const gh_value **k, gh_buf *key)
 {
     if (d->rule->is_default || d->rule->else_rule || !d->rule->body) return false;
@@ -27,6 +57,7 @@ static bool def_guard(gh_comp *c, const gh_cdef *d, gh_term **ref, const gh_valu
             for (size_t j = 1; j < r->u.list.n && ok; j++)
                 ok = r->u.list.items[j]->kind == GH_TERM_STRING;
             const gh_value *cv = ok ? term_const(c, o) : NULL;
+            if (ok && !cv) cv = base_value(c, o);
             if (!cv) continue;
             gh_buf_clear(key);
             gh_term_to_rego(r, key);
