@@ -59,6 +59,8 @@ typedef struct gh_bctx {
      * for the same arguments throughout one evaluation, as in OPA), kept in `arena`. The VM
      * sets it to NULL when an evaluation starts and does not touch it otherwise. */
     void *memo;
+    /* opa.runtime's value (OPA: config, env, version...); NULL = {} */
+    const gh_value *runtime;
 } gh_bctx;
 
 /* args[0..arity) (or [0..nargs) for variadic, see gh_builtin_call). */

@@ -1,5 +1,5 @@
 /* Type builtins: is_number is_string is_boolean is_array is_set is_object is_null (false,
- * not undefined, for other kinds, as OPA 1.x) and type_name. */
+ * not undefined, for other kinds, as OPA 1.x) and type_name; and opa.runtime. */
 #include "builtins/bi_internal.h"
 
 #define IS_FN(fname, kind)                                                                   \
@@ -24,7 +24,16 @@ static int bi_type_name(gh_bctx *bc, const gh_value *const *args, const gh_value
     return bi_ret(out, bi_str(bc, n, strlen(n)));
 }
 
+/* opa.runtime: what the host says about itself (the VM's bc->runtime), else {}. */
+static int bi_opa_runtime(gh_bctx *bc, const gh_value *const *args, const gh_value **out)
+{
+    (void)args;
+    if (bc->runtime) return bi_ret(out, bc->runtime);
+    return gh_value_object(bc->arena, NULL, NULL, 0, out, NULL);
+}
+
 static const gh_builtin table[] = {
+    BI_FNF("opa.runtime", 0, "() => object[string: any]", bi_opa_runtime, GH_BI_NONDETERMINISTIC),
     BI_FN("is_number", 1, "(any) => boolean", bi_is_number),
     BI_FN("is_string", 1, "(any) => boolean", bi_is_string),
     BI_FN("is_boolean", 1, "(any) => boolean", bi_is_boolean),
