@@ -43,11 +43,15 @@ static void discard_print(void *ud, const char *loc, const char *msg, size_t len
     (void)ud, (void)loc, (void)msg, (void)len;
 }
 
-/* OPA's rendering of compile errors: "file:row: code: msg", several after "N errors occurred:". */
+/* OPA's rendering of compile errors (ast.Errors): "1 error occurred: file:row: code: msg", or
+ * "N errors occurred:" and one per line. */
 static void got_from_diags(gh_cf_got *got, const gh_diags *d, gh_buf *text)
 {
     got->err_code = d->n ? d->items[0].code : "rego_compile_error";
-    if (d->n != 1) gh_buf_printf(text, "%zu errors occurred:", d->n);
+    if (d->n == 1)
+        gh_buf_puts(text, "1 error occurred: ");
+    else
+        gh_buf_printf(text, "%zu errors occurred:", d->n);
     for (size_t i = 0; i < d->n; i++) {
         const gh_diag *g = &d->items[i];
         if (d->n != 1) gh_buf_putc(text, '\n');
@@ -274,7 +278,7 @@ static void run_case_forked(runner *r, const gh_value *c, gh_cf_verdict *v)
     }
     v->outcome = GH_CF_FAIL;
     if (!done) {
-        snprintf(v->msg, sizeof v->msg, "timeout: no verdict after %.0f s", t);
+        snprintf(v->msg, sizeof v->msg, "timeout: no verdict after %g s", t);
     } else if (WIFSIGNALED(st)) {
         snprintf(v->msg, sizeof v->msg, "crashed: %s", strsignal(WTERMSIG(st)));
     } else if (b.len < 2 || !memchr(b.data, '\0', b.len)) {
