@@ -998,6 +998,8 @@ int gh_vm_begin(gh_evaluator *ev, const gh_revision *rev, const gh_value *input,
     ev->bc.print_ud = ev->opts.print_ud;
     ev->bc.loc = NULL;
     ev->bc.err_code = NULL;
+    ev->bc.memo = NULL; /* the builtins' per-evaluation memory lives in the arena just reset */
+    ev->bc.runtime = ev->opts.runtime;
     if (ev->opts.now_ns)
         ev->bc.now_ns = ev->opts.now_ns;
     else {

@@ -55,6 +55,9 @@ typedef struct gh_eval_opts {
     /* print() output; NULL = stderr. `loc` is "file:line". */
     void (*print)(void *ud, const char *loc, const char *msg, size_t len);
     void *print_ud;
+    /* opa.runtime()'s value (config, env, version...), kept by the caller for as long as
+       the evaluator is used; NULL = {} */
+    const gh_value *runtime;
 } gh_eval_opts;
 
 typedef struct gh_evaluator gh_evaluator;
