@@ -73,16 +73,6 @@ static const gh_value *dot_str(const gh_value *v, const char *s, size_t n)
     return NULL;
 }
 
-static const gh_rnode *node_kid(const gh_rnode *n, const char *s, size_t len)
-{
-    for (uint32_t i = 0; i < n->nkids; i++) {
-        size_t kl;
-        const char *k = gh_string_ptr(n->kids[i]->key, &kl);
-        if (kl == len && memcmp(k, s, len) == 0) return n->kids[i];
-    }
-    return NULL;
-}
-
 static int eval_path(gh_evaluator *ev, const gh_revision *rev, const char *ref,
                      const gh_value **out)
 {
@@ -99,7 +89,7 @@ static int eval_path(gh_evaluator *ev, const gh_revision *rev, const char *ref,
         const char *e = strchr(p, '.');
         size_t sl = e ? (size_t)(e - p) : strlen(p);
         if (in_tree && !n->proc) {
-            const gh_rnode *k = node_kid(n, p, sl);
+            const gh_rnode *k = gh_rnode_kid(n, p, sl);
             if (k) {
                 n = k;
                 p += sl;

@@ -60,6 +60,8 @@ struct gh_rnode {
     gh_rnode *parent;
     gh_rnode **kids;
     uint32_t nkids, capkids;
+    uint32_t *kidx; /* hash index over kids by key (slot -> kid index + 1), when many */
+    uint32_t kcap;
     gh_proc *proc;        /* compiled rules at exactly this path */
     uint32_t memo;        /* interior nodes: memo slot of the materialised subtree */
     const gh_value *base; /* base document at this path */
@@ -71,6 +73,9 @@ struct gh_rnode {
     int visiting; /* recursion check: 0 new, 1 on the stack, 2 done */
     gh_vec deps;  /* gh_rnode * called from this node's rules */
 };
+
+/* The child of n under `key`, or NULL (compile/tree.c; read-only, thread-safe). */
+gh_rnode *gh_rnode_kid(const gh_rnode *n, const char *key, size_t len);
 
 /* `with` targets (aux entries of WITH). */
 typedef enum gh_with_kind { GH_WITH_INPUT, GH_WITH_DATA, GH_WITH_FUNC } gh_with_kind;

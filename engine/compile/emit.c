@@ -89,7 +89,10 @@ uint32_t const_add(gh_comp *c, const gh_value *v)
 
 uint32_t aux_add(gh_comp *c, const void *p)
 {
-    for (uint32_t i = 0; i < c->aux.n; i++)
+    /* a short look back only: repeats are local, and a full scan is quadratic on big
+     * policies */
+    uint32_t lo = c->aux.n > 64 ? c->aux.n - 64 : 0;
+    for (uint32_t i = lo; i < c->aux.n; i++)
         if (c->aux.items[i] == p) return i;
     gh_vec_push(c->a, &c->aux, (void *)p);
     return c->aux.n - 1;

@@ -7,14 +7,57 @@
 #include "compile/compile.h"
 #include "gatehouse/error.h"
 
-gh_rnode *tree_child(gh_comp *c, gh_rnode *n, const char *key, size_t len, bool create)
+static uint32_t key_hash(const char *s, size_t n)
 {
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (uint8_t)s[i]) * 16777619u;
+    return h;
+}
+
+static bool kid_is(const gh_rnode *k, const char *key, size_t len)
+{
+    size_t kl;
+    const char *ks = gh_string_ptr(k->key, &kl);
+    return kl == len && memcmp(ks, key, len) == 0;
+}
+
+/* Packages with thousands of rules: names are resolved against the tree all the time, so
+ * nodes with many children get a hash index. */
+static void kid_index(gh_comp *c, gh_rnode *n)
+{
+    uint32_t cap = 64;
+    while (cap < 2 * n->nkids)
+        cap *= 2;
+    n->kidx = gh_arena_calloc(c->a, cap, sizeof *n->kidx);
+    n->kcap = cap;
     for (uint32_t i = 0; i < n->nkids; i++) {
         size_t kl;
         const char *ks = gh_string_ptr(n->kids[i]->key, &kl);
-        if (kl == len && memcmp(ks, key, len) == 0) return n->kids[i];
+        uint32_t s = key_hash(ks, kl) & (cap - 1);
+        while (n->kidx[s])
+            s = (s + 1) & (cap - 1);
+        n->kidx[s] = i + 1;
     }
-    if (!create) return NULL;
+}
+
+gh_rnode *gh_rnode_kid(const gh_rnode *n, const char *key, size_t len)
+{
+    if (n->kidx) {
+        uint32_t s = key_hash(key, len) & (n->kcap - 1);
+        for (; n->kidx[s]; s = (s + 1) & (n->kcap - 1))
+            if (kid_is(n->kids[n->kidx[s] - 1], key, len)) return n->kids[n->kidx[s] - 1];
+        return NULL;
+    }
+    for (uint32_t i = 0; i < n->nkids; i++)
+        if (kid_is(n->kids[i], key, len)) return n->kids[i];
+    return NULL;
+}
+
+gh_rnode *tree_child(gh_comp *c, gh_rnode *n, const char *key, size_t len, bool create)
+{
+    gh_rnode *found = gh_rnode_kid(n, key, len);
+    if (found || !create) return found;
     gh_rnode *k = gh_arena_calloc(c->a, 1, sizeof *k);
     if (!k) return NULL;
     k->key = gh_value_string(c->a, key, len);
@@ -42,6 +85,14 @@ gh_rnode *tree_child(gh_comp *c, gh_rnode *n, const char *key, size_t len, bool 
         n->capkids = cap;
     }
     n->kids[n->nkids++] = k;
+    if (n->nkids >= 16 && (!n->kidx || 2 * n->nkids > n->kcap)) {
+        kid_index(c, n);
+    } else if (n->kidx) {
+        uint32_t s = key_hash(key, len) & (n->kcap - 1);
+        while (n->kidx[s])
+            s = (s + 1) & (n->kcap - 1);
+        n->kidx[s] = n->nkids;
+    }
     if (n->base && gh_value_kind(n->base) == GH_KIND_OBJECT)
         k->base = gh_object_get_str(n->base, key, len);
     return k;
