@@ -324,7 +324,69 @@ static int bi_replace(gh_bctx *bc, const gh_value *const *args, const gh_value *
     return bi_ret(out, bi_str(bc, b.p ? b.p : "", b.len));
 }
 
+/* ---- regex.template_match: literal text with delimited regular expressions ---- */
+
+/* Go's regexp.QuoteMeta into b. */
+static int quote_meta(obuf *b, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int rc = 0;
+        if (strchr("\\.+*?()|[]{}^$", s[i]) && s[i]) rc = ob_put(b, "\\", 1);
+        if (!rc) rc = ob_put(b, s + i, 1);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+static int bi_template_match(gh_bctx *bc, const gh_value *const *args, const gh_value **out)
+{
+    static const char *const name = "regex.template_match";
+    size_t tn, sn, dsn, den;
+    const char *tpl = gh_string_ptr(args[0], &tn), *s, *ds, *de;
+    if (!tpl) return bi_type_err(bc, name, 1, args[0], "string");
+    if (!(s = gh_string_ptr(args[1], &sn))) return bi_type_err(bc, name, 2, args[1], "string");
+    if (!(ds = gh_string_ptr(args[2], &dsn))) return bi_type_err(bc, name, 3, args[2], "string");
+    if (!(de = gh_string_ptr(args[3], &den))) return bi_type_err(bc, name, 4, args[3], "string");
+    if (dsn != 1)
+        return gh_builtin_error(bc, GH_ERR_BUILTIN, "%s: start delimiter has to be exactly one character long but is %zu long", name, dsn);
+    if (den != 1) /* OPA reports the start delimiter's length here too */
+        return gh_builtin_error(bc, GH_ERR_BUILTIN, "%s: end delimiter has to be exactly one character long but is %zu long", name, dsn);
+    /* the pattern: ^ literal (re) literal (re) ... literal $ */
+    obuf b = {.bc = bc};
+    int level = 0, rc = ob_put(&b, "^", 1);
+    size_t lit = 0, open = 0;
+    for (size_t i = 0; i < tn && !rc; i++) {
+        if (tpl[i] == ds[0]) {
+            if (++level == 1) open = i;
+        } else if (tpl[i] == de[0]) {
+            if (--level == 0) {
+                rc = quote_meta(&b, tpl + lit, open - lit);
+                if (!rc) rc = ob_put(&b, "(", 1);
+                if (!rc) rc = ob_put(&b, tpl + open + 1, i - open - 1);
+                if (!rc) rc = ob_put(&b, ")", 1);
+                lit = i + 1;
+            } else if (level < 0) {
+                level = -1;
+                break;
+            }
+        }
+    }
+    if (rc) return rc;
+    if (level != 0)
+        return gh_builtin_error(bc, GH_ERR_BUILTIN, "%s: unbalanced braces in \"%.*s\"", name, (int)(tn > 300 ? 300 : tn), tpl);
+    rc = quote_meta(&b, tpl + lit, tn - lit);
+    if (!rc) rc = ob_put(&b, "$", 1);
+    if (rc) return rc;
+    bi_re *own;
+    const bi_re *re = get_re(bc, name, b.p, b.len, &own, &rc);
+    if (!re) return rc;
+    *out = gh_value_bool(bi_re_test(re, s, sn));
+    bi_re_free(own);
+    return 0;
+}
+
 static const gh_builtin table[] = {
+    BI_FN("regex.template_match", 4, "(string, string, string, string) => boolean", bi_template_match),
     BI_FN("regex.match", 2, "(string, string) => boolean", bi_match),
     BI_FNF("re_match", 2, "(string, string) => boolean", bi_re_match, GH_BI_DEPRECATED),
     BI_FN("regex.is_valid", 1, "(string) => boolean", bi_is_valid),
