@@ -110,6 +110,34 @@ void proc_begin(gh_comp *c)
     c->cur_lit = 0;
 }
 
+/* The invariants the VM relies on without checking: every register named by an operand is
+ * inside the frame, every failure target inside the code, and the code ends in RET. A
+ * violation is a compiler bug, reported as an error rather than run. */
+static void proc_verify(gh_comp *c, const gh_proc *p, const char *name)
+{
+    if (c->nerr) return; /* code after an error is never run */
+    bool ok = p->ncode > 0 && p->code[p->ncode - 1].op == GH_OP_RET;
+    for (uint32_t pc = 0; pc < p->ncode && ok; pc++) {
+        const gh_ins *i = &p->code[pc];
+        const char *o = op_operands[i->op];
+        uint32_t span = i->op == GH_OP_ITER || i->op == GH_OP_NEXT || i->op == GH_OP_WITH ? 2 : 1;
+        if (strchr(o, 'A') && i->a != GH_NOREG) ok = i->a + span <= p->nregs;
+        if (ok && strchr(o, 'B') && i->b != GH_NOREG) ok = i->b < p->nregs;
+        if (ok && strchr(o, 'C') && i->c != GH_NOREG) ok = i->c < p->nregs;
+        if (ok && strchr(o, 'F')) ok = i->f < p->ncode;
+        if (ok && (i->op == GH_OP_MKARR || i->op == GH_OP_MKSET))
+            ok = (uint64_t)i->b + i->k <= p->nregs;
+        if (ok && i->op == GH_OP_MKOBJ) ok = (uint64_t)i->b + 2 * (uint64_t)i->k <= p->nregs;
+        if (ok && (i->op == GH_OP_YOBJ || i->op == GH_OP_YOSET))
+            ok = (uint64_t)i->b + i->k <= p->nregs;
+        if (ok && (i->op == GH_OP_CALLB || i->op == GH_OP_CALLF))
+            ok = (uint64_t)i->b + (i->x == 0xff ? i->c : i->x) <= p->nregs;
+    }
+    if (!ok)
+        comp_error(c, c->loc, "rego_compile_error", "internal error: bad code for %s",
+                   name ? name : "query");
+}
+
 gh_proc *proc_end(gh_comp *c, gh_proc_kind kind, const char *name)
 {
     gh_proc *p = gh_arena_calloc(c->a, 1, sizeof *p);
@@ -120,15 +148,16 @@ gh_proc *proc_end(gh_comp *c, gh_proc_kind kind, const char *name)
         locs[i] = c->locs[i];
         if (strchr(op_operands[code[i].op], 'F')) {
             assert(code[i].f < c->nlabels);
-            uint32_t pc = c->labels[code[i].f];
+            uint32_t pc = code[i].f < c->nlabels ? c->labels[code[i].f] : UINT32_MAX;
             assert(pc != UINT32_MAX);
-            code[i].f = pc;
+            code[i].f = pc; /* an unplaced label stays out of range: proc_verify rejects it */
         }
     }
     p->code = code;
     p->locs = locs;
     p->ncode = c->ncode;
     p->nregs = c->nregs ? c->nregs : 1;
+    proc_verify(c, p, name);
     p->kind = (uint8_t)kind;
     p->name = name;
     gh_vec_push(c->a, &c->all_procs, p);
