@@ -269,6 +269,51 @@ static bool with_data_touches(gh_evaluator *ev, const gh_value *keys, bool *cove
 static int vm_run(gh_evaluator *ev, const gh_proc *p, const gh_value *const *args,
                   const gh_value **out);
 
+/* a deep merge of two documents; NULL when they disagree somewhere */
+static const gh_value *merge_docs(gh_evaluator *ev, const gh_value *a, const gh_value *b)
+{
+    if (gh_value_kind(a) != GH_KIND_OBJECT || gh_value_kind(b) != GH_KIND_OBJECT)
+        return gh_value_equal(a, b) ? a : NULL;
+    gh_bld *r = bld_new(ev, 2);
+    for (size_t i = 0; i < gh_value_len(a); i++)
+        bld_insert(ev, r, gh_object_key_at(a, i), gh_object_value_at(a, i));
+    for (size_t i = 0; i < gh_value_len(b); i++) {
+        const gh_value *k = gh_object_key_at(b, i), *v = gh_object_value_at(b, i);
+        int64_t at = bld_find(r, k);
+        if (at < 0) {
+            bld_insert(ev, r, k, v);
+            continue;
+        }
+        const gh_value *mv = merge_docs(ev, r->v[at], v);
+        if (!mv) return NULL;
+        r->v[at] = mv;
+    }
+    return bld_value(ev, r);
+}
+
+static int node_value(gh_evaluator *ev, const gh_rnode *n, const gh_value **out);
+
+/* A ref-head rule node with rules below it (p[x].s := 1 beside p.q.r := 2): its value is
+ * the object its own rules build merged with its children's documents. */
+static int merge_kids(gh_evaluator *ev, const gh_rnode *n, const gh_value **out)
+{
+    const gh_value *acc = *out;
+    if (!acc) gh_value_object(&ev->arena, NULL, NULL, 0, &acc, NULL);
+    gh_bld *kids = bld_new(ev, 2);
+    for (uint32_t j = 0; j < n->nkids; j++) {
+        const gh_value *v = NULL;
+        int rc = node_value(ev, n->kids[j], &v);
+        if (rc) return rc;
+        if (v) bld_insert(ev, kids, n->kids[j]->key, v);
+    }
+    const gh_value *m = merge_docs(ev, acc, bld_value(ev, kids));
+    if (!m)
+        return gh_vm_error(ev, GH_EINVAL, "eval_conflict_error", n->proc->loc,
+                           "object keys must be unique");
+    *out = m;
+    return 0;
+}
+
 static int call_rule(gh_evaluator *ev, const gh_rnode *n, const gh_value **out)
 {
     const gh_proc *p = n->proc;
@@ -284,7 +329,10 @@ static int call_rule(gh_evaluator *ev, const gh_rnode *n, const gh_value **out)
             return 0;
         }
     }
-    if (ev->with_active) return vm_run(ev, p, NULL, out);
+    if (ev->with_active) {
+        int rc = vm_run(ev, p, NULL, out);
+        return rc == 0 && n->nkids ? merge_kids(ev, n, out) : rc;
+    }
     gh_memo *m = &ev->memo[p->id];
     if (m->gen == ev->gen) {
         if (m->state == 2) {
@@ -297,7 +345,9 @@ static int call_rule(gh_evaluator *ev, const gh_rnode *n, const gh_value **out)
     m->gen = ev->gen;
     m->state = 1;
     int rc = vm_run(ev, p, NULL, out);
+    if (rc == 0 && n->nkids) rc = merge_kids(ev, n, out);
     if (rc) {
+        m = &ev->memo[p->id];
         m->gen = 0;
         return rc;
     }
@@ -406,6 +456,11 @@ static int call_func(gh_evaluator *ev, const gh_proc *p, const gh_value *const *
     e->v = *out;
     ev->fmemo_n++;
     return 0;
+}
+
+static int node_value(gh_evaluator *ev, const gh_rnode *n, const gh_value **out)
+{
+    return gh_vm_node_value(ev, n, out);
 }
 
 int gh_vm_node_value(gh_evaluator *ev, const gh_rnode *n, const gh_value **out)

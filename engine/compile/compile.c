@@ -28,8 +28,7 @@ static void comp_finish(gh_comp *c)
 /* Interior nodes get memo slots after the procedures' (their materialised value). */
 static void number_interior(gh_rnode *n, uint32_t *next)
 {
-    if (n->defs.n) return;
-    n->memo = (*next)++;
+    if (!n->defs.n) n->memo = (*next)++;
     for (uint32_t i = 0; i < n->nkids; i++)
         number_interior(n->kids[i], next);
 }

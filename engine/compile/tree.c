@@ -154,7 +154,9 @@ static void tree_check(gh_comp *c, gh_rnode *n)
 {
     if (n->defs.n > 0) {
         gh_cdef *d = n->defs.items[0];
-        if (n->nkids > 0)
+        /* ref heads with variables (p[x].s := 1) may share their prefix with other rules
+         * (p.q.r := 2): the values merge at run time; anything else may not */
+        if (n->nkids > 0 && n->kind != GH_PROC_OBJ)
             comp_error(c, &d->rule->loc, "rego_type_error", "rule %s conflicts with rules below it",
                        n->path);
         if (n->base) {
