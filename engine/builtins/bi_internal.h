@@ -25,6 +25,7 @@ extern const bi_family bi_family_arith, bi_family_compare, bi_family_aggregates,
     bi_family_arrays, bi_family_types, bi_family_print, bi_family_glob, bi_family_bits,
     bi_family_casts, bi_family_encoding, bi_family_numbers, bi_family_graph, bi_family_uuid, bi_family_net,
     bi_family_units, bi_family_jsonpath, bi_family_semver;
+extern const bi_family bi_family_crypto, bi_family_jwt; /* crypto.c, jwt.c */
 
 /* Function-like entry helpers for the tables. */
 #define BI_FN(nm, ar, dc, f)         {.name = nm, .arity = ar, .decl = dc, .fn = f}
