@@ -35,7 +35,17 @@ typedef struct gh_cvar {
     bool bound;
     uint16_t depth; /* body nesting depth it was declared at */
     int32_t decl;   /* `:=`/`some` declarations: index of the declaring literal; else -1 */
+    int32_t prev;   /* the variable of the same name it shadows (index), or -1 */
 } gh_cvar;
+
+/* An interned variable name: where its innermost variable is, and whether the safety
+ * analysis running now has it bound, both in O(1). */
+typedef struct gh_name {
+    const char *s;
+    uint32_t hash;
+    int32_t top;       /* index in vars of the innermost variable of this name, or -1 */
+    uint32_t bound_at; /* == gh_comp.bound_gen: bound in the current safety analysis */
+} gh_name;
 
 typedef enum gh_name_kind {
     GH_NAME_LOCAL, /* a variable of the body (bound or not yet) */
@@ -78,6 +88,9 @@ typedef struct gh_comp {
     uint16_t depth;  /* bodies being lowered, nested */
     int32_t decl_at; /* literal index recorded by scope_declare (-1: not a declaration) */
     int32_t cur_lit; /* literal under safety analysis (source order) */
+    gh_name *names;  /* open addressing over variable names */
+    uint32_t nnames, capnames;
+    uint32_t bound_gen;
 
     gh_vec all_procs; /* gh_proc * */
 } gh_comp;
@@ -96,6 +109,9 @@ size_t ref_ground_prefix(gh_term *const *items, size_t n);
 void scope_push(gh_comp *c, uint32_t *mark);
 void scope_pop(gh_comp *c, uint32_t mark);
 gh_cvar *scope_find(gh_comp *c, const char *name);
+/* The interned entry of a name (created when `add`), or NULL. Entries move when the table
+ * grows: do not keep the pointer across another call. */
+gh_name *name_entry(gh_comp *c, const char *name, bool add);
 gh_cvar *scope_declare(gh_comp *c, const char *name);
 gh_name_kind name_resolve(gh_comp *c, const char *name, gh_cvar **var, gh_rnode **rule,
                           const gh_import **imp);

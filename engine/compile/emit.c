@@ -103,7 +103,7 @@ void proc_begin(gh_comp *c)
     c->ncode = 0;
     c->nlabels = 0;
     c->nregs = 0;
-    c->nvars = 0;
+    scope_pop(c, 0);
     c->fail = 0;
     c->depth = 0;
     c->decl_at = -1;

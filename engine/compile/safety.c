@@ -13,6 +13,7 @@ typedef struct nset {
     const char **v;
     const gh_loc **loc;
     uint32_t n, cap;
+    bool hashed; /* the analysis' bound set: membership kept in the name table */
 } nset;
 
 static bool ns_has(const nset *s, const char *name)
@@ -24,7 +25,13 @@ static bool ns_has(const nset *s, const char *name)
 
 static void ns_add(gh_comp *c, nset *s, const char *name, const gh_loc *loc)
 {
-    if (ns_has(s, name)) return;
+    if (s->hashed) {
+        gh_name *e = name_entry(c, name, true);
+        if (e->bound_at == c->bound_gen) return;
+        e->bound_at = c->bound_gen;
+    } else if (ns_has(s, name)) {
+        return;
+    }
     if (s->n == s->cap) {
         uint32_t cap = s->cap ? s->cap * 2 : 8;
         s->v = gh_arena_realloc(&c->scratch, s->v, s->cap * sizeof *s->v, cap * sizeof *s->v);
@@ -189,7 +196,13 @@ static void evars(gh_comp *c, const gh_expr *e, nset *out)
 
 static bool isb(gh_comp *c, const nset *bound, const char *name)
 {
-    return ns_has(bound, name) || name_is_bound(c, name);
+    if (bound->hashed) {
+        const gh_name *e = name_entry(c, name, false);
+        if (e && e->bound_at == c->bound_gen) return true;
+    } else if (ns_has(bound, name)) {
+        return true;
+    }
+    return name_is_bound(c, name);
 }
 
 static bool covered(gh_comp *c, const gh_term *t, const nset *bound, const nset *out)
@@ -370,7 +383,8 @@ size_t safety_order(gh_comp *c, const gh_body *b, gh_expr **order)
         c->cur_lit = (int32_t)i;
         evars(c, b->items[i], &vars[i]);
     }
-    nset bound = {0};
+    nset bound = {.hashed = true};
+    c->bound_gen++;
     while (k < n) {
         bool progress = false;
         for (size_t i = 0; i < n && !progress; i++) {

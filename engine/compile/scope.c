@@ -21,6 +21,50 @@ void comp_error(gh_comp *c, const gh_loc *loc, const char *code, const char *fmt
                  loc ? loc->col : 0, code, "%s", msg);
 }
 
+static uint32_t name_hash(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 16777619u;
+    return h | 1; /* 0 marks an empty slot */
+}
+
+gh_name *name_entry(gh_comp *c, const char *name, bool add)
+{
+    uint32_t h = name_hash(name);
+    if (c->capnames) {
+        for (uint32_t i = h & (c->capnames - 1);; i = (i + 1) & (c->capnames - 1)) {
+            gh_name *e = &c->names[i];
+            if (!e->hash) break;
+            if (e->hash == h && strcmp(e->s, name) == 0) return e;
+        }
+    }
+    if (!add) return NULL;
+    if (2 * (c->nnames + 1) > c->capnames) {
+        uint32_t cap = c->capnames ? 2 * c->capnames : 256;
+        gh_name *t = gh_arena_calloc(&c->scratch, cap, sizeof *t);
+        for (uint32_t i = 0; i < c->capnames; i++) {
+            if (!c->names[i].hash) continue;
+            uint32_t j = c->names[i].hash & (cap - 1);
+            while (t[j].hash)
+                j = (j + 1) & (cap - 1);
+            t[j] = c->names[i];
+        }
+        c->names = t;
+        c->capnames = cap;
+    }
+    uint32_t i = h & (c->capnames - 1);
+    while (c->names[i].hash)
+        i = (i + 1) & (c->capnames - 1);
+    gh_name *e = &c->names[i];
+    e->s = name;
+    e->hash = h;
+    e->top = -1;
+    e->bound_at = 0;
+    c->nnames++;
+    return e;
+}
+
 void scope_push(gh_comp *c, uint32_t *mark)
 {
     *mark = c->nvars;
@@ -28,14 +72,17 @@ void scope_push(gh_comp *c, uint32_t *mark)
 
 void scope_pop(gh_comp *c, uint32_t mark)
 {
-    if (mark <= c->nvars) c->nvars = mark;
+    while (c->nvars > mark) {
+        gh_cvar *v = &c->vars[--c->nvars];
+        gh_name *e = name_entry(c, v->name, false);
+        if (e) e->top = v->prev;
+    }
 }
 
 gh_cvar *scope_find(gh_comp *c, const char *name)
 {
-    for (uint32_t i = c->nvars; i-- > 0;)
-        if (strcmp(c->vars[i].name, name) == 0) return &c->vars[i];
-    return NULL;
+    gh_name *e = name_entry(c, name, false);
+    return e && e->top >= 0 ? &c->vars[e->top] : NULL;
 }
 
 gh_cvar *scope_declare(gh_comp *c, const char *name)
@@ -46,12 +93,15 @@ gh_cvar *scope_declare(gh_comp *c, const char *name)
                                    cap * sizeof *c->vars);
         c->capvars = cap;
     }
-    gh_cvar *v = &c->vars[c->nvars++];
-    v->name = name;
+    gh_name *e = name_entry(c, name, true);
+    gh_cvar *v = &c->vars[c->nvars];
+    v->name = e->s;
     v->reg = GH_NOREG;
     v->bound = false;
     v->depth = c->depth;
     v->decl = c->decl_at;
+    v->prev = e->top;
+    e->top = (int32_t)c->nvars++;
     return v;
 }
 
