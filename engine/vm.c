@@ -756,9 +756,16 @@ static int vm_run(gh_evaluator *ev, const gh_proc *p, const gh_value *const *arg
             const gh_value *o = NULL;
             int r = gh_value_object(&ev->arena, (const gh_value *const *)&R[i->b],
                                     (const gh_value *const *)&R[i->b + i->k], i->k, &o, NULL);
-            if (r == GH_EINVAL) {
-                conflict = "object keys must be unique";
-                goto conflict;
+            if (r == GH_EINVAL) { /* {x: 1, y: 2} with x == y: the last wins, as OPA's Insert */
+                gh_bld *b = bld_new(ev, 2);
+                for (uint32_t j = 0; j < i->k; j++) {
+                    int64_t at = bld_find(b, R[i->b + j].v);
+                    if (at >= 0)
+                        b->v[at] = R[i->b + i->k + j].v;
+                    else
+                        bld_insert(ev, b, R[i->b + j].v, R[i->b + i->k + j].v);
+                }
+                o = bld_value(ev, b);
             }
             R[i->a].v = o;
             break;
