@@ -24,7 +24,7 @@ extern const bi_family bi_family_arith, bi_family_compare, bi_family_aggregates,
     bi_family_strings, bi_family_sprintf, bi_family_regex, bi_family_objects, bi_family_sets,
     bi_family_arrays, bi_family_types, bi_family_print, bi_family_glob, bi_family_bits,
     bi_family_casts, bi_family_encoding, bi_family_numbers, bi_family_graph, bi_family_uuid, bi_family_net,
-    bi_family_units, bi_family_jsonpath, bi_family_semver;
+    bi_family_units, bi_family_jsonpath, bi_family_semver, bi_family_time;
 extern const bi_family bi_family_crypto, bi_family_jwt; /* crypto.c, jwt.c */
 
 /* Function-like entry helpers for the tables. */
@@ -115,7 +115,7 @@ void *bi_cache_get(gh_bctx *bc, int kind, const char *key, size_t n);
  * when the cache could not take it (then the caller frees it after use). */
 void *bi_cache_put(gh_bctx *bc, int kind, const char *key, size_t n, void *obj,
                    void (*free_fn)(void *));
-enum { BI_CACHE_REGEX = 1, BI_CACHE_GLOB = 2 };
+enum { BI_CACHE_REGEX = 1, BI_CACHE_GLOB = 2, BI_CACHE_ZONE = 3 };
 /* Reusable text buffers of the evaluator (or thread), cleared; NULL when out of memory.
  * Two, for a leaf use inside another: BI_SCRATCH_OUT for a builtin's result text,
  * BI_SCRATCH_TMP for short-lived pieces (one number, one quoted string, Rego text). A caller

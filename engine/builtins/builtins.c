@@ -13,7 +13,7 @@ static const bi_family *const families[] = {
     &bi_family_arrays,  &bi_family_types,   &bi_family_print,      &bi_family_glob,
     &bi_family_bits,    &bi_family_casts,   &bi_family_encoding,   &bi_family_numbers,
     &bi_family_graph,   &bi_family_uuid,    &bi_family_net,        &bi_family_units,
-    &bi_family_jsonpath, &bi_family_semver,
+    &bi_family_jsonpath, &bi_family_semver, &bi_family_time,
     &bi_family_crypto,
     &bi_family_jwt,
 };
