@@ -346,8 +346,13 @@ static void test_limits(void)
     gh_diags_free(&d);
 }
 
-int main(void)
+/* `test_eval --threads` runs only the two-thread test: ctest runs it under Helgrind. */
+int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "--threads") == 0) {
+        test_threads();
+        return tests_done("test_eval --threads");
+    }
     test_limits();
     test_eval_paths();
     run_file("data/eval_cases.txt");
