@@ -6,6 +6,7 @@
  * decision after warm-up (counted by interposing malloc), plus load+compile time of the
  * seed policy and the whole-process time of one `gatehouse eval` on it.
  * Usage: engine [SEED_DIR] [GATEHOUSE_BINARY]. Prints a Markdown table. Not a test. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +91,7 @@ typedef struct workload {
     const gh_revision *rev;
     const char *refs[2]; /* documents evaluated per decision */
     int nrefs;
+    bool together; /* all refs in one evaluation (gh_eval_many), sharing the memo */
     const gh_value *inputs; /* array, cycled */
 } workload;
 
@@ -106,11 +108,20 @@ static void run_workload(const workload *w)
         for (int i = 0; i < rounds; i++) {
             const gh_value *input = gh_array_get(w->inputs, (size_t)i % ninputs);
             uint64_t t0 = now_ns();
-            for (int r = 0; r < w->nrefs; r++) {
-                const gh_value *out;
+            if (w->together) {
+                const gh_value *outs[2];
                 gh_eval_error err;
-                if (gh_eval(ev, w->rev, w->refs[r], input, &out, &err) != 0) errors++;
-                else if (out) defined++;
+                if (gh_eval_many(ev, w->rev, w->refs, (size_t)w->nrefs, input, outs, &err) != 0)
+                    errors++;
+                else
+                    for (int r = 0; r < w->nrefs; r++) defined += outs[r] != NULL;
+            } else {
+                for (int r = 0; r < w->nrefs; r++) {
+                    const gh_value *out;
+                    gh_eval_error err;
+                    if (gh_eval(ev, w->rev, w->refs[r], input, &out, &err) != 0) errors++;
+                    else if (out) defined++;
+                }
             }
             if (phase) lat[i] = now_ns() - t0;
         }
@@ -261,8 +272,11 @@ int main(int argc, char **argv)
         }
         if (rev && inputs) {
             load_ms = (double)best / 1e6;
-            workload w = {"seed policy: Decision + Message", rev,
-                          {"data.authz.Decision", "data.authz.Message"}, 2, inputs};
+            workload w = {"seed policy: Decision + Message, two evaluations", rev,
+                          {"data.authz.Decision", "data.authz.Message"}, 2, false, inputs};
+            run_workload(&w);
+            w.name = "seed policy: Decision + Message, one evaluation (gh_eval_many)";
+            w.together = true;
             run_workload(&w);
             /* one input as a file for the CLI run */
             char ipath[] = "/tmp/gatehouse-bench-input-XXXXXX.json";
@@ -286,7 +300,7 @@ int main(int argc, char **argv)
     gh_revision *rrev = rd ? load("rbac.rego", rbac_policy, sizeof rbac_policy - 1, rd) : NULL;
     if (rrev && ri) {
         workload w = {"generated RBAC: allow (1,000 users, 200 roles, 10,000 grants)", rrev,
-                      {"data.rbac.allow", NULL}, 1, ri};
+                      {"data.rbac.allow", NULL}, 1, false, ri};
         run_workload(&w);
         gh_revision_release(rrev);
     }
