@@ -16,6 +16,7 @@ static const bi_family *const families[] = {
     &bi_family_jsonpath, &bi_family_semver, &bi_family_time,
     &bi_family_crypto,
     &bi_family_jwt,
+    &bi_family_x509,
 };
 
 #define MAX_BUILTINS 512
