@@ -58,8 +58,10 @@ static size_t b64_write(char *d, const unsigned char *s, size_t n, const char *a
     if (i < n) {
         uint32_t v = (uint32_t)s[i] << 16 | (i + 1 < n ? (uint32_t)s[i + 1] << 8 : 0);
         d[o++] = alpha[v >> 18], d[o++] = alpha[v >> 12 & 63];
-        if (i + 1 < n) d[o++] = alpha[v >> 6 & 63];
-        else if (pad) d[o++] = '=';
+        if (i + 1 < n)
+            d[o++] = alpha[v >> 6 & 63];
+        else if (pad)
+            d[o++] = '=';
         if (pad) d[o++] = '=';
     }
     return o;
@@ -86,7 +88,8 @@ const gh_value *bic_hex(gh_bctx *bc, const unsigned char *s, size_t n)
     static const char hx[] = "0123456789abcdef";
     char *d = bi_bytes(bc, 2 * n + 1);
     if (!d) return NULL;
-    for (size_t i = 0; i < n; i++) d[2 * i] = hx[s[i] >> 4], d[2 * i + 1] = hx[s[i] & 15];
+    for (size_t i = 0; i < n; i++)
+        d[2 * i] = hx[s[i] >> 4], d[2 * i + 1] = hx[s[i] & 15];
     return bi_str(bc, d, 2 * n);
 }
 
@@ -162,7 +165,8 @@ bool bic_pem_decode(gh_bctx *bc, const char *s, size_t n, bic_pem *blk, size_t *
         }
         blk->type = t, blk->type_len = tl, blk->der = d;
         const char *r = be + strlen(endline);
-        while (r < end && (*r == ' ' || *r == '\t')) r++;
+        while (r < end && (*r == ' ' || *r == '\t'))
+            r++;
         if (r < end && *r == '\r') r++;
         if (r < end && *r == '\n') r++;
         *rest = (size_t)(r - s);
@@ -180,14 +184,14 @@ bool bic_pem_is(const bic_pem *b, const char *type)
 
 void bic_keys_free(bic_keys *ks)
 {
-    for (size_t i = 0; ks->k && i < ks->n; i++) EVP_PKEY_free(ks->k[i].pkey);
+    for (size_t i = 0; ks->k && i < ks->n; i++)
+        EVP_PKEY_free(ks->k[i].pkey);
     ks->k = NULL;
     ks->n = 0;
 }
 
-static const char *const algs[] = {"RS256", "RS384", "RS512", "PS256", "PS384",
-                                   "PS512", "ES256", "ES384", "ES512", "HS256",
-                                   "HS384", "HS512", "EdDSA"};
+static const char *const algs[] = {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256",
+                                   "ES384", "ES512", "HS256", "HS384", "HS512", "EdDSA"};
 
 bool bic_alg_known(const char *alg, size_t n)
 {
@@ -209,8 +213,7 @@ static int one_key(gh_bctx *bc, EVP_PKEY *pk, bic_keys *out)
     return 0;
 }
 
-int bic_keys_from_cert_or_jwk(gh_bctx *bc, const char *name, const char *s, size_t n,
-                              bic_keys *out)
+int bic_keys_from_cert_or_jwk(gh_bctx *bc, const char *name, const char *s, size_t n, bic_keys *out)
 {
     bic_pem b;
     size_t rest;
@@ -222,12 +225,15 @@ int bic_keys_from_cert_or_jwk(gh_bctx *bc, const char *name, const char *s, size
         X509 *x = d2i_X509(NULL, &p, (long)b.der_len);
         EVP_PKEY *pk = x ? X509_get_pubkey(x) : NULL;
         X509_free(x);
-        if (!pk) return bic_err(bc, name, "failed to parse a PEM certificate: x509: malformed certificate");
+        if (!pk)
+            return bic_err(bc, name,
+                           "failed to parse a PEM certificate: x509: malformed certificate");
         return one_key(bc, pk, out);
     }
     if (bic_pem_is(&b, "PUBLIC KEY")) {
         EVP_PKEY *pk = d2i_PUBKEY(NULL, &p, (long)b.der_len);
-        if (!pk) return bic_err(bc, name, "failed to parse a PEM public key: asn1: structure error");
+        if (!pk)
+            return bic_err(bc, name, "failed to parse a PEM public key: asn1: structure error");
         return one_key(bc, pk, out);
     }
     return bic_err(bc, name, "failed to extract a Key from the PEM certificate");
@@ -279,8 +285,8 @@ static EVP_PKEY *from_params(const char *type, OSSL_PARAM_BLD *bld, bool priv)
 enum { RSA_NF = 8 };
 static const char *const rsa_fields[RSA_NF] = {"n", "e", "d", "p", "q", "dp", "dq", "qi"};
 static const char *const rsa_params[RSA_NF] = {
-    OSSL_PKEY_PARAM_RSA_N,        OSSL_PKEY_PARAM_RSA_E,         OSSL_PKEY_PARAM_RSA_D,
-    OSSL_PKEY_PARAM_RSA_FACTOR1,  OSSL_PKEY_PARAM_RSA_FACTOR2,   OSSL_PKEY_PARAM_RSA_EXPONENT1,
+    OSSL_PKEY_PARAM_RSA_N,         OSSL_PKEY_PARAM_RSA_E,           OSSL_PKEY_PARAM_RSA_D,
+    OSSL_PKEY_PARAM_RSA_FACTOR1,   OSSL_PKEY_PARAM_RSA_FACTOR2,     OSSL_PKEY_PARAM_RSA_EXPONENT1,
     OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1};
 
 static int jwk_rsa(gh_bctx *bc, const char *name, const gh_value *jwk, EVP_PKEY **pk)
@@ -291,31 +297,40 @@ static int jwk_rsa(gh_bctx *bc, const char *name, const gh_value *jwk, EVP_PKEY 
         int rc = jwk_bytes(bc, name, jwk, rsa_fields[i], &b[i], &bn[i]);
         if (rc) return rc;
     }
-    if (!b[0] || !b[1]) return bic_err(bc, name, "failed to parse a JWK key (set): missing RSA n or e");
+    if (!b[0] || !b[1])
+        return bic_err(bc, name, "failed to parse a JWK key (set): missing RSA n or e");
     /* OpenSSL wants all CRT parameters or none */
     int last = b[2] && b[3] && b[4] && b[5] && b[6] && b[7] ? RSA_NF : b[2] ? 3 : 2;
     BIGNUM *bns[RSA_NF] = {0};
     OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
     bool ok = bld != NULL;
-    for (int i = 0; ok && i < last; i++) ok = push_bn(bld, rsa_params[i], b[i], bn[i], &bns[i]);
+    for (int i = 0; ok && i < last; i++)
+        ok = push_bn(bld, rsa_params[i], b[i], bn[i], &bns[i]);
     *pk = ok ? from_params("RSA", bld, b[2] != NULL) : NULL;
     OSSL_PARAM_BLD_free(bld);
-    for (int i = 0; i < RSA_NF; i++) BN_free(bns[i]);
+    for (int i = 0; i < RSA_NF; i++)
+        BN_free(bns[i]);
     return *pk ? 0 : bic_err(bc, name, "failed to parse a JWK key (set): invalid RSA key");
 }
 
 static int jwk_ec(gh_bctx *bc, const char *name, const gh_value *jwk, EVP_PKEY **pk)
 {
     const char *crv = jwk_str(jwk, "crv");
-    size_t fl = !crv ? 0 : !strcmp(crv, "P-256") ? 32 : !strcmp(crv, "P-384") ? 48 : !strcmp(crv, "P-521") ? 66 : 0;
+    size_t fl = !crv                    ? 0
+                : !strcmp(crv, "P-256") ? 32
+                : !strcmp(crv, "P-384") ? 48
+                : !strcmp(crv, "P-521") ? 66
+                                        : 0;
     if (!fl) return bic_err(bc, name, "failed to parse a JWK key (set): unsupported curve");
     const unsigned char *x, *y, *d;
     size_t xn, yn, dn;
     int rc;
-    if ((rc = jwk_bytes(bc, name, jwk, "x", &x, &xn)) || (rc = jwk_bytes(bc, name, jwk, "y", &y, &yn)) ||
+    if ((rc = jwk_bytes(bc, name, jwk, "x", &x, &xn)) ||
+        (rc = jwk_bytes(bc, name, jwk, "y", &y, &yn)) ||
         (rc = jwk_bytes(bc, name, jwk, "d", &d, &dn)))
         return rc;
-    if (!x || !y || xn > fl || yn > fl) return bic_err(bc, name, "failed to parse a JWK key (set): invalid EC key");
+    if (!x || !y || xn > fl || yn > fl)
+        return bic_err(bc, name, "failed to parse a JWK key (set): invalid EC key");
     unsigned char pub[1 + 2 * 66] = {4};
     memcpy(pub + 1 + fl - xn, x, xn);
     memcpy(pub + 1 + 2 * fl - yn, y, yn);
@@ -338,17 +353,20 @@ static int jwk_okp(gh_bctx *bc, const char *name, const gh_value *jwk, EVP_PKEY 
     const unsigned char *x, *d;
     size_t xn, dn;
     int rc;
-    if ((rc = jwk_bytes(bc, name, jwk, "x", &x, &xn)) || (rc = jwk_bytes(bc, name, jwk, "d", &d, &dn)))
+    if ((rc = jwk_bytes(bc, name, jwk, "x", &x, &xn)) ||
+        (rc = jwk_bytes(bc, name, jwk, "d", &d, &dn)))
         return rc;
-    *pk = d ? EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, d, dn)
-            : x ? EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, x, xn) : NULL;
+    *pk = d   ? EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, d, dn)
+          : x ? EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, x, xn)
+              : NULL;
     return *pk ? 0 : bic_err(bc, name, "failed to parse a JWK key (set): invalid OKP key");
 }
 
 static int jwk_one(gh_bctx *bc, const char *name, const gh_value *jwk, bic_key *k)
 {
     memset(k, 0, sizeof *k);
-    if (!bi_is(jwk, GH_KIND_OBJECT)) return bic_err(bc, name, "failed to parse a JWK key (set): invalid key");
+    if (!bi_is(jwk, GH_KIND_OBJECT))
+        return bic_err(bc, name, "failed to parse a JWK key (set): invalid key");
     const char *kty = jwk_str(jwk, "kty");
     k->alg = jwk_str(jwk, "alg");
     k->kid = jwk_str(jwk, "kid");
@@ -358,7 +376,8 @@ static int jwk_one(gh_bctx *bc, const char *name, const gh_value *jwk, bic_key *
     if (!strcmp(kty, "OKP")) return jwk_okp(bc, name, jwk, &k->pkey);
     if (!strcmp(kty, "oct")) {
         int rc = jwk_bytes(bc, name, jwk, "k", &k->secret, &k->secret_len);
-        if (!rc && !k->secret) return bic_err(bc, name, "failed to parse a JWK key (set): missing \"k\"");
+        if (!rc && !k->secret)
+            return bic_err(bc, name, "failed to parse a JWK key (set): missing \"k\"");
         return rc;
     }
     return bic_err(bc, name, "failed to parse a JWK key (set): invalid key type %s", kty);
@@ -406,7 +425,9 @@ static jws_kind alg_kind(const char *alg, const EVP_MD **md)
     *md = NULL;
     if (!strcmp(alg, "EdDSA")) return JWS_ED;
     if (strlen(alg) != 5 || !bic_alg_known(alg, 5)) return JWS_NONE;
-    *md = !strcmp(alg + 2, "256") ? EVP_sha256() : !strcmp(alg + 2, "384") ? EVP_sha384() : EVP_sha512();
+    *md = !strcmp(alg + 2, "256")   ? EVP_sha256()
+          : !strcmp(alg + 2, "384") ? EVP_sha384()
+                                    : EVP_sha512();
     switch (alg[0]) {
     case 'H': return JWS_HS;
     case 'R': return JWS_RS;
@@ -430,7 +451,8 @@ static bool key_fits(const bic_key *k, jws_kind kind)
 static unsigned char *es_der(const unsigned char *sig, size_t sn, int *dl)
 {
     ECDSA_SIG *es = ECDSA_SIG_new();
-    BIGNUM *r = BN_bin2bn(sig, (int)(sn / 2), NULL), *s = BN_bin2bn(sig + sn / 2, (int)(sn - sn / 2), NULL);
+    BIGNUM *r = BN_bin2bn(sig, (int)(sn / 2), NULL),
+           *s = BN_bin2bn(sig + sn / 2, (int)(sn - sn / 2), NULL);
     unsigned char *der = NULL;
     if (es && r && s && ECDSA_SIG_set0(es, r, s)) {
         r = s = NULL; /* owned by es now */
@@ -445,8 +467,8 @@ static unsigned char *es_der(const unsigned char *sig, size_t sn, int *dl)
 static bool hs_mac(const EVP_MD *md, const bic_key *k, const unsigned char *msg, size_t n,
                    unsigned char *mac, unsigned *ml)
 {
-    return HMAC(md, k->secret_len ? k->secret : (const unsigned char *)"", (int)k->secret_len,
-                msg, n, mac, ml) != NULL;
+    return HMAC(md, k->secret_len ? k->secret : (const unsigned char *)"", (int)k->secret_len, msg,
+                n, mac, ml) != NULL;
 }
 
 bool bic_jws_verify(const bic_key *k, const char *alg, const unsigned char *msg, size_t n,
@@ -479,7 +501,8 @@ bool bic_jws_verify(const bic_key *k, const char *alg, const unsigned char *msg,
 }
 
 /* DER ECDSA-Sig-Value to raw r||s, each padded to the key's size. */
-static bool es_raw(EVP_PKEY *pk, const unsigned char *der, size_t dl, unsigned char *out, size_t *on)
+static bool es_raw(EVP_PKEY *pk, const unsigned char *der, size_t dl, unsigned char *out,
+                   size_t *on)
 {
     size_t half = (size_t)(EVP_PKEY_get_bits(pk) + 7) / 8;
     ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &der, (long)dl);
@@ -496,7 +519,8 @@ int bic_jws_sign(gh_bctx *bc, const char *name, const bic_key *k, const char *al
     const EVP_MD *md;
     jws_kind kind = alg_kind(alg, &md);
     if (kind == JWS_NONE) return bic_err(bc, name, "unknown JWS algorithm: %s", alg);
-    if (!key_fits(k, kind)) return bic_err(bc, name, "failed to sign payload: invalid key type for %s", alg);
+    if (!key_fits(k, kind))
+        return bic_err(bc, name, "failed to sign payload: invalid key type for %s", alg);
     if (kind == JWS_HS) {
         *sig = (unsigned char *)bi_bytes(bc, EVP_MAX_MD_SIZE);
         unsigned ml = 0;

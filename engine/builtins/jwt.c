@@ -21,9 +21,11 @@ static int tok_split(gh_bctx *bc, const char *name, const gh_value *v, jwt_tok *
     const char *s = gh_string_ptr(v, &n);
     if (!s) return bi_type_err(bc, name, 1, v, "string");
     size_t dots = 0;
-    for (size_t i = 0; i < n; i++) dots += s[i] == '.';
+    for (size_t i = 0; i < n; i++)
+        dots += s[i] == '.';
     if (!dots) return bic_err(bc, name, "encoded JWT had no period separators");
-    if (dots != 2) return bic_err(bc, name, "encoded JWT must have 3 sections, found %zu", dots + 1);
+    if (dots != 2)
+        return bic_err(bc, name, "encoded JWT must have 3 sections, found %zu", dots + 1);
     const char *p = s;
     for (int i = 0; i < 3; i++) {
         const char *e = i < 2 ? memchr(p, '.', (size_t)(s + n - p)) : s + n;
@@ -51,7 +53,8 @@ static int json_object(gh_bctx *bc, const char *name, const char *prefix, const 
     snprintf(pre, sizeof pre, "%sinvalid JSON: ", prefix);
     int rc = bic_call1(bc, name, "json.unmarshal", pre, text, out);
     if (rc) return rc;
-    if (!bi_is(*out, GH_KIND_OBJECT)) return bic_err(bc, name, "%sdecoded JSON type was not an Object", prefix);
+    if (!bi_is(*out, GH_KIND_OBJECT))
+        return bic_err(bc, name, "%sdecoded JSON type was not an Object", prefix);
     return 0;
 }
 
@@ -106,16 +109,20 @@ static int parse_header(gh_bctx *bc, const char *name, const gh_value *h, jwt_hd
         if (!strcmp(k, "crit")) {
             if (!bi_is(v, GH_KIND_ARRAY)) return bic_err(bc, name, "crit: must be a list");
             size_t strs = 0;
-            for (size_t j = 0; j < gh_value_len(v); j++) strs += bi_is(gh_array_get(v, j), GH_KIND_STRING);
+            for (size_t j = 0; j < gh_value_len(v); j++)
+                strs += bi_is(gh_array_get(v, j), GH_KIND_STRING);
             if (!strs) return bic_err(bc, name, "crit: must be a nonempty list");
             crit = v;
             continue;
         }
         const char *s = gh_string_ptr(v, &(size_t){0});
         if (!s) return bic_err(bc, name, "%s: must be a string", k);
-        if (!strcmp(k, "alg")) out->alg = s;
-        else if (!strcmp(k, "kid")) out->kid = s;
-        else if (!strcmp(k, "cty")) out->cty = s;
+        if (!strcmp(k, "alg"))
+            out->alg = s;
+        else if (!strcmp(k, "kid"))
+            out->kid = s;
+        else if (!strcmp(k, "cty"))
+            out->cty = s;
     }
     for (size_t j = 0; crit && j < gh_value_len(crit); j++) {
         const char *c = gh_string_ptr(gh_array_get(crit, j), &(size_t){0});
@@ -141,8 +148,10 @@ static int jwt_decode(gh_bctx *bc, const char *name, const gh_value *v, const gh
         /* a nested token; jwt.io quotes it, so quotes are trimmed as OPA does */
         size_t pn;
         const char *ps = gh_string_ptr(p, &pn);
-        while (pn && (*ps == '"' || *ps == '\'')) ps++, pn--;
-        while (pn && (ps[pn - 1] == '"' || ps[pn - 1] == '\'')) pn--;
+        while (pn && (*ps == '"' || *ps == '\''))
+            ps++, pn--;
+        while (pn && (ps[pn - 1] == '"' || ps[pn - 1] == '\''))
+            pn--;
         const gh_value *inner = bi_str(bc, ps, pn);
         if (!inner) return GH_ENOMEM;
         return jwt_decode(bc, name, inner, out);
@@ -185,8 +194,7 @@ static int verify_hs(gh_bctx *bc, const char *name, const char *alg, const gh_va
 /* OPA's builtinJWTVerify: a key whose kid matches the header's decides alone; otherwise any
  * key that verifies will do (keys naming another alg than the header's are skipped). */
 static bool verify_keys(const bic_keys *ks, const jwt_hdr *h, const char *alg,
-                        const unsigned char *msg, size_t mn, const unsigned char *sig, size_t sn,
-                        bool by_header_alg)
+                        const unsigned char *msg, size_t mn, const unsigned char *sig, size_t sn)
 {
     if (h->kid && *h->kid)
         for (size_t i = 0; i < ks->n; i++)
@@ -197,7 +205,6 @@ static bool verify_keys(const bic_keys *ks, const jwt_hdr *h, const char *alg,
         if (k->alg && *k->alg && (!h->alg || strcmp(h->alg, k->alg))) continue;
         if (bic_jws_verify(k, alg, msg, mn, sig, sn)) return true;
     }
-    (void)by_header_alg;
     return false;
 }
 
@@ -218,16 +225,16 @@ static int verify_pk(gh_bctx *bc, const char *name, const char *alg, const gh_va
         rc = parse_header(bc, name, t.header, &h);
     if (!rc) {
         const unsigned char *msg = signing_input(&t, &mn);
-        *out = gh_value_bool(verify_keys(&ks, &h, alg, msg, mn, sig, sn, false));
+        *out = gh_value_bool(verify_keys(&ks, &h, alg, msg, mn, sig, sn));
     }
     bic_keys_free(&ks);
     return rc;
 }
 
-#define VERIFY(fn, kind, nm, alg)                                                       \
-    static int fn(gh_bctx *bc, const gh_value *const *args, const gh_value **out)      \
-    {                                                                                  \
-        return verify_##kind(bc, "io.jwt." nm, alg, args, out);                        \
+#define VERIFY(fn, kind, nm, alg)                                                                  \
+    static int fn(gh_bctx *bc, const gh_value *const *args, const gh_value **out)                  \
+    {                                                                                              \
+        return verify_##kind(bc, "io.jwt." nm, alg, args, out);                                    \
     }
 VERIFY(bi_verify_hs256, hs, "verify_hs256", "HS256")
 VERIFY(bi_verify_hs384, hs, "verify_hs384", "HS384")
@@ -255,7 +262,8 @@ typedef struct jwt_cons {
 
 static int cons_time(gh_bctx *bc, const char *name, const gh_value *v, double *t)
 {
-    if (!bi_is(v, GH_KIND_NUMBER)) return bic_err(bc, name, "token time constraint: must be a number");
+    if (!bi_is(v, GH_KIND_NUMBER))
+        return bic_err(bc, name, "token time constraint: must be a number");
     *t = gh_number_get_double(v);
     if (*t < 0) return bic_err(bc, name, "token time constraint: must not be negative");
     return 0;
@@ -286,7 +294,8 @@ static int cons_parse(gh_bctx *bc, const char *name, const gh_value *o, jwt_cons
             continue;
         }
         size_t j = 0;
-        while (k && j < 4 && strcmp(k, strs[j])) j++;
+        while (k && j < 4 && strcmp(k, strs[j]))
+            j++;
         if (!k || j == 4) {
             size_t tl;
             const char *txt = k ? k : bi_rego_text(bc, gh_object_key_at(o, i), &tl);
@@ -309,7 +318,7 @@ static bool cons_verify(const jwt_cons *c, const jwt_hdr *h, const jwt_tok *t,
 {
     size_t mn;
     const unsigned char *msg = signing_input(t, &mn);
-    if (c->has_keys) return verify_keys(&c->keys, h, h->alg, msg, mn, sig, sn, true);
+    if (c->has_keys) return verify_keys(&c->keys, h, h->alg, msg, mn, sig, sn);
     bic_key k = {.secret = (const unsigned char *)c->secret, .secret_len = c->secret_len};
     return bic_jws_verify(&k, h->alg, msg, mn, sig, sn);
 }
@@ -321,14 +330,15 @@ static bool valid_aud(const jwt_cons *c, const gh_value *aud)
     if (s) return !strcmp(s, c->aud) && strlen(c->aud) == n;
     if (!bi_is(aud, GH_KIND_ARRAY)) return false;
     for (size_t i = 0; i < gh_value_len(aud); i++)
-        if ((s = gh_string_ptr(gh_array_get(aud, i), &n)) && strlen(c->aud) == n && !strcmp(s, c->aud))
+        if ((s = gh_string_ptr(gh_array_get(aud, i), &n)) && strlen(c->aud) == n &&
+            !strcmp(s, c->aud))
             return true;
     return false;
 }
 
 /* Follows nested tokens (cty JWT) down to the payload; *ok false when unverified. */
-static int dv_token(gh_bctx *bc, const char *name, const gh_value *a, const jwt_cons *c,
-                    bool *ok, const gh_value **header, const gh_value **payload)
+static int dv_token(gh_bctx *bc, const char *name, const gh_value *a, const jwt_cons *c, bool *ok,
+                    const gh_value **header, const gh_value **payload)
 {
     for (;;) {
         jwt_tok t;
@@ -410,7 +420,8 @@ static int header_alg(gh_bctx *bc, const char *name, const char *h, size_t hn, c
 {
     static const char *const pre = "missing or invalid 'alg' header: ";
     size_t i = 0;
-    while (i < hn && (h[i] == ' ' || h[i] == '\t' || h[i] == '\r' || h[i] == '\n')) i++;
+    while (i < hn && (h[i] == ' ' || h[i] == '\t' || h[i] == '\r' || h[i] == '\n'))
+        i++;
     if (i == hn) return bic_err(bc, name, "%scannot parse JSON: cannot parse empty string", pre);
     const gh_value *v = NULL;
     gh_json_error e;
@@ -450,10 +461,13 @@ static int encode_sign(gh_bctx *bc, const char *name, const char *h, size_t hn, 
     unsigned char *sig = NULL;
     size_t sn = 0;
     gh_buf *b = bi_scratch(bc, BI_SCRATCH_OUT);
-    if (!ks.n) rc = bic_err(bc, name, "no keys found in JWK set");
-    else if (!b) rc = GH_ENOMEM;
+    if (!ks.n)
+        rc = bic_err(bc, name, "no keys found in JWK set");
+    else if (!b)
+        rc = GH_ENOMEM;
     if (!rc) rc = header_alg(bc, name, h, hn, &alg);
-    if (!rc && !bic_alg_known(alg, strlen(alg))) rc = bic_err(bc, name, "unknown JWS algorithm: %s", alg);
+    if (!rc && !bic_alg_known(alg, strlen(alg)))
+        rc = bic_err(bc, name, "unknown JWS algorithm: %s", alg);
     if (!rc && (!(typ = header_typ(bc, h, hn)) || !strcmp(typ, "JWT")) && !json_valid(bc, p, pn))
         rc = bic_err(bc, name, "type is JWT but payload is not JSON");
     const gh_value *he = rc ? NULL : bic_b64url(bc, (const unsigned char *)h, hn);
@@ -466,7 +480,8 @@ static int encode_sign(gh_bctx *bc, const char *name, const char *h, size_t hn, 
         gh_buf_putc(b, '.');
         gh_buf_append(b, s2, l2);
         rc = b->failed ? GH_ENOMEM
-                       : bic_jws_sign(bc, name, &ks.k[0], alg, (const unsigned char *)b->data, b->len, &sig, &sn);
+                       : bic_jws_sign(bc, name, &ks.k[0], alg, (const unsigned char *)b->data,
+                                      b->len, &sig, &sn);
     }
     bic_keys_free(&ks);
     if (rc) return rc;
@@ -486,7 +501,8 @@ static int bi_encode_sign_raw(gh_bctx *bc, const gh_value *const *args, const gh
     int rc;
     size_t hn, pn, jn;
     const char *j = bi_str_arg(bc, name, args, 3, &jn, &rc), *h, *p;
-    if (!j || !(h = bi_str_arg(bc, name, args, 1, &hn, &rc)) || !(p = bi_str_arg(bc, name, args, 2, &pn, &rc)))
+    if (!j || !(h = bi_str_arg(bc, name, args, 1, &hn, &rc)) ||
+        !(p = bi_str_arg(bc, name, args, 2, &pn, &rc)))
         return rc;
     return encode_sign(bc, name, h, hn, p, pn, j, jn, out);
 }
@@ -518,7 +534,8 @@ static int bi_encode_sign(gh_bctx *bc, const gh_value *const *args, const gh_val
 
 #define VDECL "(string, string) => boolean"
 static const gh_builtin table[] = {
-    BI_FN("io.jwt.decode", 1, "(string) => array<object[any: any], object[any: any], string>", bi_decode),
+    BI_FN("io.jwt.decode", 1, "(string) => array<object[any: any], object[any: any], string>",
+          bi_decode),
     BI_FN("io.jwt.decode_verify", 2,
           "(string, object[string: any]) => array<boolean, object[any: any], object[any: any]>",
           bi_decode_verify),
@@ -536,7 +553,8 @@ static const gh_builtin table[] = {
     BI_FN("io.jwt.verify_es512", 2, VDECL, bi_verify_es512),
     BI_FN("io.jwt.verify_eddsa", 2, VDECL, bi_verify_eddsa),
     BI_FN("io.jwt.encode_sign", 3,
-          "(object[string: any], object[string: any], object[string: any]) => string", bi_encode_sign),
+          "(object[string: any], object[string: any], object[string: any]) => string",
+          bi_encode_sign),
     BI_FN("io.jwt.encode_sign_raw", 3, "(string, string, string) => string", bi_encode_sign_raw),
 };
 BI_FAMILY(jwt, table);

@@ -99,9 +99,12 @@ static const struct {
     int nid;
     const char *field;
 } name_fields[] = {
-    {NID_countryName, "Country"},         {NID_organizationName, "Organization"},
-    {NID_organizationalUnitName, "OrganizationalUnit"}, {NID_localityName, "Locality"},
-    {NID_stateOrProvinceName, "Province"}, {NID_streetAddress, "StreetAddress"},
+    {NID_countryName, "Country"},
+    {NID_organizationName, "Organization"},
+    {NID_organizationalUnitName, "OrganizationalUnit"},
+    {NID_localityName, "Locality"},
+    {NID_stateOrProvinceName, "Province"},
+    {NID_streetAddress, "StreetAddress"},
     {NID_postalCode, "PostalCode"},
 };
 enum { NF = sizeof name_fields / sizeof name_fields[0] };
@@ -124,13 +127,16 @@ static const gh_value *name_obj(gh_bctx *bc, const X509_NAME *nm)
         ob_add(&t, "Value", val);
         all[i] = ob_done(&t);
         int nid = OBJ_obj2nid(o);
-        if (nid == NID_commonName) cn = val; /* the last one wins, as in Go */
-        else if (nid == NID_serialNumber) serial = val;
+        if (nid == NID_commonName)
+            cn = val; /* the last one wins, as in Go */
+        else if (nid == NID_serialNumber)
+            serial = val;
         for (size_t f = 0; f < NF; f++)
             if (nid == name_fields[f].nid) lists[f][ln[f]++] = val;
     }
     ob o = {.bc = bc};
-    for (size_t f = 0; f < NF; f++) ob_add(&o, name_fields[f].field, str_list(bc, lists[f], ln[f]));
+    for (size_t f = 0; f < NF; f++)
+        ob_add(&o, name_fields[f].field, str_list(bc, lists[f], ln[f]));
     ob_add(&o, "SerialNumber", serial);
     ob_add(&o, "CommonName", cn);
     ob_add(&o, "Names", cnt ? gh_value_array(bc->arena, all, (size_t)cnt) : GH_NULL);
@@ -149,12 +155,16 @@ static const gh_value *ip_text(gh_bctx *bc, const ASN1_OCTET_STRING *s)
     const unsigned char *d = ASN1_STRING_get0_data(s);
     int n = ASN1_STRING_length(s);
     char buf[64];
-    if (n == 4) snprintf(buf, sizeof buf, "%u.%u.%u.%u", d[0], d[1], d[2], d[3]);
+    if (n == 4)
+        snprintf(buf, sizeof buf, "%u.%u.%u.%u", d[0], d[1], d[2], d[3]);
     else if (n == 16) {
         /* Go prints IPv6 in its RFC 5952 form; a hextet list keeps the value readable */
         size_t o = 0;
-        for (int i = 0; i < 16; i += 2) o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%x", i ? ":" : "", d[i] << 8 | d[i + 1]);
-    } else buf[0] = '\0';
+        for (int i = 0; i < 16; i += 2)
+            o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%x", i ? ":" : "",
+                                  d[i] << 8 | d[i + 1]);
+    } else
+        buf[0] = '\0';
     return bi_str(bc, buf, strlen(buf));
 }
 
@@ -163,10 +173,15 @@ static void sans_of(gh_bctx *bc, const GENERAL_NAMES *gens, sans *out)
     int n = gens ? sk_GENERAL_NAME_num(gens) : 0;
     const gh_value **l[4];
     size_t c[4] = {0};
-    for (int k = 0; k < 4; k++) l[k] = bi_ptrs(bc, (size_t)n + 1);
+    for (int k = 0; k < 4; k++)
+        l[k] = bi_ptrs(bc, (size_t)n + 1);
     for (int i = 0; i < n && l[0] && l[1] && l[2] && l[3]; i++) {
         const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
-        int k = g->type == GEN_DNS ? 0 : g->type == GEN_EMAIL ? 1 : g->type == GEN_IPADD ? 2 : g->type == GEN_URI ? 3 : -1;
+        int k = g->type == GEN_DNS     ? 0
+                : g->type == GEN_EMAIL ? 1
+                : g->type == GEN_IPADD ? 2
+                : g->type == GEN_URI   ? 3
+                                       : -1;
         if (k < 0) continue;
         l[k][c[k]++] = k == 2 ? ip_text(bc, g->d.iPAddress) : asn1_str(bc, g->d.ia5);
     }
@@ -239,7 +254,8 @@ static const gh_value *privkey_obj(gh_bctx *bc, const EVP_PKEY *pk)
         /* Go's ed25519.PrivateKey is seed || public key */
         unsigned char raw[64];
         size_t sl = 32, pl = 32;
-        if (!EVP_PKEY_get_raw_private_key(pk, raw, &sl) || !EVP_PKEY_get_raw_public_key(pk, raw + 32, &pl))
+        if (!EVP_PKEY_get_raw_private_key(pk, raw, &sl) ||
+            !EVP_PKEY_get_raw_public_key(pk, raw + 32, &pl))
             return GH_NULL;
         return b64_val(bc, raw, 64);
     }
@@ -307,8 +323,8 @@ static const gh_value *ext_key_usage(gh_bctx *bc, X509 *x)
     static const struct {
         uint32_t xku;
         int go;
-    } m[] = {{XKU_ANYEKU, 0},    {XKU_SSL_SERVER, 1}, {XKU_SSL_CLIENT, 2}, {XKU_CODE_SIGN, 3},
-             {XKU_SMIME, 4},     {XKU_TIMESTAMP, 8},  {XKU_OCSP_SIGN, 9},  {XKU_SGC, 10}};
+    } m[] = {{XKU_ANYEKU, 0}, {XKU_SSL_SERVER, 1}, {XKU_SSL_CLIENT, 2}, {XKU_CODE_SIGN, 3},
+             {XKU_SMIME, 4},  {XKU_TIMESTAMP, 8},  {XKU_OCSP_SIGN, 9},  {XKU_SGC, 10}};
     if (!(X509_get_extension_flags(x) & EXFLAG_XKUSAGE)) return GH_NULL;
     uint32_t f = X509_get_extended_key_usage(x);
     const gh_value *items[8];
@@ -337,7 +353,8 @@ static const gh_value *cert_obj(gh_bctx *bc, X509 *x, bool uri_strings)
     GENERAL_NAMES_free(gens);
     BIGNUM *serial = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
     ob_add(&o, "Raw", der_val(bc, i2d_X509(x, &d), &d));
-    ob_add(&o, "RawSubjectPublicKeyInfo", der_val(bc, i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &d), &d));
+    ob_add(&o, "RawSubjectPublicKeyInfo",
+           der_val(bc, i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &d), &d));
     ob_add(&o, "RawSubject", der_val(bc, i2d_X509_NAME(X509_get_subject_name(x), &d), &d));
     ob_add(&o, "RawIssuer", der_val(bc, i2d_X509_NAME(X509_get_issuer_name(x), &d), &d));
     ob_add(&o, "Signature", sig ? b64_val(bc, sig->data, (size_t)sig->length) : GH_NULL);
@@ -377,12 +394,14 @@ typedef struct certs {
 
 static void certs_free(certs *c)
 {
-    for (size_t i = 0; c->x && i < c->n; i++) X509_free(c->x[i]);
+    for (size_t i = 0; c->x && i < c->n; i++)
+        X509_free(c->x[i]);
     c->n = 0;
 }
 
 /* Go's x509.ParseCertificates: DER certificates back to back. */
-static int parse_der_certs(gh_bctx *bc, const char *name, const unsigned char *d, size_t n, certs *out)
+static int parse_der_certs(gh_bctx *bc, const char *name, const unsigned char *d, size_t n,
+                           certs *out)
 {
     out->x = (X509 **)bi_bytes(bc, (n / 16 + 1) * sizeof *out->x);
     out->n = 0;
@@ -415,18 +434,21 @@ static int certs_from_pem(gh_bctx *bc, const char *name, const char *s, size_t n
     while (n > 0 && bic_pem_decode(bc, s, n, &b, &rest)) {
         if (!bic_pem_is(&b, "CERTIFICATE")) {
             gh_buf_free(&der);
-            return bic_err(bc, name, "PEM block type is '%.*s', expected CERTIFICATE", (int)b.type_len, b.type);
+            return bic_err(bc, name, "PEM block type is '%.*s', expected CERTIFICATE",
+                           (int)b.type_len, b.type);
         }
         gh_buf_append(&der, (const char *)b.der, b.der_len);
         s += rest, n -= rest;
     }
-    int rc = der.failed ? GH_ENOMEM : parse_der_certs(bc, name, (const unsigned char *)der.data, der.len, out);
+    int rc = der.failed ? GH_ENOMEM
+                        : parse_der_certs(bc, name, (const unsigned char *)der.data, der.len, out);
     gh_buf_free(&der);
     return rc;
 }
 
 /* base64.decode's bytes, its error as OPA returns it (unwrapped). */
-static int b64_decode(gh_bctx *bc, const char *name, const char *s, size_t n, const char **d, size_t *dn)
+static int b64_decode(gh_bctx *bc, const char *name, const char *s, size_t n, const char **d,
+                      size_t *dn)
 {
     const gh_value *in = bi_str(bc, s, n), *out;
     if (!in) return GH_ENOMEM;
@@ -510,14 +532,18 @@ static int key_usage_opt(gh_bctx *bc, const char *name, const gh_value *v, vopts
         const char *s = gh_string_ptr(it, &(size_t){0});
         if (!s) continue;
         size_t k = 0;
-        while (k < sizeof key_usages / sizeof key_usages[0] && strcmp(s, key_usages[k].name)) k++;
+        while (k < sizeof key_usages / sizeof key_usages[0] && strcmp(s, key_usages[k].name))
+            k++;
         if (k == sizeof key_usages / sizeof key_usages[0]) {
             gh_buf_append(&bad, bad.len ? " " : "", bad.len ? 1 : 0);
             gh_buf_append(&bad, s, strlen(s));
-        } else if (key_usages[k].purpose && !o->purpose) o->purpose = key_usages[k].purpose;
+        } else if (key_usages[k].purpose && !o->purpose)
+            o->purpose = key_usages[k].purpose;
     }
     int rc = 0;
-    if (bad.len) rc = bic_err(bc, name, "invalid entries for 'KeyUsages' found: [%.*s]", (int)bad.len, bad.data);
+    if (bad.len)
+        rc = bic_err(bc, name, "invalid entries for 'KeyUsages' found: [%.*s]", (int)bad.len,
+                     bad.data);
     gh_buf_free(&bad);
     return rc;
 }
@@ -530,16 +556,20 @@ static int verify_opts(gh_bctx *bc, const char *name, const gh_value *obj, vopts
         int rc = 0;
         if (!k) continue;
         if (!strcmp(k, "DNSName")) {
-            if (!(o->dns = gh_string_ptr(v, &(size_t){0}))) return bic_err(bc, name, "'DNSName' should be a string");
+            if (!(o->dns = gh_string_ptr(v, &(size_t){0})))
+                return bic_err(bc, name, "'DNSName' should be a string");
         } else if (!strcmp(k, "CurrentTime")) {
-            if (!bi_is(v, GH_KIND_NUMBER)) return bic_err(bc, name, "'CurrentTime' should be a number");
+            if (!bi_is(v, GH_KIND_NUMBER))
+                return bic_err(bc, name, "'CurrentTime' should be a number");
             if (!gh_number_get_int(v, &o->time_ns))
                 return bic_err(bc, name, "'CurrentTime' should be a valid int64 number");
             o->has_time = true;
         } else if (!strcmp(k, "MaxConstraintComparisons")) {
             int64_t m;
-            if (!bi_is(v, GH_KIND_NUMBER)) return bic_err(bc, name, "'MaxConstraintComparisons' should be a number");
-            if (!gh_number_get_int(v, &m)) return bic_err(bc, name, "'MaxConstraintComparisons' should be a valid number");
+            if (!bi_is(v, GH_KIND_NUMBER))
+                return bic_err(bc, name, "'MaxConstraintComparisons' should be a number");
+            if (!gh_number_get_int(v, &m))
+                return bic_err(bc, name, "'MaxConstraintComparisons' should be a valid number");
         } else if (!strcmp(k, "KeyUsages")) {
             rc = key_usage_opt(bc, name, v, o);
         } else {
@@ -552,14 +582,15 @@ static int verify_opts(gh_bctx *bc, const char *name, const gh_value *obj, vopts
 
 /* OPA's verifyX509CertificateChain: the first certificate is the root, the last the leaf,
  * the ones between intermediates. The verified chain (leaf first) goes to *chain. */
-static bool verify_chain(const certs *c, const vopts *o, STACK_OF(X509) **chain)
+static bool verify_chain(const certs *c, const vopts *o, STACK_OF(X509) * *chain)
 {
     if (c->n < 2) return false;
     X509_STORE *store = X509_STORE_new();
     STACK_OF(X509) *mid = sk_X509_new_null();
     X509_STORE_CTX *ctx = X509_STORE_CTX_new();
     bool ok = store && mid && ctx && X509_STORE_add_cert(store, c->x[0]);
-    for (size_t i = 1; ok && i + 1 < c->n; i++) ok = sk_X509_push(mid, c->x[i]) > 0;
+    for (size_t i = 1; ok && i + 1 < c->n; i++)
+        ok = sk_X509_push(mid, c->x[i]) > 0;
     ok = ok && X509_STORE_CTX_init(ctx, store, c->x[c->n - 1], mid);
     if (ok) {
         X509_VERIFY_PARAM *p = X509_STORE_CTX_get0_param(ctx);
@@ -599,7 +630,8 @@ static int parse_and_verify(gh_bctx *bc, const char *name, const gh_value *const
     if (verify_chain(&c, &o, &chain)) {
         int cn = sk_X509_num(chain);
         X509 **xs = (X509 **)bi_bytes(bc, ((size_t)cn + 1) * sizeof *xs);
-        for (int i = 0; xs && i < cn; i++) xs[i] = sk_X509_value(chain, i);
+        for (int i = 0; xs && i < cn; i++)
+            xs[i] = sk_X509_value(chain, i);
         const gh_value *arr = xs ? certs_array(bc, xs, (size_t)cn, opts == NULL) : NULL;
         const gh_value *yes[2] = {GH_TRUE, arr};
         res = arr ? gh_value_array(bc->arena, yes, 2) : NULL;
@@ -658,7 +690,8 @@ static int bi_parse_csr(gh_bctx *bc, const gh_value *const *args, const gh_value
     size_t n;
     const char *s = bi_str_arg(bc, name, args, 1, &n, &rc);
     if (!s) return rc;
-    if (!has_prefix(s, n, "-----BEGIN CERTIFICATE REQUEST-----") && (rc = b64_decode(bc, name, s, n, &s, &n)))
+    if (!has_prefix(s, n, "-----BEGIN CERTIFICATE REQUEST-----") &&
+        (rc = b64_decode(bc, name, s, n, &s, &n)))
         return rc;
     const unsigned char *der = (const unsigned char *)s;
     size_t dn = n, rest;
@@ -680,14 +713,17 @@ static int bi_parse_csr(gh_bctx *bc, const gh_value *const *args, const gh_value
 static EVP_PKEY *parse_key_block(const bic_pem *b)
 {
     const unsigned char *p = b->der;
-    if (bic_pem_is(b, "RSA PRIVATE KEY")) return d2i_PrivateKey(EVP_PKEY_RSA, NULL, &p, (long)b->der_len);
-    if (bic_pem_is(b, "EC PRIVATE KEY")) return d2i_PrivateKey(EVP_PKEY_EC, NULL, &p, (long)b->der_len);
+    if (bic_pem_is(b, "RSA PRIVATE KEY"))
+        return d2i_PrivateKey(EVP_PKEY_RSA, NULL, &p, (long)b->der_len);
+    if (bic_pem_is(b, "EC PRIVATE KEY"))
+        return d2i_PrivateKey(EVP_PKEY_EC, NULL, &p, (long)b->der_len);
     return d2i_AutoPrivateKey(NULL, &p, (long)b->der_len);
 }
 
 static bool is_key_block(const bic_pem *b)
 {
-    return bic_pem_is(b, "RSA PRIVATE KEY") || bic_pem_is(b, "EC PRIVATE KEY") || bic_pem_is(b, "PRIVATE KEY");
+    return bic_pem_is(b, "RSA PRIVATE KEY") || bic_pem_is(b, "EC PRIVATE KEY") ||
+           bic_pem_is(b, "PRIVATE KEY");
 }
 
 /* OPA's getPrivateKeysFromPEMData: keys[] (caller frees) from every key block. */
@@ -698,7 +734,9 @@ static int keys_from_pem(gh_bctx *bc, const char *name, const char *s, size_t n,
     const gh_value *in = bi_str(bc, s, n), *dec;
     if (!in) return GH_ENOMEM;
     const gh_builtin *b64 = gh_builtin_lookup("base64.decode", 13);
-    if (b64 && b64->fn(bc, (const gh_value *const[]){in}, &dec) == 0 && (d = gh_string_ptr(dec, &dn))) s = d, n = dn;
+    if (b64 && b64->fn(bc, (const gh_value *const[]){in}, &dec) == 0 &&
+        (d = gh_string_ptr(dec, &dn)))
+        s = d, n = dn;
     bc->err_code = NULL;
     out->k = (bic_key *)bi_bytes(bc, (n / 32 + 1) * sizeof *out->k);
     out->n = 0;
@@ -731,7 +769,8 @@ static int bi_parse_private_keys(gh_bctx *bc, const gh_value *const *args, const
     if ((rc = keys_from_pem(bc, name, s, n, &ks))) return rc;
     const gh_value **items = bi_ptrs(bc, ks.n + 1), *res = NULL;
     bool ok = items != NULL;
-    for (size_t i = 0; ok && i < ks.n; i++) ok = (items[i] = privkey_obj(bc, ks.k[i].pkey)) != NULL;
+    for (size_t i = 0; ok && i < ks.n; i++)
+        ok = (items[i] = privkey_obj(bc, ks.k[i].pkey)) != NULL;
     if (ok) res = gh_value_array(bc->arena, items, ks.n);
     bic_keys_free(&ks);
     return bi_ret(out, res);
@@ -741,10 +780,11 @@ static int bi_parse_private_keys(gh_bctx *bc, const gh_value *const *args, const
 static const gh_value *jwk_obj(gh_bctx *bc, const EVP_PKEY *pk)
 {
     static const char *const rsa_j[] = {"n", "e", "d", "p", "q", "dp", "dq", "qi"};
-    static const char *const rsa_p[] = {OSSL_PKEY_PARAM_RSA_N, OSSL_PKEY_PARAM_RSA_E, OSSL_PKEY_PARAM_RSA_D,
-                                        OSSL_PKEY_PARAM_RSA_FACTOR1, OSSL_PKEY_PARAM_RSA_FACTOR2,
-                                        OSSL_PKEY_PARAM_RSA_EXPONENT1, OSSL_PKEY_PARAM_RSA_EXPONENT2,
-                                        OSSL_PKEY_PARAM_RSA_COEFFICIENT1};
+    static const char *const rsa_p[] = {
+        OSSL_PKEY_PARAM_RSA_N,         OSSL_PKEY_PARAM_RSA_E,
+        OSSL_PKEY_PARAM_RSA_D,         OSSL_PKEY_PARAM_RSA_FACTOR1,
+        OSSL_PKEY_PARAM_RSA_FACTOR2,   OSSL_PKEY_PARAM_RSA_EXPONENT1,
+        OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1};
     ob o = {.bc = bc};
     int id = EVP_PKEY_get_base_id(pk);
     if (id != EVP_PKEY_RSA) return privkey_obj(bc, pk);
@@ -784,7 +824,8 @@ static int pem_or_b64(gh_bctx *bc, const char *name, const gh_value *v, int pos,
 {
     int rc;
     const gh_value *const args[1] = {v};
-    if (!(*s = bi_str_arg(bc, name, args, 1, n, &rc))) return bi_type_err(bc, name, pos, v, "string");
+    if (!(*s = bi_str_arg(bc, name, args, 1, n, &rc)))
+        return bi_type_err(bc, name, pos, v, "string");
     if (!has_prefix(*s, *n, "-----BEGIN ") && (rc = b64_decode(bc, name, *s, *n, s, n))) return rc;
     if (has_prefix(*s, *n, "-----BEGIN")) return 0;
     /* DER: wrapped in a PEM block of the expected type, as OPA does */
@@ -798,8 +839,8 @@ static int pem_or_b64(gh_bctx *bc, const char *name, const gh_value *v, int pos,
     return 0;
 }
 
-static int keypair(gh_bctx *bc, const char *name, const char *cs, size_t cn, const char *ks, size_t kn,
-                   certs *c, EVP_PKEY **key)
+static int keypair(gh_bctx *bc, const char *name, const char *cs, size_t cn, const char *ks,
+                   size_t kn, certs *c, EVP_PKEY **key)
 {
     bic_pem b;
     size_t rest;
@@ -819,7 +860,8 @@ static int keypair(gh_bctx *bc, const char *name, const char *cs, size_t cn, con
         ks += rest, kn -= rest;
         if (bic_pem_is(&b, "PRIVATE KEY") ||
             (b.type_len > 12 && !memcmp(b.type + b.type_len - 12, " PRIVATE KEY", 12))) {
-            if (!(*key = parse_key_block(&b))) return bic_err(bc, name, "tls: failed to parse private key");
+            if (!(*key = parse_key_block(&b)))
+                return bic_err(bc, name, "tls: failed to parse private key");
             break;
         }
     }
@@ -868,10 +910,14 @@ static const gh_builtin table[] = {
     BI_FN("crypto.x509.parse_and_verify_certificates", 1,
           "(string) => array<boolean, " CERTS_OUT ">", bi_parse_and_verify),
     BI_FN("crypto.x509.parse_and_verify_certificates_with_options", 2,
-          "(string, object[string: any]) => array<boolean, " CERTS_OUT ">", bi_parse_and_verify_opts),
-    BI_FN("crypto.x509.parse_certificate_request", 1, "(string) => object[string: any]", bi_parse_csr),
-    BI_FN("crypto.x509.parse_keypair", 2, "(string, string) => object[string: any]", bi_parse_keypair),
-    BI_FN("crypto.x509.parse_rsa_private_key", 1, "(string) => object[string: any]", bi_parse_rsa_private_key),
+          "(string, object[string: any]) => array<boolean, " CERTS_OUT ">",
+          bi_parse_and_verify_opts),
+    BI_FN("crypto.x509.parse_certificate_request", 1, "(string) => object[string: any]",
+          bi_parse_csr),
+    BI_FN("crypto.x509.parse_keypair", 2, "(string, string) => object[string: any]",
+          bi_parse_keypair),
+    BI_FN("crypto.x509.parse_rsa_private_key", 1, "(string) => object[string: any]",
+          bi_parse_rsa_private_key),
     BI_FN("crypto.parse_private_keys", 1, "(string) => " CERTS_OUT, bi_parse_private_keys),
 };
 BI_FAMILY(x509, table);

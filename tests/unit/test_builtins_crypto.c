@@ -28,7 +28,8 @@ static const gh_value *J(const char *json)
 {
     const gh_value *v = NULL;
     gh_json_error e;
-    if (gh_json_read(&A, json, strlen(json), NULL, &v, &e)) test_fail(__FILE__, __LINE__, "bad JSON %s", json);
+    if (gh_json_read(&A, json, strlen(json), NULL, &v, &e))
+        test_fail(__FILE__, __LINE__, "bad JSON %s", json);
     return v;
 }
 
@@ -68,8 +69,9 @@ static int callv(const char *name, const gh_value **out, size_t n, const gh_valu
     *out = NULL;
     return gh_builtin_call(b, &BC, args, n, out);
 }
-#define CALL(name, out, ...) \
-    callv(name, out, sizeof((const gh_value *[]){__VA_ARGS__}) / sizeof(gh_value *), (const gh_value *[]){__VA_ARGS__})
+#define CALL(name, out, ...)                                                                       \
+    callv(name, out, sizeof((const gh_value *[]){__VA_ARGS__}) / sizeof(gh_value *),               \
+          (const gh_value *[]){__VA_ARGS__})
 
 static const char *rego(const gh_value *v)
 {
@@ -89,20 +91,20 @@ static const char *str_of(int rc, const gh_value *v)
     return s ? s : rego(v);
 }
 
-#define CHECK_CALL_STR(want, name, ...)                   \
-    do {                                                  \
-        const gh_value *o_;                               \
-        int rc_ = CALL(name, &o_, __VA_ARGS__);           \
-        CHECK_STR(str_of(rc_, o_), want);                 \
+#define CHECK_CALL_STR(want, name, ...)                                                            \
+    do {                                                                                           \
+        const gh_value *o_;                                                                        \
+        int rc_ = CALL(name, &o_, __VA_ARGS__);                                                    \
+        CHECK_STR(str_of(rc_, o_), want);                                                          \
     } while (0)
 
 /* The error message of a call that must fail with eval_builtin_error. */
-#define CHECK_ERR(want, name, ...)                                 \
-    do {                                                           \
-        const gh_value *o_;                                        \
-        int rc_ = CALL(name, &o_, __VA_ARGS__);                    \
-        CHECK_INT(rc_, GH_EBUILTIN);                               \
-        CHECK_STR(rc_ ? BC.err_msg : rego(o_), want);              \
+#define CHECK_ERR(want, name, ...)                                                                 \
+    do {                                                                                           \
+        const gh_value *o_;                                                                        \
+        int rc_ = CALL(name, &o_, __VA_ARGS__);                                                    \
+        CHECK_INT(rc_, GH_EBUILTIN);                                                               \
+        CHECK_STR(rc_ ? BC.err_msg : rego(o_), want);                                              \
     } while (0)
 
 static const gh_value *get(const gh_value *o, const char *path)
@@ -140,16 +142,23 @@ static void test_digests(void)
 {
     CHECK_CALL_STR("900150983cd24fb0d6963f7d28e17f72", "crypto.md5", S("abc"));
     CHECK_CALL_STR("a9993e364706816aba3e25717850c26c9cd0d89d", "crypto.sha1", S("abc"));
-    CHECK_CALL_STR("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "crypto.sha256", S("abc"));
-    CHECK_CALL_STR("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "crypto.sha256", S(""));
+    CHECK_CALL_STR("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+                   "crypto.sha256", S("abc"));
+    CHECK_CALL_STR("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+                   "crypto.sha256", S(""));
     /* RFC 4231 test cases 1 and 2 (RFC 2202's for MD5 and SHA-1) */
-    const gh_value *k1 = gh_value_string(&A, "\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b", 20);
-    CHECK_CALL_STR("b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7", "crypto.hmac.sha256", S("Hi There"), k1);
-    CHECK_CALL_STR("87aa7cdea5ef619d4ff0b4241a1d6cb02379f4e2ce4ec2787ad0b30545e17cdedaa833b7d6b8a702038b274eaea3f4e4be9d914eeb61f1702e696c203a126854",
+    const gh_value *k1 = gh_value_string(
+        &A, "\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b\x0b", 20);
+    CHECK_CALL_STR("b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7",
+                   "crypto.hmac.sha256", S("Hi There"), k1);
+    CHECK_CALL_STR("87aa7cdea5ef619d4ff0b4241a1d6cb02379f4e2ce4ec2787ad0b30545e17cdedaa833b7d6b8a70"
+                   "2038b274eaea3f4e4be9d914eeb61f1702e696c203a126854",
                    "crypto.hmac.sha512", S("Hi There"), k1);
     const gh_value *m2 = S("what do ya want for nothing?");
-    CHECK_CALL_STR("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843", "crypto.hmac.sha256", m2, S("Jefe"));
-    CHECK_CALL_STR("164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737",
+    CHECK_CALL_STR("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+                   "crypto.hmac.sha256", m2, S("Jefe"));
+    CHECK_CALL_STR("164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994"
+                   "a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737",
                    "crypto.hmac.sha512", m2, S("Jefe"));
     CHECK_CALL_STR("750c783e6ab0b503eaa86e310a5db738", "crypto.hmac.md5", m2, S("Jefe"));
     CHECK_CALL_STR("effcdf6ae5eb2fa2d27416d5f184df9c259a7c79", "crypto.hmac.sha1", m2, S("Jefe"));
@@ -188,12 +197,13 @@ static const gh_value *tamper(const gh_value *tok)
 }
 
 /* Signs with jwk under alg; key verifies (PEM or secret), wrong must not. */
-static void round_trip(const char *alg, const gh_value *jwk, const gh_value *key, const gh_value *wrong,
-                       bool secret)
+static void round_trip(const char *alg, const gh_value *jwk, const gh_value *key,
+                       const gh_value *wrong, bool secret)
 {
     char vname[40];
     snprintf(vname, sizeof vname, "io.jwt.verify_%s", alg);
-    for (char *p = vname + 14; *p; p++) *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    for (char *p = vname + 14; *p; p++)
+        *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
     const gh_value *tok = sign(alg, J("{\"iss\": \"gatehouse\", \"sub\": \"alice\"}"), jwk), *o;
     CHECK_CALL_STR("true", vname, tok, key);
     CHECK_CALL_STR("false", vname, tamper(tok), key);
@@ -203,9 +213,12 @@ static void round_trip(const char *alg, const gh_value *jwk, const gh_value *key
     CHECK_STR(rego(get(o, "0")), "true");
     CHECK_STR(rego(get(o, "2.sub")), "\"alice\"");
     CHECK_STR(gh_string_ptr(get(o, "1.alg"), &(size_t){0}), alg);
-    CHECK_INT(CALL("io.jwt.decode_verify", &o, tamper(tok), obj1(secret ? "secret" : "cert", key)), 0);
+    CHECK_INT(CALL("io.jwt.decode_verify", &o, tamper(tok), obj1(secret ? "secret" : "cert", key)),
+              0);
     CHECK_STR(rego(o), "[false, {}, {}]");
-    CHECK_INT(CALL("io.jwt.decode_verify", &o, tok, obj2(secret ? "secret" : "cert", key, "alg", S("none"))), 0);
+    CHECK_INT(CALL("io.jwt.decode_verify", &o, tok,
+                   obj2(secret ? "secret" : "cert", key, "alg", S("none"))),
+              0);
     CHECK_STR(rego(o), "[false, {}, {}]");
 }
 
@@ -241,9 +254,11 @@ static void test_round_trips(void)
     CHECK_INT(CALL("io.jwt.decode", &o, tok), 0);
     CHECK_INT(strlen(gh_string_ptr(get(o, "2"), &n)), 128);
     /* RFC 7515 A.1's HS256 example, byte for byte */
-    CHECK_CALL_STR("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.e30.6cvao8lnOu6FAdK68jQFcDMXOmaWNwWiYhCgijd-AD8",
-                   "io.jwt.encode_sign_raw", S("{\"alg\":\"HS256\",\"typ\":\"JWT\"}"), S("{}"),
-                   S("{\"kty\":\"oct\",\"k\":\"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow\"}"));
+    CHECK_CALL_STR(
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.e30.6cvao8lnOu6FAdK68jQFcDMXOmaWNwWiYhCgijd-AD8",
+        "io.jwt.encode_sign_raw", S("{\"alg\":\"HS256\",\"typ\":\"JWT\"}"), S("{}"),
+        S("{\"kty\":\"oct\",\"k\":\"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-"
+          "1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow\"}"));
 }
 
 /* ---- decode_verify's constraints ---- */
@@ -262,19 +277,28 @@ static const char *dv(const gh_value *tok, const char *cons)
 
 static void test_decode_verify(void)
 {
-    const gh_value *t = hs("{\"iss\": \"a\", \"aud\": [\"x\", \"y\"], \"exp\": 2000, \"nbf\": 1000}");
+    const gh_value *t =
+        hs("{\"iss\": \"a\", \"aud\": [\"x\", \"y\"], \"exp\": 2000, \"nbf\": 1000}");
     /* time is in ns, exp and nbf in s; exp is exclusive, nbf inclusive */
     CHECK_STR(dv(t, "{\"secret\": \"secret\", \"aud\": \"x\", \"time\": 1500e9}"), "true");
     CHECK_STR(dv(t, "{\"secret\": \"secret\", \"aud\": \"y\", \"time\": 1000e9}"), "true");
     CHECK_STR(dv(t, "{\"secret\": \"secret\", \"aud\": \"x\", \"time\": 999e9}"), "false");
     CHECK_STR(dv(t, "{\"secret\": \"secret\", \"aud\": \"x\", \"time\": 2000e9}"), "false");
-    CHECK_STR(dv(t, "{\"secret\": \"secret\", \"aud\": \"x\"}"), "false"); /* now is 2023: expired */
+    CHECK_STR(dv(t, "{\"secret\": \"secret\", \"aud\": \"x\"}"),
+              "false"); /* now is 2023: expired */
     CHECK_STR(dv(t, "{\"secret\": \"secret\", \"aud\": \"z\", \"time\": 1500e9}"), "false");
-    CHECK_STR(dv(t, "{\"secret\": \"secret\", \"time\": 1500e9}"), "false"); /* aud without constraint */
-    CHECK_STR(dv(t, "{\"secret\": \"secret\", \"aud\": \"x\", \"iss\": \"a\", \"time\": 1500e9}"), "true");
-    CHECK_STR(dv(t, "{\"secret\": \"secret\", \"aud\": \"x\", \"iss\": \"b\", \"time\": 1500e9}"), "false");
-    CHECK_STR(dv(t, "{\"secret\": \"secret\", \"aud\": \"x\", \"alg\": \"HS256\", \"time\": 1500e9}"), "true");
-    CHECK_STR(dv(t, "{\"secret\": \"secret\", \"aud\": \"x\", \"alg\": \"RS256\", \"time\": 1500e9}"), "false");
+    CHECK_STR(dv(t, "{\"secret\": \"secret\", \"time\": 1500e9}"),
+              "false"); /* aud without constraint */
+    CHECK_STR(dv(t, "{\"secret\": \"secret\", \"aud\": \"x\", \"iss\": \"a\", \"time\": 1500e9}"),
+              "true");
+    CHECK_STR(dv(t, "{\"secret\": \"secret\", \"aud\": \"x\", \"iss\": \"b\", \"time\": 1500e9}"),
+              "false");
+    CHECK_STR(
+        dv(t, "{\"secret\": \"secret\", \"aud\": \"x\", \"alg\": \"HS256\", \"time\": 1500e9}"),
+        "true");
+    CHECK_STR(
+        dv(t, "{\"secret\": \"secret\", \"aud\": \"x\", \"alg\": \"RS256\", \"time\": 1500e9}"),
+        "false");
     CHECK_STR(dv(t, "{\"secret\": \"wrong\", \"aud\": \"x\", \"time\": 1500e9}"), "false");
     const gh_value *plain = hs("{\"sub\": \"bob\"}");
     CHECK_STR(dv(plain, "{\"secret\": \"secret\"}"), "true");
@@ -282,13 +306,20 @@ static void test_decode_verify(void)
     CHECK_STR(dv(plain, "{\"secret\": \"secret\", \"iss\": \"a\"}"), "false");
     /* constraint errors, in OPA's words */
     CHECK_STR(dv(plain, "{}"), "io.jwt.decode_verify: no key constraint");
-    CHECK_STR(dv(plain, "{\"secret\": \"s\", \"cert\": \"{\\\"keys\\\": []}\"}"), "io.jwt.decode_verify: duplicate key constraints");
-    CHECK_STR(dv(plain, "{\"secret\": \"s\", \"foo\": 1}"), "io.jwt.decode_verify: unknown token validation constraint: foo");
-    CHECK_STR(dv(plain, "{\"secret\": 1}"), "io.jwt.decode_verify: secret constraint: must be a string");
-    CHECK_STR(dv(plain, "{\"secret\": \"s\", \"time\": \"now\"}"), "io.jwt.decode_verify: token time constraint: must be a number");
-    CHECK_STR(dv(plain, "{\"secret\": \"s\", \"time\": -1}"), "io.jwt.decode_verify: token time constraint: must not be negative");
-    CHECK_STR(dv(hs("{\"exp\": \"soon\"}"), "{\"secret\": \"secret\"}"), "io.jwt.decode_verify: exp value must be a number");
-    CHECK_STR(dv(hs("{\"nbf\": null}"), "{\"secret\": \"secret\"}"), "io.jwt.decode_verify: nbf value must be a number");
+    CHECK_STR(dv(plain, "{\"secret\": \"s\", \"cert\": \"{\\\"keys\\\": []}\"}"),
+              "io.jwt.decode_verify: duplicate key constraints");
+    CHECK_STR(dv(plain, "{\"secret\": \"s\", \"foo\": 1}"),
+              "io.jwt.decode_verify: unknown token validation constraint: foo");
+    CHECK_STR(dv(plain, "{\"secret\": 1}"),
+              "io.jwt.decode_verify: secret constraint: must be a string");
+    CHECK_STR(dv(plain, "{\"secret\": \"s\", \"time\": \"now\"}"),
+              "io.jwt.decode_verify: token time constraint: must be a number");
+    CHECK_STR(dv(plain, "{\"secret\": \"s\", \"time\": -1}"),
+              "io.jwt.decode_verify: token time constraint: must not be negative");
+    CHECK_STR(dv(hs("{\"exp\": \"soon\"}"), "{\"secret\": \"secret\"}"),
+              "io.jwt.decode_verify: exp value must be a number");
+    CHECK_STR(dv(hs("{\"nbf\": null}"), "{\"secret\": \"secret\"}"),
+              "io.jwt.decode_verify: nbf value must be a number");
     const gh_value *o;
     CHECK_INT(CALL("io.jwt.decode_verify", &o, plain, S("x")), GH_ETYPE);
     CHECK_STR(BC.err_msg, "io.jwt.decode_verify: operand 2 must be object but got string");
@@ -304,33 +335,42 @@ static void test_decode_verify(void)
 static void test_malformed(void)
 {
     CHECK_ERR("io.jwt.decode: encoded JWT had no period separators", "io.jwt.decode", S("abc"));
-    CHECK_ERR("io.jwt.decode: encoded JWT must have 3 sections, found 4", "io.jwt.decode", S("a.b.c.d"));
-    CHECK_ERR("io.jwt.decode: JWT header had invalid encoding: illegal base64 data at input byte 0", "io.jwt.decode", S("!!!!.e30.e30"));
-    CHECK_ERR("io.jwt.decode: bad JWT header: decoded JSON type was not an Object", "io.jwt.decode", S("WzFd.e30."));
-    CHECK_ERR("io.jwt.decode: JWT is a JWE object, which is not supported", "io.jwt.decode", S("eyJlbmMiOiJ4In0.e30."));
+    CHECK_ERR("io.jwt.decode: encoded JWT must have 3 sections, found 4", "io.jwt.decode",
+              S("a.b.c.d"));
+    CHECK_ERR("io.jwt.decode: JWT header had invalid encoding: illegal base64 data at input byte 0",
+              "io.jwt.decode", S("!!!!.e30.e30"));
+    CHECK_ERR("io.jwt.decode: bad JWT header: decoded JSON type was not an Object", "io.jwt.decode",
+              S("WzFd.e30."));
+    CHECK_ERR("io.jwt.decode: JWT is a JWE object, which is not supported", "io.jwt.decode",
+              S("eyJlbmMiOiJ4In0.e30."));
     const gh_value *tok = hs("{}"), *o;
     const char *bad_cert = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
     CHECK_ERR("io.jwt.verify_rs256: failed to parse a PEM certificate: x509: malformed certificate",
               "io.jwt.verify_rs256", tok, S(bad_cert));
-    CHECK_ERR("io.jwt.verify_rs256: failed to extract a Key from the PEM certificate", "io.jwt.verify_rs256", tok,
-              S("-----BEGIN FOO-----\nAAAA\n-----END FOO-----\n"));
-    CHECK_ERR("io.jwt.verify_es256: extra data after a PEM certificate block", "io.jwt.verify_es256", tok,
+    CHECK_ERR("io.jwt.verify_rs256: failed to extract a Key from the PEM certificate",
+              "io.jwt.verify_rs256", tok, S("-----BEGIN FOO-----\nAAAA\n-----END FOO-----\n"));
+    CHECK_ERR("io.jwt.verify_es256: extra data after a PEM certificate block",
+              "io.jwt.verify_es256", tok,
               S("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\nmore"));
-    CHECK_ERR("io.jwt.verify_es256: failed to parse a JWK key (set): invalid JSON", "io.jwt.verify_es256", tok, S("not a key"));
+    CHECK_ERR("io.jwt.verify_es256: failed to parse a JWK key (set): invalid JSON",
+              "io.jwt.verify_es256", tok, S("not a key"));
     CHECK_INT(CALL("io.jwt.verify_hs256", &o, J("1"), S("k")), GH_ETYPE);
     CHECK_STR(BC.err_msg, "io.jwt.verify_hs256: operand 1 must be string but got number");
-    CHECK_ERR("io.jwt.encode_sign_raw: unknown JWS algorithm: none", "io.jwt.encode_sign_raw", S("{\"alg\":\"none\"}"),
-              S("{}"), S("{\"kty\":\"oct\",\"k\":\"AA\"}"));
-    CHECK_ERR("io.jwt.encode_sign_raw: no keys found in JWK set", "io.jwt.encode_sign_raw", S("{\"alg\":\"HS256\"}"),
-              S("{}"), S("{\"keys\":[]}"));
-    CHECK_ERR("io.jwt.encode_sign_raw: type is JWT but payload is not JSON", "io.jwt.encode_sign_raw",
-              S("{\"alg\":\"HS256\"}"), S("{"), S("{\"kty\":\"oct\",\"k\":\"AA\"}"));
+    CHECK_ERR("io.jwt.encode_sign_raw: unknown JWS algorithm: none", "io.jwt.encode_sign_raw",
+              S("{\"alg\":\"none\"}"), S("{}"), S("{\"kty\":\"oct\",\"k\":\"AA\"}"));
+    CHECK_ERR("io.jwt.encode_sign_raw: no keys found in JWK set", "io.jwt.encode_sign_raw",
+              S("{\"alg\":\"HS256\"}"), S("{}"), S("{\"keys\":[]}"));
+    CHECK_ERR("io.jwt.encode_sign_raw: type is JWT but payload is not JSON",
+              "io.jwt.encode_sign_raw", S("{\"alg\":\"HS256\"}"), S("{"),
+              S("{\"kty\":\"oct\",\"k\":\"AA\"}"));
     /* a payload that is not JSON is fine when typ says it is not a JWT */
-    CHECK_INT(CALL("io.jwt.encode_sign_raw", &o, S("{\"alg\":\"HS256\",\"typ\":\"text\"}"), S("hello"),
-                   S("{\"kty\":\"oct\",\"k\":\"AA\"}")),
+    CHECK_INT(CALL("io.jwt.encode_sign_raw", &o, S("{\"alg\":\"HS256\",\"typ\":\"text\"}"),
+                   S("hello"), S("{\"kty\":\"oct\",\"k\":\"AA\"}")),
               0);
     /* signing with a key of the wrong kind is an error, not a crash */
-    CHECK_INT(CALL("io.jwt.encode_sign", &o, J("{\"alg\":\"RS256\"}"), J("{}"), J("{\"kty\":\"oct\",\"k\":\"AA\"}")), GH_EBUILTIN);
+    CHECK_INT(CALL("io.jwt.encode_sign", &o, J("{\"alg\":\"RS256\"}"), J("{}"),
+                   J("{\"kty\":\"oct\",\"k\":\"AA\"}")),
+              GH_EBUILTIN);
 }
 
 /* ---- x509 ---- */
@@ -369,60 +409,75 @@ static void test_x509(void)
     CHECK_INT(CALL("base64.encode", &o, ca), 0);
     CHECK_INT(CALL("crypto.x509.parse_certificates", &o, o), 0);
     CHECK_STR(rego(get(o, "0.Subject.Organization")), "[\"Gatehouse\"]");
-    CHECK_ERR("crypto.x509.parse_certificates: x509: malformed certificate", "crypto.x509.parse_certificates", S("YmFkc3RyaW5n"));
-    CHECK_ERR("crypto.x509.parse_certificates: illegal base64 data at input byte 4", "crypto.x509.parse_certificates", S("foobar"));
-    CHECK_ERR("crypto.x509.parse_certificates: PEM block type is 'PUBLIC KEY', expected CERTIFICATE",
-              "crypto.x509.parse_certificates", F("rsa.pub"));
+    CHECK_ERR("crypto.x509.parse_certificates: x509: malformed certificate",
+              "crypto.x509.parse_certificates", S("YmFkc3RyaW5n"));
+    CHECK_ERR("crypto.x509.parse_certificates: illegal base64 data at input byte 4",
+              "crypto.x509.parse_certificates", S("foobar"));
+    CHECK_ERR(
+        "crypto.x509.parse_certificates: PEM block type is 'PUBLIC KEY', expected CERTIFICATE",
+        "crypto.x509.parse_certificates", F("rsa.pub"));
 
     /* chains: root first, leaf last; the verified chain comes back leaf first */
     CHECK_INT(CALL("crypto.x509.parse_and_verify_certificates", &o, cat2(ca, leaf)), 0);
     CHECK_STR(rego(get(o, "0")), "true");
     CHECK_STR(rego(get(o, "1.0.Subject.CommonName")), "\"leaf.gatehouse.test\"");
     CHECK_STR(rego(get(o, "1.1.Subject.CommonName")), "\"Gatehouse Test Root CA\"");
-    CHECK_CALL_STR("[false, []]", "crypto.x509.parse_and_verify_certificates", cat2(F("other.crt"), leaf));
+    CHECK_CALL_STR("[false, []]", "crypto.x509.parse_and_verify_certificates",
+                   cat2(F("other.crt"), leaf));
     CHECK_CALL_STR("[false, []]", "crypto.x509.parse_and_verify_certificates", leaf);
     CHECK_CALL_STR("[false, []]", "crypto.x509.parse_and_verify_certificates", S("garbage"));
     const char *wo = "crypto.x509.parse_and_verify_certificates_with_options";
-    CHECK_INT(CALL(wo, &o, cat2(ca, leaf), J("{\"DNSName\": \"alt.gatehouse.test\", \"KeyUsages\": [\"KeyUsageServerAuth\"]}")), 0);
+    CHECK_INT(
+        CALL(wo, &o, cat2(ca, leaf),
+             J("{\"DNSName\": \"alt.gatehouse.test\", \"KeyUsages\": [\"KeyUsageServerAuth\"]}")),
+        0);
     CHECK_STR(rego(get(o, "0")), "true");
     CHECK_CALL_STR("[false, []]", wo, cat2(ca, leaf), J("{\"DNSName\": \"evil.test\"}"));
     /* 2001: before the certificates' validity */
     CHECK_CALL_STR("[false, []]", wo, cat2(ca, leaf), J("{\"CurrentTime\": 1000000000000000000}"));
-    CHECK_ERR("crypto.x509.parse_and_verify_certificates_with_options: invalid key option", wo, cat2(ca, leaf), J("{\"Foo\": 1}"));
-    CHECK_ERR("crypto.x509.parse_and_verify_certificates_with_options: invalid entries for 'KeyUsages' found: [Nope]", wo,
-              cat2(ca, leaf), J("{\"KeyUsages\": [\"Nope\"]}"));
+    CHECK_ERR("crypto.x509.parse_and_verify_certificates_with_options: invalid key option", wo,
+              cat2(ca, leaf), J("{\"Foo\": 1}"));
+    CHECK_ERR("crypto.x509.parse_and_verify_certificates_with_options: invalid entries for "
+              "'KeyUsages' found: [Nope]",
+              wo, cat2(ca, leaf), J("{\"KeyUsages\": [\"Nope\"]}"));
 
     /* certificate requests */
     CHECK_INT(CALL("crypto.x509.parse_certificate_request", &o, F("leaf.csr")), 0);
     CHECK_STR(rego(get(o, "Subject.CommonName")), "\"leaf.gatehouse.test\"");
     CHECK_STR(rego(get(o, "EmailAddresses")), "[\"ops@gatehouse.test\"]");
-    CHECK_ERR("crypto.x509.parse_certificate_request: asn1: structure error: malformed certificate request",
+    CHECK_ERR("crypto.x509.parse_certificate_request: asn1: structure error: malformed certificate "
+              "request",
               "crypto.x509.parse_certificate_request", S("YmFkc3RyaW5n"));
     const gh_value *ca64;
     CHECK_INT(CALL("base64.encode", &ca64, ca), 0);
-    CHECK_ERR("crypto.x509.parse_certificate_request: invalid PEM-encoded certificate signing request",
-              "crypto.x509.parse_certificate_request", ca64);
+    CHECK_ERR(
+        "crypto.x509.parse_certificate_request: invalid PEM-encoded certificate signing request",
+        "crypto.x509.parse_certificate_request", ca64);
 
     /* key pairs */
     CHECK_INT(CALL("crypto.x509.parse_keypair", &o, leaf, F("rsa.key")), 0);
     CHECK_STR(rego(get(o, "Leaf.Subject.CommonName")), "\"leaf.gatehouse.test\"");
     CHECK_STR(rego(get(o, "PrivateKey.PublicKey.E")), "65537");
     CHECK(get(o, "Certificate.0") && gh_value_kind(get(o, "Certificate.0")) == GH_KIND_STRING);
-    CHECK_ERR("crypto.x509.parse_keypair: tls: private key does not match public key", "crypto.x509.parse_keypair", leaf,
-              F("ec-p256.key"));
-    CHECK_ERR("crypto.x509.parse_keypair: tls: failed to find any PEM data in key input", "crypto.x509.parse_keypair", leaf,
-              F("rsa.pub"));
+    CHECK_ERR("crypto.x509.parse_keypair: tls: private key does not match public key",
+              "crypto.x509.parse_keypair", leaf, F("ec-p256.key"));
+    CHECK_ERR("crypto.x509.parse_keypair: tls: failed to find any PEM data in key input",
+              "crypto.x509.parse_keypair", leaf, F("rsa.pub"));
 
     /* private keys */
-    CHECK_INT(CALL("crypto.parse_private_keys", &o, cat2(cat2(F("rsa.key"), F("ec-p384.key")), F("ed25519.key"))), 0);
+    CHECK_INT(CALL("crypto.parse_private_keys", &o,
+                   cat2(cat2(F("rsa.key"), F("ec-p384.key")), F("ed25519.key"))),
+              0);
     CHECK_INT(gh_value_len(o), 3);
     CHECK_STR(rego(get(o, "0.PublicKey.E")), "65537");
     CHECK(get(o, "1.D") != NULL);
     CHECK_CALL_STR("[]", "crypto.parse_private_keys", S("nope"));
     CHECK_CALL_STR("null", "crypto.parse_private_keys", S(""));
-    CHECK_ERR("crypto.parse_private_keys: x509: failed to parse private key", "crypto.parse_private_keys",
+    CHECK_ERR("crypto.parse_private_keys: x509: failed to parse private key",
+              "crypto.parse_private_keys",
               S("-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n"));
-    CHECK_ERR("crypto.x509.parse_rsa_private_key: input PEM data was empty", "crypto.x509.parse_rsa_private_key", S(""));
+    CHECK_ERR("crypto.x509.parse_rsa_private_key: input PEM data was empty",
+              "crypto.x509.parse_rsa_private_key", S(""));
 }
 
 int main(void)
