@@ -536,9 +536,9 @@ static int bi_encode_sign(gh_bctx *bc, const gh_value *const *args, const gh_val
 static const gh_builtin table[] = {
     BI_FN("io.jwt.decode", 1, "(string) => array<object[any: any], object[any: any], string>",
           bi_decode),
-    BI_FN("io.jwt.decode_verify", 2,
-          "(string, object[string: any]) => array<boolean, object[any: any], object[any: any]>",
-          bi_decode_verify),
+    BI_FNF("io.jwt.decode_verify", 2,
+           "(string, object[string: any]) => array<boolean, object[any: any], object[any: any]>",
+           bi_decode_verify, GH_BI_NONDETERMINISTIC), /* the clock */
     BI_FN("io.jwt.verify_hs256", 2, VDECL, bi_verify_hs256),
     BI_FN("io.jwt.verify_hs384", 2, VDECL, bi_verify_hs384),
     BI_FN("io.jwt.verify_hs512", 2, VDECL, bi_verify_hs512),
@@ -552,9 +552,10 @@ static const gh_builtin table[] = {
     BI_FN("io.jwt.verify_es384", 2, VDECL, bi_verify_es384),
     BI_FN("io.jwt.verify_es512", 2, VDECL, bi_verify_es512),
     BI_FN("io.jwt.verify_eddsa", 2, VDECL, bi_verify_eddsa),
-    BI_FN("io.jwt.encode_sign", 3,
-          "(object[string: any], object[string: any], object[string: any]) => string",
-          bi_encode_sign),
-    BI_FN("io.jwt.encode_sign_raw", 3, "(string, string, string) => string", bi_encode_sign_raw),
+    BI_FNF("io.jwt.encode_sign", 3,
+           "(object[string: any], object[string: any], object[string: any]) => string",
+           bi_encode_sign, GH_BI_NONDETERMINISTIC), /* ECDSA, PSS: random */
+    BI_FNF("io.jwt.encode_sign_raw", 3, "(string, string, string) => string", bi_encode_sign_raw,
+           GH_BI_NONDETERMINISTIC),
 };
 BI_FAMILY(jwt, table);
