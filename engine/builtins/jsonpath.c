@@ -1,7 +1,9 @@
 /* json.filter and json.remove: keep or drop the parts of a document named by paths
  * ("a/b/0" with ~1 and ~0 escapes, or arrays of path segments), as OPA does: the paths make
  * a tree whose leaves are null, and the document is walked against it. Array elements are
- * matched by their index as a string ("0"), like OPA. */
+ * matched by their index as a string ("0"), like OPA. json.patch: RFC 6902 operations on
+ * immutable values (rebuilt along the path), sets included (a member is its own path
+ * segment); any failing operation makes the result undefined, as OPA. */
 #include "builtins/bi_internal.h"
 
 #include <stdio.h>
@@ -259,7 +261,203 @@ static int bi_remove(gh_bctx *bc, const gh_value *const *args, const gh_value **
     return bi_ret(out, r);
 }
 
+/* ---- json.patch ---- */
+
+/* An array index from a path segment: a number, or a decimal string; `end` accepts "-" or
+ * the length (insertion). */
+static bool seg_index(const gh_value *seg, size_t len, bool end, size_t *out)
+{
+    int64_t i;
+    size_t n;
+    const char *s = gh_string_ptr(seg, &n);
+    if (s) {
+        if (end && n == 1 && s[0] == '-') {
+            *out = len;
+            return true;
+        }
+        if (n == 0 || n > 18 || (n > 1 && s[0] == '0')) return false;
+        i = 0;
+        for (size_t k = 0; k < n; k++) {
+            if (s[k] < '0' || s[k] > '9') return false;
+            i = i * 10 + (s[k] - '0');
+        }
+    } else if (!bi_is(seg, GH_KIND_NUMBER) || !gh_number_get_int(seg, &i) || i < 0) {
+        return false;
+    }
+    if ((uint64_t)i > len || (!end && (uint64_t)i == len)) return false;
+    *out = (size_t)i;
+    return true;
+}
+
+static const gh_value *child(const gh_value *v, const gh_value *seg)
+{
+    size_t i;
+    switch (gh_value_kind(v)) {
+    case GH_KIND_OBJECT: return gh_object_get(v, seg);
+    case GH_KIND_SET: return gh_set_contains(v, seg) ? seg : NULL;
+    case GH_KIND_ARRAY: return seg_index(seg, gh_value_len(v), false, &i) ? gh_array_get(v, i) : NULL;
+    default: return NULL;
+    }
+}
+
+static const gh_value *get_at(const gh_value *v, const gh_value **path, size_t n)
+{
+    for (size_t i = 0; i < n && v; i++) v = child(v, path[i]);
+    return v;
+}
+
+enum { P_ADD, P_REMOVE, P_SET };
+
+/* v with its child at seg added (P_ADD: inserted), removed, or replaced (P_SET) by nv;
+ * NULL *out when the operation does not apply. */
+static int edit_child(gh_bctx *bc, const gh_value *v, const gh_value *seg, int op, const gh_value *nv,
+                      const gh_value **out)
+{
+    size_t n = gh_value_len(v), idx, m = 0;
+    *out = NULL;
+    switch (gh_value_kind(v)) {
+    case GH_KIND_OBJECT: {
+        const gh_value **ks = bi_ptrs(bc, n + 1), **vs = bi_ptrs(bc, n + 1);
+        if (!ks || !vs) return GH_ENOMEM;
+        bool found = false;
+        for (size_t i = 0; i < n; i++) {
+            const gh_value *k = gh_object_key_at(v, i);
+            if (gh_value_equal(k, seg)) {
+                found = true;
+                if (op == P_REMOVE) continue;
+                ks[m] = k;
+                vs[m++] = nv;
+                continue;
+            }
+            ks[m] = k;
+            vs[m++] = gh_object_value_at(v, i);
+        }
+        if (!found) {
+            if (op != P_ADD) return 0;
+            ks[m] = seg;
+            vs[m++] = nv;
+        }
+        return gh_value_object(bc->arena, ks, vs, m, out, NULL);
+    }
+    case GH_KIND_ARRAY: {
+        if (!seg_index(seg, n, op == P_ADD, &idx)) return 0;
+        const gh_value **items = bi_ptrs(bc, n + 1);
+        if (!items) return GH_ENOMEM;
+        for (size_t i = 0; i <= n; i++) {
+            if (i == idx) {
+                if (op == P_ADD) items[m++] = nv;
+                else if (op == P_SET) {
+                    items[m++] = nv;
+                    continue;
+                } else {
+                    continue;
+                }
+            }
+            if (i < n) items[m++] = gh_array_get(v, i);
+        }
+        return bi_ret(out, gh_value_array(bc->arena, items, m));
+    }
+    case GH_KIND_SET: {
+        bool has = gh_set_contains(v, seg);
+        if (op == P_ADD && !gh_value_equal(seg, nv)) return 0; /* a member is its own key */
+        if (op != P_ADD && !has) return 0;
+        const gh_value **items = bi_ptrs(bc, n + 1);
+        if (!items) return GH_ENOMEM;
+        for (size_t i = 0; i < n; i++)
+            if (!gh_value_equal(gh_set_item_at(v, i), seg)) items[m++] = gh_set_item_at(v, i);
+        if (op != P_REMOVE) items[m++] = nv;
+        return bi_ret(out, gh_value_set(bc->arena, items, m));
+    }
+    default: return 0;
+    }
+}
+
+/* The document with the operation applied at path; NULL *out when it does not apply. */
+static int edit_at(gh_bctx *bc, const gh_value *doc, const gh_value **path, size_t n, int op,
+                   const gh_value *nv, const gh_value **out)
+{
+    if (n == 0) {
+        *out = op == P_REMOVE ? NULL : nv;
+        return 0;
+    }
+    if (n == 1) return edit_child(bc, doc, path[0], op, nv, out);
+    const gh_value *c = child(doc, path[0]), *nc;
+    *out = NULL;
+    if (!c) return 0;
+    int rc = edit_at(bc, c, path + 1, n - 1, op, nv, &nc);
+    if (rc || !nc) return rc;
+    return edit_child(bc, doc, path[0], P_SET, nc, out);
+}
+
+static const gh_value *attr(const gh_value *o, const char *k)
+{
+    return gh_object_get_str(o, k, strlen(k));
+}
+
+/* One operation; NULL *doc afterwards when it failed. */
+static int apply_patch(gh_bctx *bc, const gh_value **doc, const gh_value *p)
+{
+    const gh_value *opv, *pathv;
+    size_t on;
+    const char *op;
+    if (!bi_is(p, GH_KIND_OBJECT) || !(opv = attr(p, "op")) || !(op = gh_string_ptr(opv, &on)) ||
+        !(pathv = attr(p, "path"))) {
+        *doc = NULL;
+        return 0;
+    }
+    const gh_value **path, **from = NULL;
+    size_t pn, fn = 0;
+    gh_bctx quiet = *bc; /* path errors make the result undefined, not an error */
+    if (parse_path(&quiet, "json.patch", pathv, &path, &pn)) {
+        *doc = NULL;
+        return quiet.err_code ? 0 : GH_ENOMEM;
+    }
+    bool move = on == 4 && !memcmp(op, "move", 4), copy = on == 4 && !memcmp(op, "copy", 4);
+    if (move || copy) {
+        const gh_value *fv = attr(p, "from");
+        if (!fv || parse_path(&quiet, "json.patch", fv, &from, &fn)) {
+            *doc = NULL;
+            return fv && !quiet.err_code ? GH_ENOMEM : 0;
+        }
+    }
+    const gh_value *value = attr(p, "value");
+    const gh_value *d = *doc, *r = NULL;
+    int rc = 0;
+    if (on == 3 && !memcmp(op, "add", 3) && value) {
+        rc = edit_at(bc, d, path, pn, P_ADD, value, &r);
+    } else if (on == 6 && !memcmp(op, "remove", 6)) {
+        rc = edit_at(bc, d, path, pn, P_REMOVE, NULL, &r);
+        if (!rc && pn == 0) r = NULL;
+    } else if (on == 7 && !memcmp(op, "replace", 7) && value) {
+        rc = edit_at(bc, d, path, pn, P_REMOVE, NULL, &r);
+        if (!rc && (r || pn == 0)) rc = edit_at(bc, pn ? r : d, path, pn, P_ADD, value, &r);
+    } else if (move || copy) {
+        const gh_value *chunk = get_at(d, from, fn);
+        if (chunk && move) rc = edit_at(bc, d, from, fn, P_REMOVE, NULL, &d);
+        if (!rc && chunk && (d || fn == 0)) rc = edit_at(bc, fn == 0 && move ? chunk : d, path, pn, P_ADD, chunk, &r);
+    } else if (on == 4 && !memcmp(op, "test", 4) && value) {
+        const gh_value *got = get_at(d, path, pn);
+        r = got && gh_value_equal(got, value) ? d : NULL;
+    }
+    *doc = r;
+    return rc;
+}
+
+static int bi_patch(gh_bctx *bc, const gh_value *const *args, const gh_value **out)
+{
+    const gh_value *ops = args[1];
+    if (!bi_is(ops, GH_KIND_ARRAY)) return bi_type_err(bc, "json.patch", 2, ops, "array");
+    const gh_value *doc = args[0];
+    for (size_t i = 0; i < gh_value_len(ops) && doc; i++) {
+        int rc = apply_patch(bc, &doc, gh_array_get(ops, i));
+        if (rc) return rc;
+    }
+    if (!doc) return GH_EUNDEFINED;
+    return bi_ret(out, doc);
+}
+
 static const gh_builtin table[] = {
+    BI_FN("json.patch", 2, "(any, array[object<op: string, path: any>[any: any]]) => any", bi_patch),
     BI_FN("json.filter", 2,
           "(object[any: any], any<array[any<string, array[any]>], set[any<string, array[any]>]>) => any",
           bi_filter),
