@@ -11,6 +11,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -152,19 +153,21 @@ typedef struct sans {
 
 static const gh_value *ip_text(gh_bctx *bc, const ASN1_OCTET_STRING *s)
 {
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
     const unsigned char *d = ASN1_STRING_get0_data(s);
     int n = ASN1_STRING_length(s);
-    char buf[64];
+    char buf[INET6_ADDRSTRLEN] = "";
+    /* Go's net.IP.String: IPv4 (also IPv4-mapped IPv6) dotted, IPv6 per RFC 5952 */
+    if (n == 16 && !memcmp(d, mapped, 12)) d += 12, n = 4;
     if (n == 4)
-        snprintf(buf, sizeof buf, "%u.%u.%u.%u", d[0], d[1], d[2], d[3]);
-    else if (n == 16) {
-        /* Go prints IPv6 in its RFC 5952 form; a hextet list keeps the value readable */
-        size_t o = 0;
-        for (int i = 0; i < 16; i += 2)
-            o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%x", i ? ":" : "",
-                                  d[i] << 8 | d[i + 1]);
-    } else
-        buf[0] = '\0';
+        inet_ntop(AF_INET, d, buf, sizeof buf);
+    else if (n == 16)
+        inet_ntop(AF_INET6, d, buf, sizeof buf);
+    else if (n > 0 && n < 24) { /* Go: "?" and the bytes in hex */
+        buf[0] = '?';
+        for (int i = 0; i < n; i++)
+            snprintf(buf + 1 + 2 * i, 3, "%02x", d[i]);
+    }
     return bi_str(bc, buf, strlen(buf));
 }
 
@@ -318,19 +321,108 @@ static int64_t go_key_usage(X509 *x)
     return go;
 }
 
-static const gh_value *ext_key_usage(gh_bctx *bc, X509 *x)
+/* Go's ExtKeyUsage numbering, by OID; -1 for usages Go files under UnknownExtKeyUsage. */
+static int go_eku(const ASN1_OBJECT *o)
 {
     static const struct {
-        uint32_t xku;
-        int go;
-    } m[] = {{XKU_ANYEKU, 0}, {XKU_SSL_SERVER, 1}, {XKU_SSL_CLIENT, 2}, {XKU_CODE_SIGN, 3},
-             {XKU_SMIME, 4},  {XKU_TIMESTAMP, 8},  {XKU_OCSP_SIGN, 9},  {XKU_SGC, 10}};
-    if (!(X509_get_extension_flags(x) & EXFLAG_XKUSAGE)) return GH_NULL;
-    uint32_t f = X509_get_extended_key_usage(x);
-    const gh_value *items[8];
+        int nid, go;
+    } m[] = {{NID_anyExtendedKeyUsage, 0}, {NID_server_auth, 1},   {NID_client_auth, 2},
+             {NID_code_sign, 3},           {NID_email_protect, 4}, {NID_ipsecEndSystem, 5},
+             {NID_ipsecTunnel, 6},         {NID_ipsecUser, 7},     {NID_time_stamp, 8},
+             {NID_OCSP_sign, 9},           {NID_ms_sgc, 10},       {NID_ns_sgc, 11},
+             {NID_ms_code_com, 12}};
+    int nid = OBJ_obj2nid(o);
+    for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
+        if (m[i].nid == nid) return m[i].go;
+    char txt[64];
+    OBJ_obj2txt(txt, sizeof txt, o, 1);
+    return strcmp(txt, "1.3.6.1.4.1.311.61.1.1") ? -1 : 13; /* Microsoft kernel code signing */
+}
+
+/* The certificate's extended key usages in Go's numbering, in order; *n them, *unknown the
+ * count of OIDs Go does not name. false when the extension is absent. */
+static bool cert_ekus(X509 *x, int *out, size_t cap, size_t *n, size_t *unknown)
+{
+    EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(x, NID_ext_key_usage, NULL, NULL);
+    *n = *unknown = 0;
+    if (!eku) return false;
+    for (int i = 0; i < sk_ASN1_OBJECT_num(eku); i++) {
+        int g = go_eku(sk_ASN1_OBJECT_value(eku, i));
+        if (g < 0)
+            ++*unknown;
+        else if (*n < cap)
+            out[(*n)++] = g;
+    }
+    EXTENDED_KEY_USAGE_free(eku);
+    return true;
+}
+
+static const gh_value *ext_key_usage(gh_bctx *bc, X509 *x)
+{
+    int ekus[32];
+    size_t n, unknown;
+    const gh_value *items[32];
+    cert_ekus(x, ekus, 32, &n, &unknown);
+    for (size_t i = 0; i < n; i++)
+        items[i] = bi_int(bc, ekus[i]);
+    return str_list(bc, items, n);
+}
+
+/* Go's Extensions: every extension as {Id, Critical, Value (base64 DER)}. */
+static const gh_value *extensions(gh_bctx *bc, X509 *x)
+{
+    int n = X509_get_ext_count(x);
+    const gh_value **items = bi_ptrs(bc, (size_t)n + 1);
+    if (!items) return NULL;
+    for (int i = 0; i < n; i++) {
+        X509_EXTENSION *e = X509_get_ext(x, i);
+        const ASN1_OCTET_STRING *d = X509_EXTENSION_get_data(e);
+        ob o = {.bc = bc};
+        ob_add(&o, "Id", oid_ints(bc, X509_EXTENSION_get_object(e)));
+        ob_add(&o, "Critical", gh_value_bool(X509_EXTENSION_get_critical(e) > 0));
+        ob_add(&o, "Value", b64_val(bc, ASN1_STRING_get0_data(d), (size_t)ASN1_STRING_length(d)));
+        if (!(items[i] = ob_done(&o))) return NULL;
+    }
+    return str_list(bc, items, (size_t)n);
+}
+
+/* Authority information access: OCSPServer and IssuingCertificateURL (URIs only, as Go). */
+static void aia(gh_bctx *bc, X509 *x, const gh_value **ocsp, const gh_value **issuers)
+{
+    AUTHORITY_INFO_ACCESS *a = X509_get_ext_d2i(x, NID_info_access, NULL, NULL);
+    int n = a ? sk_ACCESS_DESCRIPTION_num(a) : 0;
+    const gh_value **o = bi_ptrs(bc, (size_t)n + 1), **is = bi_ptrs(bc, (size_t)n + 1);
+    size_t on = 0, in = 0;
+    for (int i = 0; o && is && i < n; i++) {
+        ACCESS_DESCRIPTION *d = sk_ACCESS_DESCRIPTION_value(a, i);
+        if (d->location->type != GEN_URI) continue;
+        int nid = OBJ_obj2nid(d->method);
+        if (nid == NID_ad_OCSP)
+            o[on++] = asn1_str(bc, d->location->d.uniformResourceIdentifier);
+        else if (nid == NID_ad_ca_issuers)
+            is[in++] = asn1_str(bc, d->location->d.uniformResourceIdentifier);
+    }
+    AUTHORITY_INFO_ACCESS_free(a);
+    *ocsp = o ? str_list(bc, o, on) : NULL;
+    *issuers = is ? str_list(bc, is, in) : NULL;
+}
+
+/* CRLDistributionPoints: the full-name URIs of each point, as Go collects them. */
+static const gh_value *crl_points(gh_bctx *bc, X509 *x)
+{
+    STACK_OF(DIST_POINT) *dps = X509_get_ext_d2i(x, NID_crl_distribution_points, NULL, NULL);
+    const gh_value *items[64];
     size_t n = 0;
-    for (size_t i = 0; i < 8; i++)
-        if (f & m[i].xku) items[n++] = bi_int(bc, m[i].go);
+    for (int i = 0; dps && i < sk_DIST_POINT_num(dps); i++) {
+        DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
+        if (!dp->distpoint || dp->distpoint->type != 0) continue;
+        GENERAL_NAMES *g = dp->distpoint->name.fullname;
+        for (int j = 0; j < sk_GENERAL_NAME_num(g) && n < 64; j++) {
+            GENERAL_NAME *gn = sk_GENERAL_NAME_value(g, j);
+            if (gn->type == GEN_URI) items[n++] = asn1_str(bc, gn->d.uniformResourceIdentifier);
+        }
+    }
+    sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
     return str_list(bc, items, n);
 }
 
@@ -369,6 +461,12 @@ static const gh_value *cert_obj(gh_bctx *bc, X509 *x, bool uri_strings)
     ob_add(&o, "NotAfter", time_val(bc, X509_get0_notAfter(x)));
     ob_add(&o, "KeyUsage", bi_int(bc, go_key_usage(x)));
     ob_add(&o, "ExtKeyUsage", ext_key_usage(bc, x));
+    ob_add(&o, "Extensions", extensions(bc, x));
+    const gh_value *ocsp, *issuers;
+    aia(bc, x, &ocsp, &issuers);
+    ob_add(&o, "OCSPServer", ocsp);
+    ob_add(&o, "IssuingCertificateURL", issuers);
+    ob_add(&o, "CRLDistributionPoints", crl_points(bc, x));
     ob_add(&o, "BasicConstraintsValid", gh_value_bool(bcons != NULL));
     ob_add(&o, "IsCA", gh_value_bool(bcons && bcons->ca));
     int64_t mpl = bcons ? (bcons->pathlen ? ASN1_INTEGER_get(bcons->pathlen) : -1) : 0;
@@ -499,27 +597,26 @@ typedef struct vopts {
     const char *dns;
     bool has_time;
     int64_t time_ns;
-    int purpose; /* 0: none */
+    int usages[16]; /* Go's ExtKeyUsage values asked for; none means ServerAuth, as in Go */
+    size_t nusages;
 } vopts;
 
-static const struct {
-    const char *name;
-    int purpose;
-} key_usages[] = {
-    {"KeyUsageAny", 0},
-    {"KeyUsageServerAuth", X509_PURPOSE_SSL_SERVER},
-    {"KeyUsageClientAuth", X509_PURPOSE_SSL_CLIENT},
-    {"KeyUsageCodeSigning", 0},
-    {"KeyUsageEmailProtection", X509_PURPOSE_SMIME_SIGN},
-    {"KeyUsageIPSECEndSystem", 0},
-    {"KeyUsageIPSECTunnel", 0},
-    {"KeyUsageIPSECUser", 0},
-    {"KeyUsageTimeStamping", X509_PURPOSE_TIMESTAMP_SIGN},
-    {"KeyUsageOCSPSigning", 0},
-    {"KeyUsageMicrosoftServerGatedCrypto", 0},
-    {"KeyUsageNetscapeServerGatedCrypto", 0},
-    {"KeyUsageMicrosoftCommercialCodeSigning", 0},
-    {"KeyUsageMicrosoftKernelCodeSigning", 0},
+/* OPA's names, indexed by Go's ExtKeyUsage value. */
+static const char *const key_usages[] = {
+    "KeyUsageAny",
+    "KeyUsageServerAuth",
+    "KeyUsageClientAuth",
+    "KeyUsageCodeSigning",
+    "KeyUsageEmailProtection",
+    "KeyUsageIPSECEndSystem",
+    "KeyUsageIPSECTunnel",
+    "KeyUsageIPSECUser",
+    "KeyUsageTimeStamping",
+    "KeyUsageOCSPSigning",
+    "KeyUsageMicrosoftServerGatedCrypto",
+    "KeyUsageNetscapeServerGatedCrypto",
+    "KeyUsageMicrosoftCommercialCodeSigning",
+    "KeyUsageMicrosoftKernelCodeSigning",
 };
 
 static int key_usage_opt(gh_bctx *bc, const char *name, const gh_value *v, vopts *o)
@@ -532,13 +629,14 @@ static int key_usage_opt(gh_bctx *bc, const char *name, const gh_value *v, vopts
         const char *s = gh_string_ptr(it, &(size_t){0});
         if (!s) continue;
         size_t k = 0;
-        while (k < sizeof key_usages / sizeof key_usages[0] && strcmp(s, key_usages[k].name))
+        while (k < sizeof key_usages / sizeof key_usages[0] && strcmp(s, key_usages[k]))
             k++;
         if (k == sizeof key_usages / sizeof key_usages[0]) {
             gh_buf_append(&bad, bad.len ? " " : "", bad.len ? 1 : 0);
             gh_buf_append(&bad, s, strlen(s));
-        } else if (key_usages[k].purpose && !o->purpose)
-            o->purpose = key_usages[k].purpose;
+        } else if (o->nusages < sizeof o->usages / sizeof o->usages[0]) {
+            o->usages[o->nusages++] = (int)k;
+        }
     }
     int rc = 0;
     if (bad.len)
@@ -580,6 +678,37 @@ static int verify_opts(gh_bctx *bc, const char *name, const gh_value *obj, vopts
     return 0;
 }
 
+/* Go's checkChainForKeyUsage: walking from the root, each certificate that lists extended
+ * key usages (and not "any") must allow every usage still asked for, else that usage drops;
+ * the chain fails when none is left. No usage asked means ServerAuth; "any" asked: no check. */
+static bool chain_usages_ok(STACK_OF(X509) * chain, const vopts *o)
+{
+    int want[16] = {1};
+    size_t nwant = o->nusages ? o->nusages : 1, left = nwant;
+    for (size_t i = 0; i < o->nusages; i++)
+        if ((want[i] = o->usages[i]) == 0) return true;
+    for (int c = sk_X509_num(chain) - 1; c >= 0; c--) {
+        int have[32];
+        size_t nh, unknown;
+        if (!cert_ekus(sk_X509_value(chain, c), have, 32, &nh, &unknown) || (!nh && !unknown))
+            continue;
+        bool any = false;
+        for (size_t h = 0; h < nh; h++)
+            any |= have[h] == 0;
+        if (any) continue;
+        for (size_t w = 0; w < nwant; w++) {
+            if (want[w] < 0) continue;
+            bool found = false;
+            for (size_t h = 0; h < nh; h++)
+                found |= have[h] == want[w];
+            if (found) continue;
+            want[w] = -1;
+            if (--left == 0) return false;
+        }
+    }
+    return true;
+}
+
 /* OPA's verifyX509CertificateChain: the first certificate is the root, the last the leaf,
  * the ones between intermediates. The verified chain (leaf first) goes to *chain. */
 static bool verify_chain(const certs *c, const vopts *o, STACK_OF(X509) * *chain)
@@ -596,10 +725,15 @@ static bool verify_chain(const certs *c, const vopts *o, STACK_OF(X509) * *chain
         X509_VERIFY_PARAM *p = X509_STORE_CTX_get0_param(ctx);
         if (o->has_time) X509_VERIFY_PARAM_set_time(p, (time_t)(o->time_ns / 1000000000));
         if (o->dns && *o->dns) ok = X509_VERIFY_PARAM_set1_host(p, o->dns, 0);
-        if (ok && o->purpose) ok = X509_STORE_CTX_set_purpose(ctx, o->purpose);
+        /* every certificate in Go's roots pool is a trust anchor, self-signed or not */
+        X509_VERIFY_PARAM_set_flags(p, X509_V_FLAG_PARTIAL_CHAIN);
     }
     ok = ok && X509_verify_cert(ctx) == 1;
     if (ok) *chain = X509_STORE_CTX_get1_chain(ctx);
+    if (ok && *chain && !chain_usages_ok(*chain, o)) {
+        sk_X509_pop_free(*chain, X509_free);
+        *chain = NULL;
+    }
     X509_STORE_CTX_free(ctx);
     sk_X509_free(mid); /* the certificates stay c's */
     X509_STORE_free(store);

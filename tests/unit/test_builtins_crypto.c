@@ -441,6 +441,26 @@ static void test_x509(void)
               "'KeyUsages' found: [Nope]",
               wo, cat2(ca, leaf), J("{\"KeyUsages\": [\"Nope\"]}"));
 
+    /* extended key usage along the chain, as Go: none asked means ServerAuth */
+    const gh_value *client = F("client.crt");
+    CHECK_CALL_STR("[false, []]", "crypto.x509.parse_and_verify_certificates", cat2(ca, client));
+    CHECK_INT(CALL(wo, &o, cat2(ca, client), J("{\"KeyUsages\": [\"KeyUsageClientAuth\"]}")), 0);
+    CHECK_STR(rego(get(o, "0")), "true");
+    CHECK_INT(CALL(wo, &o, cat2(ca, client), J("{\"KeyUsages\": [\"KeyUsageAny\"]}")), 0);
+    CHECK_STR(rego(get(o, "0")), "true");
+    CHECK_CALL_STR("[false, []]", wo, cat2(ca, client),
+                   J("{\"KeyUsages\": [\"KeyUsageCodeSigning\"]}"));
+    /* IPs as Go prints them; AIA and CRL URLs; extensions */
+    CHECK_INT(CALL("crypto.x509.parse_certificates", &o, client), 0);
+    CHECK_STR(rego(get(o, "0.IPAddresses")), "[\"::1\", \"10.0.0.1\", \"2001:db8::5\"]");
+    CHECK_STR(rego(get(o, "0.ExtKeyUsage")), "[2]");
+    CHECK_STR(rego(get(o, "0.OCSPServer")), "[\"http://ocsp.gatehouse.test\"]");
+    CHECK_STR(rego(get(o, "0.IssuingCertificateURL")), "[\"http://pki.gatehouse.test/root.crt\"]");
+    CHECK_STR(rego(get(o, "0.CRLDistributionPoints")), "[\"http://crl.gatehouse.test/root.crl\"]");
+    CHECK_STR(rego(get(o, "0.PublicKeyAlgorithm")), "4");
+    CHECK_STR(rego(get(o, "0.Extensions.0.Id")), "[2, 5, 29, 17]");
+    CHECK_STR(rego(get(o, "0.Extensions.0.Critical")), "false");
+
     /* certificate requests */
     CHECK_INT(CALL("crypto.x509.parse_certificate_request", &o, F("leaf.csr")), 0);
     CHECK_STR(rego(get(o, "Subject.CommonName")), "\"leaf.gatehouse.test\"");
