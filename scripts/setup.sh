@@ -10,6 +10,7 @@ PACKAGES=(
   libyaml-dev                                    # conformance cases (YAML), data.yaml, METADATA
   libre2-dev                                     # regex builtins (RE2: linear time, Go syntax)
   libssl-dev                                     # crypto, JWT and x509 builtins (OpenSSL)
+  libcurl4-openssl-dev                           # http.send
 )
 
 missing=()

@@ -27,6 +27,7 @@ extern const bi_family bi_family_arith, bi_family_compare, bi_family_aggregates,
     bi_family_units, bi_family_jsonpath, bi_family_semver, bi_family_time;
 extern const bi_family bi_family_crypto, bi_family_jwt; /* crypto.c, jwt.c */
 extern const bi_family bi_family_x509; /* x509.c */
+extern const bi_family bi_family_http; /* http.c */
 
 /* Function-like entry helpers for the tables. */
 #define BI_FN(nm, ar, dc, f)         {.name = nm, .arity = ar, .decl = dc, .fn = f}

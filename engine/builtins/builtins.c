@@ -17,6 +17,7 @@ static const bi_family *const families[] = {
     &bi_family_crypto,
     &bi_family_jwt,
     &bi_family_x509,
+    &bi_family_http,
 };
 
 #define MAX_BUILTINS 512
