@@ -910,7 +910,21 @@ static int bi_parse_private_keys(gh_bctx *bc, const gh_value *const *args, const
     return bi_ret(out, res);
 }
 
-/* The key as a JWK (what OPA's jwk.New marshals). */
+/* A BIGNUM parameter as base64url, left-padded with zeros to pad bytes (0: minimal). */
+static const gh_value *bn_b64url(gh_bctx *bc, const EVP_PKEY *pk, const char *param, int pad)
+{
+    BIGNUM *bn = NULL;
+    if (EVP_PKEY_get_bn_param(pk, param, &bn) <= 0) return GH_NULL;
+    int bl = BN_num_bytes(bn), n = pad > bl ? pad : bl;
+    unsigned char *buf = (unsigned char *)bi_bytes(bc, (size_t)n + 1);
+    const gh_value *v =
+        buf && BN_bn2binpad(bn, buf, n) == n ? bic_b64url(bc, buf, (size_t)n) : NULL;
+    BN_clear_free(bn);
+    return v;
+}
+
+/* The key as a JWK (what OPA's jwk.New marshals): RSA with its CRT parameters, EC with
+ * fixed-width coordinates, Ed25519 as OKP. */
 static const gh_value *jwk_obj(gh_bctx *bc, const EVP_PKEY *pk)
 {
     static const char *const rsa_j[] = {"n", "e", "d", "p", "q", "dp", "dq", "qi"};
@@ -920,19 +934,38 @@ static const gh_value *jwk_obj(gh_bctx *bc, const EVP_PKEY *pk)
         OSSL_PKEY_PARAM_RSA_FACTOR2,   OSSL_PKEY_PARAM_RSA_EXPONENT1,
         OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1};
     ob o = {.bc = bc};
-    int id = EVP_PKEY_get_base_id(pk);
-    if (id != EVP_PKEY_RSA) return privkey_obj(bc, pk);
-    ob_add(&o, "kty", bi_str(bc, "RSA", 3));
-    for (size_t i = 0; i < 8; i++) {
-        BIGNUM *bn = NULL;
-        if (EVP_PKEY_get_bn_param(pk, rsa_p[i], &bn) <= 0) continue;
-        size_t bl = (size_t)BN_num_bytes(bn);
-        unsigned char *buf = (unsigned char *)bi_bytes(bc, bl + 1);
-        if (buf) BN_bn2bin(bn, buf);
-        ob_add(&o, rsa_j[i], buf ? bic_b64url(bc, buf, bl) : NULL);
-        BN_clear_free(bn);
+    switch (EVP_PKEY_get_base_id(pk)) {
+    case EVP_PKEY_RSA:
+        ob_add(&o, "kty", bi_str(bc, "RSA", 3));
+        for (size_t i = 0; i < 8; i++)
+            ob_add(&o, rsa_j[i], bn_b64url(bc, pk, rsa_p[i], 0));
+        return ob_done(&o);
+    case EVP_PKEY_EC: {
+        int bits = EVP_PKEY_get_bits(pk), w = (bits + 7) / 8;
+        const char *crv = bits == 256   ? "P-256"
+                          : bits == 384 ? "P-384"
+                          : bits == 521 ? "P-521"
+                                        : "";
+        ob_add(&o, "kty", bi_str(bc, "EC", 2));
+        ob_add(&o, "crv", bi_str(bc, crv, strlen(crv)));
+        ob_add(&o, "x", bn_b64url(bc, pk, OSSL_PKEY_PARAM_EC_PUB_X, w));
+        ob_add(&o, "y", bn_b64url(bc, pk, OSSL_PKEY_PARAM_EC_PUB_Y, w));
+        ob_add(&o, "d", bn_b64url(bc, pk, OSSL_PKEY_PARAM_PRIV_KEY, w));
+        return ob_done(&o);
     }
-    return ob_done(&o);
+    case EVP_PKEY_ED25519: {
+        unsigned char d[32], x[32];
+        size_t dl = 32, xl = 32;
+        if (!EVP_PKEY_get_raw_private_key(pk, d, &dl) || !EVP_PKEY_get_raw_public_key(pk, x, &xl))
+            return GH_NULL;
+        ob_add(&o, "kty", bi_str(bc, "OKP", 3));
+        ob_add(&o, "crv", bi_str(bc, "Ed25519", 7));
+        ob_add(&o, "x", bic_b64url(bc, x, xl));
+        ob_add(&o, "d", bic_b64url(bc, d, dl));
+        return ob_done(&o);
+    }
+    default: return privkey_obj(bc, pk);
+    }
 }
 
 static int bi_parse_rsa_private_key(gh_bctx *bc, const gh_value *const *args, const gh_value **out)
@@ -1012,7 +1045,7 @@ static int bi_parse_keypair(gh_bctx *bc, const gh_value *const *args, const gh_v
     size_t cn, kn;
     int rc;
     if ((rc = pem_or_b64(bc, name, args[0], 1, "CERTIFICATE", &cs, &cn)) ||
-        (rc = pem_or_b64(bc, name, args[1], 2, "PRIVATE KEY", &ks, &kn)))
+        (rc = pem_or_b64(bc, name, args[1], 1, "PRIVATE KEY", &ks, &kn))) /* sic: OPA says 1 */
         return rc;
     certs c = {0};
     EVP_PKEY *key = NULL;

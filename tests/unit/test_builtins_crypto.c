@@ -496,6 +496,12 @@ static void test_x509(void)
     CHECK_ERR("crypto.parse_private_keys: x509: failed to parse private key",
               "crypto.parse_private_keys",
               S("-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n"));
+    /* EC and Ed25519 keys come back as JWKs too, equal to the fixtures make-jwk.sh wrote */
+    CHECK_INT(CALL("crypto.x509.parse_rsa_private_key", &o, F("ec-p521.key")), 0);
+    CHECK(gh_value_equal(o, FJ("ec-p521.jwk")));
+    CHECK_INT(CALL("crypto.x509.parse_rsa_private_key", &o, F("ed25519.key")), 0);
+    CHECK(gh_value_equal(o, FJ("ed25519.jwk")));
+    CHECK_CALL_STR("null", "crypto.x509.parse_rsa_private_key", S("bm9wZQ=="));
     CHECK_ERR("crypto.x509.parse_rsa_private_key: input PEM data was empty",
               "crypto.x509.parse_rsa_private_key", S(""));
 }
