@@ -501,12 +501,13 @@ static void certs_free(certs *c)
 static int parse_der_certs(gh_bctx *bc, const char *name, const unsigned char *d, size_t n,
                            certs *out)
 {
-    out->x = (X509 **)bi_bytes(bc, (n / 16 + 1) * sizeof *out->x);
+    size_t cap = n / 16 + 1; /* no certificate is that short */
+    out->x = (X509 **)bi_bytes(bc, cap * sizeof *out->x);
     out->n = 0;
     if (!out->x) return GH_ENOMEM;
     while (n > 0) {
         const unsigned char *p = d;
-        X509 *x = d2i_X509(NULL, &p, (long)n);
+        X509 *x = out->n < cap ? d2i_X509(NULL, &p, (long)n) : NULL;
         if (!x) {
             certs_free(out);
             return bic_err(bc, name, "x509: malformed certificate");
@@ -872,12 +873,13 @@ static int keys_from_pem(gh_bctx *bc, const char *name, const char *s, size_t n,
         (d = gh_string_ptr(dec, &dn)))
         s = d, n = dn;
     bc->err_code = NULL;
-    out->k = (bic_key *)bi_bytes(bc, (n / 32 + 1) * sizeof *out->k);
+    size_t cap = n / 32 + 1; /* a key block is longer */
+    out->k = (bic_key *)bi_bytes(bc, cap * sizeof *out->k);
     out->n = 0;
     if (!out->k) return GH_ENOMEM;
     bic_pem blk;
     size_t rest;
-    while (n > 0 && bic_pem_decode(bc, s, n, &blk, &rest)) {
+    while (n > 0 && out->n < cap && bic_pem_decode(bc, s, n, &blk, &rest)) {
         s += rest, n -= rest;
         if (!is_key_block(&blk)) continue;
         EVP_PKEY *pk = parse_key_block(&blk);
@@ -1011,10 +1013,11 @@ static int keypair(gh_bctx *bc, const char *name, const char *cs, size_t cn, con
 {
     bic_pem b;
     size_t rest;
-    c->x = (X509 **)bi_bytes(bc, (cn / 64 + 1) * sizeof *c->x);
+    size_t cap = cn / 64 + 1; /* a certificate's PEM is longer */
+    c->x = (X509 **)bi_bytes(bc, cap * sizeof *c->x);
     c->n = 0;
     if (!c->x) return GH_ENOMEM;
-    while (cn > 0 && bic_pem_decode(bc, cs, cn, &b, &rest)) {
+    while (cn > 0 && c->n < cap && bic_pem_decode(bc, cs, cn, &b, &rest)) {
         cs += rest, cn -= rest;
         if (!bic_pem_is(&b, "CERTIFICATE")) continue;
         const unsigned char *p = b.der;

@@ -506,6 +506,58 @@ static void test_x509(void)
               "crypto.x509.parse_rsa_private_key", S(""));
 }
 
+/* ---- truncated and corrupted input: an answer or OPA's error, never a crash ---- */
+
+static bool sane(int rc)
+{
+    return rc == 0 || (rc == GH_EBUILTIN && BC.err_code && BC.err_msg[0]);
+}
+
+static void test_mangled(void)
+{
+    static const char *const files[] = {"leaf.crt",    "ca.crt",      "leaf.csr", "rsa.key",
+                                        "ec-p384.key", "ed25519.key", "rsa.pub",  "ec-p256.jwk"};
+    static const char *const one_arg[] = {
+        "crypto.x509.parse_certificates",        "crypto.x509.parse_and_verify_certificates",
+        "crypto.x509.parse_certificate_request", "crypto.parse_private_keys",
+        "crypto.x509.parse_rsa_private_key",     "io.jwt.decode"};
+    const gh_value *tok = sign("ES256", J("{\"a\": 1}"), FJ("ec-p256.jwk")), *o;
+    int bad = 0;
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+        size_t n;
+        const char *full = gh_string_ptr(F(files[f]), &n);
+        char *buf = gh_arena_alloc(&A, n + 1);
+        for (size_t cut = 0; cut <= n; cut += 7) {
+            for (int flip = 0; flip < 2; flip++) {
+                memcpy(buf, full, n);
+                if (flip && cut < n) buf[cut] ^= 0x21;
+                const gh_value *v = gh_value_string(&A, buf, flip ? n : cut);
+                for (size_t b = 0; b < sizeof one_arg / sizeof one_arg[0]; b++)
+                    bad += !sane(CALL(one_arg[b], &o, v));
+                bad += !sane(CALL("crypto.x509.parse_keypair", &o, F("leaf.crt"), v));
+                bad += !sane(CALL("io.jwt.verify_es256", &o, tok, v));
+                bad += !sane(CALL("io.jwt.decode_verify", &o, tok, obj1("cert", v)));
+                bad +=
+                    !sane(CALL("io.jwt.encode_sign_raw", &o, S("{\"alg\":\"ES256\"}"), S("{}"), v));
+            }
+        }
+    }
+    CHECK_INT(bad, 0);
+    /* corrupted tokens */
+    size_t tn;
+    const char *ts = gh_string_ptr(tok, &tn);
+    char *t = gh_arena_alloc(&A, tn + 1);
+    for (size_t i = 0; i < tn; i++) {
+        memcpy(t, ts, tn);
+        t[i] = t[i] == '.' ? 'x' : '.';
+        const gh_value *v = gh_value_string(&A, t, tn);
+        bad += !sane(CALL("io.jwt.decode", &o, v));
+        bad += !sane(CALL("io.jwt.verify_es256", &o, v, F("ec-p256.pub")));
+        bad += !sane(CALL("io.jwt.decode_verify", &o, v, obj1("cert", F("ec-p256.pub"))));
+    }
+    CHECK_INT(bad, 0);
+}
+
 int main(void)
 {
     gh_arena_init(&A, 0);
@@ -514,6 +566,7 @@ int main(void)
     test_decode_verify();
     test_malformed();
     test_x509();
+    test_mangled();
     gh_arena_free(&A);
     return tests_done("builtins_crypto");
 }
