@@ -198,8 +198,9 @@ typedef struct tm_go {
 
 static void split_time(int64_t ns, const zone *z, tm_go *t)
 {
-    int64_t sec = floor_div(ns, NS_PER_S);
-    t->nsec = (int32_t)(ns - sec * NS_PER_S);
+    int64_t sec = floor_div(ns, NS_PER_S), rem_ns = ns % NS_PER_S;
+    /* the remainder taken directly: sec * NS_PER_S overflows near INT64_MIN */
+    t->nsec = (int32_t)(rem_ns < 0 ? rem_ns + NS_PER_S : rem_ns);
     const ztype *ty = zone_at(z, sec);
     t->off = ty->off;
     t->abbr = ty->abbr;
