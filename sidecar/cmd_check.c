@@ -1,5 +1,5 @@
-/* gatehouse check: parses every .rego file under the given paths and reports all errors.
- * (Compile-time checks join once the compiler exists.) */
+/* gatehouse check: parses and compiles every .rego file under the given paths together,
+ * as one policy, and reports every error (parse, compile, type, safety, recursion). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,13 +8,15 @@
 #include "cli.h"
 #include "gatehouse/arena.h"
 #include "gatehouse/diag.h"
+#include "gatehouse/engine.h"
 #include "gatehouse/value.h"
-#include "parse.h"
 
 static const char check_usage[] =
     "usage: gatehouse check [--v0-compatible] [--format pretty|json] PATH...\n\n"
-    "Parses every .rego file under each PATH (directories recursively) and reports every\n"
-    "error found, as file:line:col: code: message with the source line and a caret.\n\n"
+    "Parses and compiles every .rego file under each PATH (directories recursively) as one\n"
+    "policy and reports every error found (rego_parse_error, rego_compile_error,\n"
+    "rego_type_error, rego_unsafe_var_error, rego_recursion_error) as\n"
+    "file:line:col: code: message, with the source line and a caret.\n\n"
     "options:\n"
     "      --v0-compatible   accept Rego v0 syntax\n"
     "  -f, --format FORMAT   pretty (default) or json ({\"errors\": [...]}, like opa)\n"
@@ -22,10 +24,10 @@ static const char check_usage[] =
     "Exit status: 0 no errors, 1 errors found, 2 usage or I/O errors.\n";
 
 typedef struct check_run {
-    gh_parse_opts opts;
-    gh_diags diags;   /* errors of every file, in file order */
-    gh_arena arena;   /* reset after each file */
-    int files;
+    gh_load_opts opts;
+    gh_diags diags;    /* every error, parse errors in file order first */
+    gh_source *srcs;   /* the modules read (text malloc'd, name borrowed from argv or strdup'd) */
+    size_t n, cap;
     bool io_error;
 } check_run;
 
@@ -34,15 +36,31 @@ static void check_file(const char *path, void *ctx)
     check_run *r = ctx;
     char *src;
     size_t len;
-    r->files++;
     if (cli_read_file(path, &src, &len) != 0) {
         r->io_error = true;
         return;
     }
-    gh_module *m = NULL;
-    gh_parse_module(&r->arena, path, src, len, &r->opts, &m, &r->diags);
-    gh_arena_reset(&r->arena);
-    free(src);
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 16;
+        gh_source *grown = realloc(r->srcs, cap * sizeof *grown);
+        if (!grown) {
+            free(src);
+            r->io_error = true;
+            return;
+        }
+        r->srcs = grown;
+        r->cap = cap;
+    }
+    r->srcs[r->n++] = (gh_source){.name = strdup(path), .text = src, .len = len};
+}
+
+/* All modules compiled together: parse errors of every file, or, when all parse, the
+ * compiler's errors. */
+static void check_compile(check_run *r)
+{
+    if (!r->n) return;
+    gh_revision *rev = gh_revision_load(r->srcs, r->n, NULL, &r->opts, &r->diags);
+    if (rev) gh_revision_release(rev);
 }
 
 /* A JSON string literal through the value model's writer (Go's escaping). */
@@ -121,12 +139,16 @@ int cmd_check(int argc, char **argv)
     }
     gh_diags_init(&r.diags);
     r.diags.max = 1000;
-    gh_arena_init(&r.arena, 0);
     if (cli_walk(argv + optind, argc - optind, ".rego", check_file, &r) != 0) r.io_error = true;
+    check_compile(&r);
     int status = r.io_error ? CLI_USAGE : r.diags.n ? CLI_FAIL : CLI_OK;
     if (json) print_json(&r.diags);
     else if (r.diags.n) print_pretty(&r.diags);
+    for (size_t i = 0; i < r.n; i++) {
+        free((char *)r.srcs[i].name);
+        free((char *)r.srcs[i].text);
+    }
+    free(r.srcs);
     gh_diags_free(&r.diags);
-    gh_arena_free(&r.arena);
     return status;
 }

@@ -15,7 +15,7 @@ static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
 static const command commands[] = {
-    {"check", cmd_check, "check Rego modules for parse errors"},
+    {"check", cmd_check, "parse and compile Rego modules, reporting every error"},
     {"conformance", cmd_conformance, "run folders of OPA YAML test cases"},
     {"eval", cmd_eval, "evaluate a Rego query against policies and data"},
     {"parse", cmd_parse, "print the syntax tree of a Rego module"},

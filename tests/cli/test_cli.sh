@@ -64,5 +64,17 @@ printf 'package v0\n\ndeny[msg] { msg := "x" }\n' >"$tmp/v0.rego"
 expect "cli-6.1 v0 rejected in v1" 1 "$GH" check "$tmp/v0.rego"
 expect "cli-6.2 v0 accepted with flag" 0 "$GH" check --v0-compatible "$tmp/v0.rego"
 
+printf 'package c\n\np if { x > 1 }\nq := foo(1)\n' >"$tmp/compile.rego"
+expect "cli-7.1 compile errors" 1 "$GH" check "$tmp/compile.rego"
+expect_out "cli-7.2 unsafe var" "$tmp/compile.rego:3:8: rego_unsafe_var_error: var x is unsafe"
+expect_out "cli-7.3 undefined function" "$tmp/compile.rego:4:6: rego_type_error: undefined function foo"
+printf 'package c\n\nr if r\n' >"$tmp/recursive.rego"
+expect "cli-7.4 recursion" 1 "$GH" check "$tmp/recursive.rego"
+expect_out "cli-7.5 recursion message" "rego_recursion_error: rule data.c.r is recursive: data.c.r -> data.c.r"
+printf 'package c\n\nf(x) := y if y := x + 1\n' >"$tmp/lib.rego"
+printf 'package d\n\nimport data.c\n\nz := c.f(1)\n' >"$tmp/use.rego"
+expect "cli-7.6 modules compile together" 0 "$GH" check "$tmp/lib.rego" "$tmp/use.rego"
+expect "cli-7.7 a module alone misses its import" 1 "$GH" check "$tmp/use.rego"
+
 echo "test_cli: $checks checks, $fails failed"
 [ "$fails" -eq 0 ]
