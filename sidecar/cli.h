@@ -19,7 +19,7 @@ int cmd_eval(int argc, char **argv);
 /* True when argv[i] is -h or --help. */
 bool cli_wants_help(int argc, char **argv);
 
-/* Reads a whole file (at most CLI_MAX_FILE bytes) into malloc'd, NUL-ended memory.
+/* Reads a whole file or pipe (at most CLI_MAX_FILE bytes) into malloc'd, NUL-ended memory.
  * Returns 0, or -1 with the reason printed to stderr prefixed by "gatehouse: ". */
 int cli_read_file(const char *path, char **data, size_t *len);
 

@@ -15,6 +15,36 @@ bool cli_wants_help(int argc, char **argv)
     return false;
 }
 
+/* Pipes and FIFOs (`-i <(...)`, /dev/stdin) have no size: read them in growing steps. */
+static int read_stream(FILE *f, const char *path, char **data, size_t *len)
+{
+    size_t cap = 1 << 16, n = 0, got;
+    char *p = malloc(cap);
+    while (p && (got = fread(p + n, 1, cap - n - 1, f)) > 0) {
+        n += got;
+        if (n > CLI_MAX_FILE) {
+            fprintf(stderr, "gatehouse: %s: larger than %u MiB\n", path, CLI_MAX_FILE >> 20);
+            free(p);
+            return -1;
+        }
+        if (cap - n - 1 == 0) {
+            char *q = realloc(p, cap * 2);
+            if (!q) free(p);
+            p = q;
+            cap *= 2;
+        }
+    }
+    if (!p || ferror(f)) {
+        fprintf(stderr, "gatehouse: %s: %s\n", path, p ? "read failed" : "out of memory");
+        free(p);
+        return -1;
+    }
+    p[n] = '\0';
+    *data = p;
+    *len = n;
+    return 0;
+}
+
 int cli_read_file(const char *path, char **data, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -23,29 +53,30 @@ int cli_read_file(const char *path, char **data, size_t *len)
         return -1;
     }
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fprintf(stderr, "gatehouse: %s: not a regular file\n", path);
-        fclose(f);
-        return -1;
-    }
-    if ((unsigned long long)st.st_size > CLI_MAX_FILE) {
+    int rc;
+    if (fstat(fileno(f), &st) != 0 || S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "gatehouse: %s: is a directory\n", path);
+        rc = -1;
+    } else if (!S_ISREG(st.st_mode)) {
+        rc = read_stream(f, path, data, len);
+    } else if ((unsigned long long)st.st_size > CLI_MAX_FILE) {
         fprintf(stderr, "gatehouse: %s: larger than %u MiB\n", path, CLI_MAX_FILE >> 20);
-        fclose(f);
-        return -1;
-    }
-    size_t n = (size_t)st.st_size;
-    char *p = malloc(n + 1);
-    if (!p || fread(p, 1, n, f) != n) {
-        fprintf(stderr, "gatehouse: %s: %s\n", path, p ? "read failed" : "out of memory");
-        free(p);
-        fclose(f);
-        return -1;
+        rc = -1;
+    } else {
+        size_t n = (size_t)st.st_size;
+        char *p = malloc(n + 1);
+        rc = p && fread(p, 1, n, f) == n ? 0 : -1;
+        if (rc == 0) {
+            p[n] = '\0';
+            *data = p;
+            *len = n;
+        } else {
+            fprintf(stderr, "gatehouse: %s: %s\n", path, p ? "read failed" : "out of memory");
+            free(p);
+        }
     }
     fclose(f);
-    p[n] = '\0';
-    *data = p;
-    *len = n;
-    return 0;
+    return rc;
 }
 
 static bool has_ext(const char *name, const char *ext)

@@ -59,6 +59,12 @@ expect "cli-5.3 parse pretty" 0 "$GH" parse "$tmp/small.rego"
 expect "cli-5.4 parse bad format" 2 "$GH" parse --format xml "$tmp/small.rego"
 expect "cli-5.5 parse broken" 1 "$GH" parse "$tmp/broken.rego"
 expect "cli-5.6 parse two files" 2 "$GH" parse "$tmp/small.rego" "$tmp/small.rego"
+checks=$((checks + 1))
+if ! "$GH" parse --format json /dev/stdin <"$tmp/small.rego" | grep -q '"package"'; then
+    echo "FAIL cli-5.7 parse from a pipe"; fails=$((fails + 1))
+fi
+expect "cli-5.8 parse a directory" 2 "$GH" parse "$tmp"
+expect_out "cli-5.9 directory named" "is a directory"
 
 printf 'package v0\n\ndeny[msg] { msg := "x" }\n' >"$tmp/v0.rego"
 expect "cli-6.1 v0 rejected in v1" 1 "$GH" check "$tmp/v0.rego"
