@@ -1,12 +1,16 @@
 /* http.send over libcurl, with OPA's request object, response shape, errors and
  * intra-query cache (the same request in one evaluation is sent once; the evaluation's
  * memo holds the answer). Blocking: the call runs on the evaluating thread.
+ * libcurl is loaded with dlopen on the first call: linking it would pull its whole
+ * dependency tree (TLS stacks, LDAP, SSH...) into every process start, and most policies
+ * never send a request.
  * Not yet here: the inter-query cache (`cache`, `force_cache` are accepted and ignored, as
  * OPA does without an inter-query cache configured), `tls_server_name`, unix sockets. */
 #include "builtins/bi_internal.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,10 +40,37 @@ static const char *const string_keys[] = {
     "tls_client_key_file", "tls_client_key_env_variable", "tls_server_name",
 };
 
+/* The libcurl entry points http.send uses, found at run time. */
+static struct {
+    CURLcode (*global_init)(long);
+    CURL *(*easy_init)(void);
+    CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+    CURLcode (*easy_perform)(CURL *);
+    CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+    void (*easy_cleanup)(CURL *);
+    const char *(*easy_strerror)(CURLcode);
+    struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+    void (*slist_free_all)(struct curl_slist *);
+    bool ok;
+} curl;
+
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init_once(void)
+
+#define CURL_SYM(field, name) (*(void **)&curl.field = dlsym(lib, name)) != NULL
+
+static void curl_load(void)
 {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    void *lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+    if (!lib) return;
+    curl.ok = CURL_SYM(global_init, "curl_global_init") && CURL_SYM(easy_init, "curl_easy_init") &&
+              CURL_SYM(easy_setopt, "curl_easy_setopt") &&
+              CURL_SYM(easy_perform, "curl_easy_perform") &&
+              CURL_SYM(easy_getinfo, "curl_easy_getinfo") &&
+              CURL_SYM(easy_cleanup, "curl_easy_cleanup") &&
+              CURL_SYM(easy_strerror, "curl_easy_strerror") &&
+              CURL_SYM(slist_append, "curl_slist_append") &&
+              CURL_SYM(slist_free_all, "curl_slist_free_all");
+    if (curl.ok) curl.ok = curl.global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
 }
 
 /* ---- the request object ---- */
@@ -208,7 +239,7 @@ static int add_headers(gh_bctx *bc, http_req *r, const gh_value *hv, http_err *e
         /* "Name;" is curl's way to send a header with an empty value */
         if (vn) snprintf(line + kn, vn + 3, ": %s", v);
         else snprintf(line + kn, 2, ";");
-        struct curl_slist *l = curl_slist_append(r->headers, line);
+        struct curl_slist *l = curl.slist_append(r->headers, line);
         if (!l) return BI_NOMEM;
         r->headers = l;
     }
@@ -370,50 +401,50 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 static void set_tls(CURL *c, const http_req *r)
 {
     if (r->insecure) {
-        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+        curl.easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl.easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
     }
     if (r->ca_pem) {
         struct curl_blob b = {(void *)r->ca_pem, strlen(r->ca_pem), CURL_BLOB_COPY};
-        curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &b);
+        curl.easy_setopt(c, CURLOPT_CAINFO_BLOB, &b);
     }
-    if (r->ca_file) curl_easy_setopt(c, CURLOPT_CAINFO, r->ca_file);
+    if (r->ca_file) curl.easy_setopt(c, CURLOPT_CAINFO, r->ca_file);
     if (r->cert_pem && r->key_pem) {
         struct curl_blob cb = {(void *)r->cert_pem, strlen(r->cert_pem), CURL_BLOB_COPY};
         struct curl_blob kb = {(void *)r->key_pem, strlen(r->key_pem), CURL_BLOB_COPY};
-        curl_easy_setopt(c, CURLOPT_SSLCERT_BLOB, &cb);
-        curl_easy_setopt(c, CURLOPT_SSLKEY_BLOB, &kb);
+        curl.easy_setopt(c, CURLOPT_SSLCERT_BLOB, &cb);
+        curl.easy_setopt(c, CURLOPT_SSLKEY_BLOB, &kb);
     }
     if (r->cert_file && r->key_file) {
-        curl_easy_setopt(c, CURLOPT_SSLCERT, r->cert_file);
-        curl_easy_setopt(c, CURLOPT_SSLKEY, r->key_file);
+        curl.easy_setopt(c, CURLOPT_SSLCERT, r->cert_file);
+        curl.easy_setopt(c, CURLOPT_SSLKEY, r->key_file);
     }
 }
 
 static CURL *make_handle(http_req *r, http_resp *resp, char *errbuf)
 {
-    CURL *c = curl_easy_init();
+    CURL *c = curl.easy_init();
     if (!c) return NULL;
-    curl_easy_setopt(c, CURLOPT_URL, r->url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, r->method);
-    if (strcmp(r->method, "HEAD") == 0) curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    curl.easy_setopt(c, CURLOPT_URL, r->url);
+    curl.easy_setopt(c, CURLOPT_CUSTOMREQUEST, r->method);
+    if (strcmp(r->method, "HEAD") == 0) curl.easy_setopt(c, CURLOPT_NOBODY, 1L);
     if (r->has_body) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, r->body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
+        curl.easy_setopt(c, CURLOPT_POSTFIELDS, r->body);
+        curl.easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
     }
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, r->redirect ? 1L : 0L);
-    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L); /* Go's client stops after 10 too */
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, r->timeout_ms);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L); /* threads: no SIGALRM for DNS timeouts */
-    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)HTTP_MAX_BODY);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, r->headers);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, resp);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    curl.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl.easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl.easy_setopt(c, CURLOPT_FOLLOWLOCATION, r->redirect ? 1L : 0L);
+    curl.easy_setopt(c, CURLOPT_MAXREDIRS, 10L); /* Go's client stops after 10 too */
+    curl.easy_setopt(c, CURLOPT_TIMEOUT_MS, r->timeout_ms);
+    curl.easy_setopt(c, CURLOPT_NOSIGNAL, 1L); /* threads: no SIGALRM for DNS timeouts */
+    curl.easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)HTTP_MAX_BODY);
+    curl.easy_setopt(c, CURLOPT_HTTPHEADER, r->headers);
+    curl.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl.easy_setopt(c, CURLOPT_WRITEDATA, resp);
+    curl.easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl.easy_setopt(c, CURLOPT_HEADERDATA, resp);
+    curl.easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
     set_tls(c, r);
     return c;
 }
@@ -423,17 +454,17 @@ static int finish_headers(http_req *r)
 {
     static const char *const drop[] = {"Accept:", "Expect:"};
     for (size_t i = 0; i < 2; i++) {
-        struct curl_slist *l = curl_slist_append(r->headers, drop[i]);
+        struct curl_slist *l = curl.slist_append(r->headers, drop[i]);
         if (!l) return BI_NOMEM;
         r->headers = l;
     }
     if (r->has_body && !r->has_ctype) { /* curl would say form-urlencoded */
-        struct curl_slist *l = curl_slist_append(r->headers, "Content-Type:");
+        struct curl_slist *l = curl.slist_append(r->headers, "Content-Type:");
         if (!l) return BI_NOMEM;
         r->headers = l;
     }
     if (!r->has_ua) {
-        struct curl_slist *l = curl_slist_append(r->headers, "User-Agent: gatehouse/" GH_VERSION);
+        struct curl_slist *l = curl.slist_append(r->headers, "User-Agent: gatehouse/" GH_VERSION);
         if (!l) return BI_NOMEM;
         r->headers = l;
     }
@@ -450,7 +481,7 @@ static void network_error(const http_req *r, CURLcode rc, const char *errbuf, ht
         snprintf(e->msg, sizeof e->msg, "%s %s: request timed out", op, r->url);
     else
         snprintf(e->msg, sizeof e->msg, "%s \"%s\": %s", op, r->url,
-                 *errbuf ? errbuf : curl_easy_strerror(rc));
+                 *errbuf ? errbuf : curl.easy_strerror(rc));
 }
 
 static void sleep_ms(long ms)
@@ -471,9 +502,9 @@ static int exchange(http_req *r, http_resp *resp, http_err *e)
         gh_buf_clear(&resp->body);
         CURL *c = make_handle(r, resp, errbuf);
         if (!c) return BI_NOMEM;
-        CURLcode cc = curl_easy_perform(c);
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status_code);
-        curl_easy_cleanup(c);
+        CURLcode cc = curl.easy_perform(c);
+        curl.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status_code);
+        curl.easy_cleanup(c);
         if (cc == CURLE_OK) return 0;
         if (resp->body.failed || cc == CURLE_FILESIZE_EXCEEDED) {
             snprintf(e->msg, sizeof e->msg, "response body larger than %u MiB", HTTP_MAX_BODY >> 20);
@@ -656,7 +687,7 @@ static int send_request(gh_bctx *bc, const gh_value *req, bool raise, const gh_v
     } else if (rc == -1) {
         rc = http_fail(bc, raise, network, e.msg, out);
     }
-    curl_slist_free_all(r.headers);
+    curl.slist_free_all(r.headers);
     gh_buf_free(&resp.body);
     gh_buf_free(&resp.names);
     gh_buf_free(&resp.values);
@@ -682,7 +713,9 @@ static int bi_http_send(gh_bctx *bc, const gh_value *const *args, const gh_value
     if (!key) return BI_NOMEM;
     const gh_value *hit = bi_memo_get(bc, "http.send", key);
     if (hit) return bi_ret(out, hit);
-    pthread_once(&curl_once, curl_init_once);
+    pthread_once(&curl_once, curl_load);
+    if (!curl.ok)
+        return http_fail(bc, raise, false, "libcurl (libcurl.so.4) could not be loaded", out);
     rc = send_request(bc, req, raise, out);
     if (rc == 0) {
         const gh_value *code = gh_object_get_str(*out, "status_code", 11);
