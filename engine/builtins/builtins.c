@@ -18,6 +18,7 @@ static const bi_family *const families[] = {
     &bi_family_jwt,
     &bi_family_x509,
     &bi_family_http,
+    &bi_family_aws,
 };
 
 #define MAX_BUILTINS 512
