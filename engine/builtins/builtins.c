@@ -19,6 +19,7 @@ static const bi_family *const families[] = {
     &bi_family_x509,
     &bi_family_http,
     &bi_family_aws,
+    &bi_family_misc,
 };
 
 #define MAX_BUILTINS 512

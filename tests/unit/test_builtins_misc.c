@@ -1,0 +1,14 @@
+/* Unit cases for yaml.*, strings.render_template, regex.globs_match, json schema, trace,
+ * test.sleep, net.lookup_ip_addr and rego.parse_module: data/builtins_misc.txt, in the
+ * format of data/builtins.txt, run by test_builtins.c's runner (included, h2o-style). */
+#define main test_builtins_main
+#include "test_builtins.c"
+#undef main
+
+int main(void)
+{
+    gh_arena_init(&A, 0);
+    run_file("data/builtins_misc.txt");
+    gh_arena_free(&A);
+    return tests_done("test_builtins_misc");
+}
