@@ -12,3 +12,8 @@ if [ -x "$BUILD/bench/bench_engine" ]; then
   echo "### bench/engine"
   "$BUILD/bench/bench_engine" ../shared/seed-policies/data-master "$BUILD/gatehouse"
 fi
+if [ -x "$BUILD/bench/bench_builtins" ]; then
+  echo
+  echo "### bench/builtins"
+  "$BUILD/bench/bench_builtins" ../shared/seed-policies/data-master
+fi
