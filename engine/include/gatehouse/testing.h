@@ -1,0 +1,73 @@
+/* The policy-test harness core (gatehouse test): finds the test rules of a set of modules
+ * and runs each as its own evaluation, in parallel, one evaluator per worker thread over one
+ * shared revision. Reporting (OPA's text, JSON, JUnit) is the caller's. */
+#ifndef GATEHOUSE_TESTING_H
+#define GATEHOUSE_TESTING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gatehouse/engine.h"
+
+/* A rule is a test when a name on its head's ground prefix starts with "test_"; one starting
+ * with "todo_test_" is skipped (reported, not run), as OPA does. */
+#define GH_TEST_PREFIX      "test_"
+#define GH_TEST_SKIP_PREFIX "todo_test_"
+
+typedef enum gh_test_outcome {
+    GH_TEST_PASS,
+    GH_TEST_FAIL,    /* undefined, or a value other than true */
+    GH_TEST_ERROR,   /* the evaluation ended with an error (conflict, timeout, ...) */
+    GH_TEST_SKIPPED, /* todo_test_ */
+} gh_test_outcome;
+
+typedef struct gh_test {
+    /* found by gh_tests_discover (heap strings owned by the list) */
+    char *pkg;  /* "data.a.b" */
+    char *name; /* "test_x", or "p.q.test_x" for a ref head */
+    char *file; /* the module's name as loaded */
+    int row, col;
+    bool skip;
+    /* filled by gh_tests_run (the last run when repeated) */
+    gh_test_outcome outcome;
+    bool undefined;       /* FAIL because the test was undefined (else: not true) */
+    uint64_t duration_ns; /* one evaluation */
+    char *output;         /* what print() wrote, one line per call; NULL when nothing */
+    size_t output_len;
+    char *error;         /* "file:row: code: message", for GH_TEST_ERROR */
+    gh_eval_error err;   /* the same, in parts */
+    uint64_t bench_n;    /* --bench: evaluations timed */
+    uint64_t bench_ns;   /* --bench: their total wall time */
+} gh_test;
+
+typedef struct gh_test_list {
+    gh_test *items; /* sorted by file, then row */
+    size_t n, cap;
+} gh_test_list;
+
+/* Parses the modules (as gh_revision_load will: same names and syntax) and appends their
+ * tests whose full name (pkg.name) matches the POSIX extended regular expression `filter`
+ * (NULL: all). A name defined by several rules is one test. Returns 0; GH_EINVAL with a
+ * message in errbuf when the filter does not compile; GH_ENOMEM. Modules that do not parse
+ * are skipped (gh_revision_load reports them). */
+int gh_tests_discover(const gh_source *modules, size_t n, bool v0_compatible,
+                      const char *filter, gh_test_list *out, char *errbuf, size_t errsize);
+void gh_test_list_free(gh_test_list *l);
+
+typedef struct gh_test_run_opts {
+    unsigned threads;    /* worker threads; 0 = one per online core */
+    uint64_t timeout_ns; /* per evaluation; 0 = 5 s (OPA's default) */
+    bool bench;          /* time repeated evaluations of each passing test (~bench_ns each) */
+    uint64_t bench_time_ns; /* 0 = 1 s, Go's -benchtime default */
+    const gh_value *runtime; /* opa.runtime(); NULL = {} */
+} gh_test_run_opts;
+
+/* Runs every test of the list against rev, filling the results. Returns 0, or GH_ENOMEM
+ * when a worker could not be set up (then some results are missing: they read ERROR). */
+int gh_tests_run(const gh_revision *rev, gh_test_list *l, const gh_test_run_opts *opts);
+
+/* Go's time.Duration text ("605.076µs", "1.2ms", "2.5s", "1m3s", "0s") into buf. */
+void gh_test_format_duration(uint64_t ns, char *buf, size_t size);
+
+#endif
