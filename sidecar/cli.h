@@ -15,6 +15,7 @@ int cmd_parse(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_conformance(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_fmt(int argc, char **argv);
 int cmd_capabilities(int argc, char **argv);
 
 /* True when argv[i] is -h or --help. */

@@ -20,6 +20,7 @@ static const command commands[] = {
     {"check", cmd_check, "parse and compile Rego modules, reporting every error"},
     {"conformance", cmd_conformance, "run folders of OPA YAML test cases"},
     {"eval", cmd_eval, "evaluate a Rego query against policies and data"},
+    {"fmt", cmd_fmt, "format Rego modules in the canonical layout (as opa fmt)"},
     {"parse", cmd_parse, "print the syntax tree of a Rego module"},
     {"test", cmd_test, "run Rego tests (test_* rules), reporting as opa test does"},
     {"version", cmd_version, "print the version"},
