@@ -30,8 +30,10 @@ extern const bi_family bi_family_x509; /* x509.c */
 extern const bi_family bi_family_http; /* http.c */
 extern const bi_family bi_family_aws; /* aws.c */
 extern const bi_family bi_family_misc; /* misc.c */
+extern const bi_family bi_family_globs; /* globs.c */
 extern const bi_family bi_family_template; /* template.c */
 extern const bi_family bi_family_yaml; /* yaml_bi.c */
+extern const bi_family bi_family_graphql; /* graphql.c */
 
 /* Function-like entry helpers for the tables. */
 #define BI_FN(nm, ar, dc, f)         {.name = nm, .arity = ar, .decl = dc, .fn = f}

@@ -20,8 +20,10 @@ static const bi_family *const families[] = {
     &bi_family_http,
     &bi_family_aws,
     &bi_family_misc,
+    &bi_family_globs,
     &bi_family_template,
     &bi_family_yaml,
+    &bi_family_graphql,
 };
 
 #define MAX_BUILTINS 512
