@@ -180,10 +180,20 @@ typedef struct runner {
     atomic_size_t next; /* the next test to take */
 } runner;
 
+/* Lines hit in one module, keyed by the module's shared file-name pointer. */
+typedef struct wcover {
+    const char *file;
+    uint8_t *hit;
+    int nlines;
+} wcover;
+
 typedef struct worker {
     runner *r;
     pthread_t tid;
-    gh_buf out; /* print() output of the current test */
+    gh_buf out;   /* print() output of the current test */
+    wcover *cov;  /* --coverage: lines hit by this worker's evaluations */
+    size_t ncov, last;
+    bool cov_failed; /* out of memory while recording */
 } worker;
 
 static uint64_t now_ns(void)
@@ -200,6 +210,73 @@ static void capture_print(void *ud, const char *loc, const char *msg, size_t len
     worker *w = ud;
     gh_buf_append(&w->out, msg, len);
     gh_buf_putc(&w->out, '\n');
+}
+
+static wcover *cover_file(worker *w, const char *file)
+{
+    if (w->last < w->ncov && w->cov[w->last].file == file) return &w->cov[w->last];
+    for (size_t i = 0; i < w->ncov; i++)
+        if (w->cov[i].file == file) return &w->cov[w->last = i];
+    wcover *g = realloc(w->cov, (w->ncov + 1) * sizeof *g);
+    if (!g) return NULL;
+    w->cov = g;
+    w->cov[w->ncov] = (wcover){.file = file};
+    w->last = w->ncov++;
+    return &w->cov[w->last];
+}
+
+/* The VM's coverage hook: one call per instruction executed. */
+static void cover_hit(void *ud, const char *file, int line)
+{
+    worker *w = ud;
+    wcover *f = cover_file(w, file);
+    if (!f || line < 0 || line > (1 << 24)) {
+        w->cov_failed = true;
+        return;
+    }
+    if (line >= f->nlines) {
+        int n = line * 2 + 64;
+        uint8_t *g = realloc(f->hit, (size_t)n);
+        if (!g) {
+            w->cov_failed = true;
+            return;
+        }
+        memset(g + f->nlines, 0, (size_t)(n - f->nlines));
+        f->hit = g;
+        f->nlines = n;
+    }
+    f->hit[line] = 1;
+}
+
+/* Adds a worker's lines to the run's report, by file name. */
+static int cover_merge(gh_cover *c, const wcover *w)
+{
+    gh_cover_file *f = NULL;
+    for (size_t i = 0; i < c->n && !f; i++)
+        if (strcmp(c->files[i].file, w->file) == 0) f = &c->files[i];
+    if (!f) {
+        if (c->n == c->cap) {
+            size_t cap = c->cap ? c->cap * 2 : 16;
+            gh_cover_file *g = realloc(c->files, cap * sizeof *g);
+            if (!g) return GH_ENOMEM;
+            c->files = g;
+            c->cap = cap;
+        }
+        f = &c->files[c->n];
+        *f = (gh_cover_file){.file = strdup(w->file)};
+        if (!f->file) return GH_ENOMEM;
+        c->n++;
+    }
+    if (w->nlines > f->nlines) {
+        uint8_t *g = realloc(f->hit, (size_t)w->nlines);
+        if (!g) return GH_ENOMEM;
+        memset(g + f->nlines, 0, (size_t)(w->nlines - f->nlines));
+        f->hit = g;
+        f->nlines = w->nlines;
+    }
+    for (int i = 0; i < w->nlines; i++)
+        f->hit[i] |= w->hit[i];
+    return 0;
 }
 
 static void record_error(gh_test *t, const gh_eval_error *err)
@@ -281,6 +358,10 @@ static void *worker_main(void *arg)
                        .print = capture_print,
                        .print_ud = w,
                        .runtime = r->opts->runtime};
+    if (r->opts->cover) {
+        eo.cover = cover_hit;
+        eo.cover_ud = w;
+    }
     gh_evaluator *ev = gh_evaluator_new(&eo);
     for (;;) {
         size_t i = atomic_fetch_add(&r->next, 1);
@@ -325,10 +406,18 @@ int gh_tests_run(const gh_revision *rev, gh_test_list *l, const gh_test_run_opts
     worker_main(&ws[0]);
     for (unsigned i = 1; i < started; i++)
         pthread_join(ws[i].tid, NULL);
-    for (unsigned i = 0; i < n; i++)
+    int rc = 0;
+    for (unsigned i = 0; i < n; i++) {
+        if (ws[i].cov_failed) rc = GH_ENOMEM;
+        for (size_t j = 0; j < ws[i].ncov; j++) {
+            if (rc == 0 && r.opts->cover) rc = cover_merge(r.opts->cover, &ws[i].cov[j]);
+            free(ws[i].cov[j].hit);
+        }
+        free(ws[i].cov);
         gh_buf_free(&ws[i].out);
+    }
     free(ws);
-    return 0;
+    return rc;
 }
 
 /* ---- Go's time.Duration.String ---- */

@@ -643,10 +643,12 @@ static int vm_run(gh_evaluator *ev, const gh_proc *p, const gh_value *const *arg
             goto timeout;                                                                          \
     } while (0)
 
-    const bool trace = ev->trace;
+    const bool trace = ev->trace || ev->opts.cover;
     for (;;) {
         i = &code[pc++];
-        if (trace) {
+        if (trace && ev->opts.cover && p->locs[pc - 1] && p->locs[pc - 1]->file)
+            ev->opts.cover(ev->opts.cover_ud, p->locs[pc - 1]->file, p->locs[pc - 1]->line);
+        if (trace && ev->trace) {
             gh_buf tb;
             gh_buf_init(&tb, 0);
             disasm_one(p, pc - 1, &tb);

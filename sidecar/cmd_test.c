@@ -36,8 +36,9 @@ static const char test_usage[] =
     "      --var-values      with failures, print the FAILURES section\n"
     "      --v0-compatible   parse modules as Rego v0\n"
     "  -p, --parallel N      worker threads (default: one per core)\n"
-    "  -c, --coverage        report coverage (not available yet: exits 1)\n"
-    "      --threshold N     fail below N%% coverage (needs --coverage)\n"
+    "  -c, --coverage        print OPA's coverage report (JSON) instead of the test report:\n"
+    "                        covered and not covered lines per file, percentages\n"
+    "      --threshold N     exit 2 when coverage is below N percent (implies --coverage)\n"
     "  -h, --help            show this help\n\n"
     "Exit status: 0 all tests passed, 2 a test failed, errored or was skipped (or coverage\n"
     "below --threshold), 1 load, compile or usage errors (as opa test).\n";
@@ -515,16 +516,75 @@ static void print_diags(const gh_diags *d)
     gh_buf_free(&b);
 }
 
-/* One run: execute, report, and the exit status it gives. */
-static int run_and_report(const gh_revision *rev, gh_test_list *l, const test_args *a)
+/* ---- coverage (opa test --coverage: JSONCoverageReporter) ---- */
+
+/* Failures first (pretty, failing tests only, exit 1), then the threshold (exit 2), else
+ * the coverage JSON. */
+static int report_coverage(const gh_test_list *l, const test_args *a, const gh_cover *cov,
+                           const loader *ld)
 {
+    gh_test_list failed = {0};
+    for (size_t i = 0; i < l->n; i++) {
+        const gh_test *t = &l->items[i];
+        if (t->outcome == GH_TEST_ERROR) {
+            fprintf(stderr, "%s\n", t->error ? t->error : "error");
+            return CLI_FAIL;
+        }
+    }
+    failed.items = malloc((l->n + 1) * sizeof *failed.items);
+    if (!failed.items) return CLI_FAIL;
+    for (size_t i = 0; i < l->n; i++)
+        if (l->items[i].outcome == GH_TEST_FAIL) failed.items[failed.n++] = l->items[i];
+    gh_buf b, miss;
+    gh_buf_init(&b, 0);
+    gh_buf_init(&miss, 0);
+    int status = CLI_OK;
+    double pct = 0;
+    if (failed.n) {
+        report_pretty(&failed, a, &b);
+        if (b.data) fputs(b.data, stdout);
+        put_test_line(&miss, &failed.items[0]);
+        fprintf(stderr, "%s\n\n", miss.data ? miss.data : "");
+        status = CLI_FAIL;
+    } else if (gh_cover_report(cov, ld->modules, ld->nmodules, a->v0, &b, &pct, &miss) != 0) {
+        fprintf(stderr, "gatehouse test: out of memory\n");
+        status = CLI_FAIL;
+    } else if (pct < a->threshold) {
+        fprintf(stderr, "Code coverage threshold not met: got %.2f instead of %.2f", pct,
+                a->threshold);
+        if (a->verbose && miss.data) fprintf(stderr, "\nLines not covered:%s", miss.data);
+        fputc('\n', stderr);
+        status = 2;
+    } else {
+        if (b.data) fputs(b.data, stdout);
+        for (size_t i = 0; i < l->n; i++)
+            if (l->items[i].outcome == GH_TEST_SKIPPED) status = 2;
+    }
+    free(failed.items);
+    gh_buf_free(&b);
+    gh_buf_free(&miss);
+    return status;
+}
+
+/* One run: execute, report, and the exit status it gives. */
+static int run_and_report(const gh_revision *rev, gh_test_list *l, const test_args *a,
+                          const loader *ld)
+{
+    gh_cover cov = {0};
     gh_test_run_opts ro = {.threads = a->parallel,
                            .timeout_ns = a->timeout_ns ? a->timeout_ns
                                                        : (a->bench ? 30000000000u : 0),
-                           .bench = a->bench};
+                           .bench = a->bench,
+                           .cover = a->coverage ? &cov : NULL};
     if (gh_tests_run(rev, l, &ro) != 0) {
         fprintf(stderr, "gatehouse test: out of memory\n");
+        gh_cover_free(&cov);
         return CLI_FAIL;
+    }
+    if (a->coverage) {
+        int rc = report_coverage(l, a, &cov, ld);
+        gh_cover_free(&cov);
+        return rc;
     }
     gh_buf b;
     gh_buf_init(&b, 0);
@@ -565,7 +625,7 @@ static int load_and_run(const test_args *a, loader *ld)
         status = CLI_FAIL;
     }
     for (long i = 0; status == CLI_OK && i < a->count; i++)
-        status = run_and_report(rev, &tests, a);
+        status = run_and_report(rev, &tests, a, ld);
     gh_test_list_free(&tests);
     if (rev) gh_revision_release(rev);
     gh_diags_free(&diags);
@@ -578,8 +638,8 @@ int cmd_test(int argc, char **argv)
     int rc = parse_args(argc, argv, &a);
     if (rc < 0) return CLI_OK; /* --help */
     if (rc != CLI_OK) return rc;
-    if (a.coverage) {
-        fprintf(stderr, "gatehouse test: --coverage and --threshold are not available yet\n");
+    if (a.coverage && a.bench) {
+        fprintf(stderr, "coverage reporting is not supported when benchmarking tests\n");
         return CLI_FAIL;
     }
     gh_arena arena;

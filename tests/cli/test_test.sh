@@ -62,6 +62,8 @@ golden "test-1.4 junit" 2 junit --format junit repo
 golden "test-1.5 --run, all pass" 0 run -v --run 'strings_test\.(test_s|cases)' repo
 golden "test-1.6 serial gives the same" 2 verbose -v -p 1 repo
 
+golden "test-1.7 coverage" 0 coverage --coverage --run 'strings_test\.test_s' repo
+
 # ---- options ----
 checks=$((checks + 1))
 n=$(cd "$FIX" && "$GH" test --count 3 --run config_test.test_p repo | grep -c '^PASS: 1/1$')
@@ -82,6 +84,14 @@ expect "test-2.8 --v0-compatible" 0 --v0-compatible "$tmp/v0.rego"
 expect "test-2.9 --help" 0 --help
 expect_out "test-2.10 usage" "usage: gatehouse test"
 
+expect "test-2.11 --threshold not met" 2 --threshold 50 --run 'strings_test\.test_s' "$FIX/repo"
+expect_out "test-2.12 threshold message" "Code coverage threshold not met: got 22.50 instead of 50.00"
+expect "test-2.13 --coverage with a failing test" 1 --coverage --run 'test_number' "$FIX/repo"
+expect_out "test-2.14 the failure" "data.lib.strings_test.test_number: FAIL ("
+expect "test-2.15 --coverage with an erroring test" 1 --coverage --run 'conflict' "$FIX/repo"
+expect_out "test-2.16 the error" "eval_conflict_error: complete rules must not produce multiple outputs"
+expect "test-2.17 --coverage --bench" 1 --coverage --bench "$FIX/repo"
+
 # ---- errors before any test runs: exit 1, as opa test ----
 expect "test-3.1 no path" 1
 expect "test-3.2 missing path" 1 "$tmp/nope"
@@ -99,6 +109,7 @@ expect "test-3.10 bad --threshold" 1 --threshold 101 "$FIX/repo"
 # ---- the example policies ----
 expect "test-4.1 policies/" 0 "$ROOT/policies"
 expect_out "test-4.2 policies/ all pass" "PASS: "
+expect "test-4.3 policies/ coverage >= 90%" 0 --threshold 90 "$ROOT/policies"
 
 echo "$((checks - fails))/$checks checks passed"
 [ "$fails" = 0 ]

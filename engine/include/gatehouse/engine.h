@@ -58,6 +58,11 @@ typedef struct gh_eval_opts {
     /* opa.runtime()'s value (config, env, version...), kept by the caller for as long as
        the evaluator is used; NULL = {} */
     const gh_value *runtime;
+    /* Coverage (gatehouse test --coverage): called for every VM instruction executed, with
+       the source line it was compiled from (`file` is shared by a module's locations, so
+       callers may key on the pointer). NULL = off, at no cost. */
+    void (*cover)(void *ud, const char *file, int line);
+    void *cover_ud;
 } gh_eval_opts;
 
 typedef struct gh_evaluator gh_evaluator;

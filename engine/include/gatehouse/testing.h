@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gatehouse/buf.h"
 #include "gatehouse/engine.h"
 
 /* A rule is a test when a name on its head's ground prefix starts with "test_"; one starting
@@ -55,12 +56,35 @@ int gh_tests_discover(const gh_source *modules, size_t n, bool v0_compatible,
                       const char *filter, gh_test_list *out, char *errbuf, size_t errsize);
 void gh_test_list_free(gh_test_list *l);
 
+/* Lines executed, per module (gatehouse test --coverage). */
+typedef struct gh_cover_file {
+    char *file;
+    uint8_t *hit; /* hit[line] != 0: an instruction compiled from that line ran */
+    int nlines;   /* entries in hit */
+} gh_cover_file;
+
+typedef struct gh_cover {
+    gh_cover_file *files;
+    size_t n, cap;
+} gh_cover;
+
+void gh_cover_free(gh_cover *c);
+
+/* OPA's coverage report (v1/cover: cover.Report as indented JSON) into json: per file the
+ * covered and not covered line ranges among the lines OPA counts (rule heads and body
+ * expressions but `some` declarations), their counts and percentage, then the totals.
+ * *coverage gets the overall percentage; not_covered (may be NULL) gets "\n\tfile:row" or
+ * "\n\tfile:a-b" per uncovered range, as OPA lists them below a threshold error. */
+int gh_cover_report(const gh_cover *c, const gh_source *modules, size_t n, bool v0_compatible,
+                    gh_buf *json, double *coverage, gh_buf *not_covered);
+
 typedef struct gh_test_run_opts {
     unsigned threads;    /* worker threads; 0 = one per online core */
     uint64_t timeout_ns; /* per evaluation; 0 = 5 s (OPA's default) */
     bool bench;          /* time repeated evaluations of each passing test (~bench_ns each) */
     uint64_t bench_time_ns; /* 0 = 1 s, Go's -benchtime default */
     const gh_value *runtime; /* opa.runtime(); NULL = {} */
+    gh_cover *cover;         /* lines executed are added here; NULL = no coverage */
 } gh_test_run_opts;
 
 /* Runs every test of the list against rev, filling the results. Returns 0, or GH_ENOMEM
