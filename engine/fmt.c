@@ -1,14 +1,21 @@
-/* The Rego formatter: walks a module's AST (engine/ast.h) and writes it in one canonical
- * layout into a gh_buf, interleaving the module's comments by source offset. Layout rules
- * follow `opa fmt` for v1: tab indentation, one blank line between groups of statements
- * (blank lines collapse to one, adjacent statements stay adjacent), sorted import groups,
- * `if` before every body, one literal per line, collections and comprehensions multi-line
- * when they were written over several lines, numbers/strings/templates as written.
- *
- * Comments: a comment before a node is written on its own line above it; one on the line
- * a statement ends is kept at the end of that line; one inside a construct written on a
- * single line moves below the statement. Any node the writer cannot reproduce sets an
- * error instead of being skipped; gh_fmt_source re-parses the output and compares trees. */
+/* The Rego formatter: walks a module's AST (engine/ast.h) and writes it in `opa fmt`'s
+ * layout into a gh_buf, placing the module's comments by source line. The rules, after
+ * OPA's v1/format/format.go:
+ *  - tabs; `package`, then a blank line; imports in groups of adjacent lines, each group
+ *    sorted, with a blank line after it; imports and rules keep their relative order;
+ *  - a blank line between rules, except between adjacent one-line rules;
+ *  - `if` before every body; a one-literal body whose literal starts on the head's last
+ *    line stays on that line (`p if x`), any other body is a block, one literal a line,
+ *    blank lines between literals kept (collapsed to one);
+ *  - collections, call arguments and function parameters keep their elements' line
+ *    grouping: on one line if written so, else one source line per output line, each
+ *    ending in `,`, closing bracket on its own line; comprehensions likewise;
+ *  - infix operators inside terms parenthesize infix operands (`(x + 1) + 2`); numbers,
+ *    strings and template strings as written; `_` for wildcards; `:=` for rule values;
+ *  - a comment above a node stays above it (blank lines around comments kept); one at
+ *    the end of a line stays at the end of that line.
+ * Any node the writer cannot reproduce sets an error instead of being skipped, and
+ * gh_fmt_source re-parses the output and compares syntax trees and comment counts. */
 #include "fmt.h"
 
 #include <stdarg.h>
@@ -27,18 +34,18 @@ typedef struct fmt {
     size_t len;
     const gh_module *m;
     const gh_comment **cm; /* the module's comments, by offset */
-    size_t ncm, next;      /* next comment not yet written */
+    bool *used;            /* cm[i] written */
+    size_t ncm, next;      /* first comment that may still be unwritten */
     int indent;
-    int last_line; /* source line of the last statement-level item written (0: none) */
-    bool blank;    /* the next statement-level item must be preceded by a blank line */
-    bool v1;
+    bool v1, drop_v0, ref_heads;
     gh_buf *err;
     bool failed;
 } fmt;
 
 static void term(fmt *f, const gh_term *t);
+static void term_p(fmt *f, const gh_term *t, bool parens);
 static void expr(fmt *f, const gh_expr *e);
-static void body_block(fmt *f, const gh_body *b, uint32_t end);
+static void body_block(fmt *f, const gh_body *b, int close_line);
 
 /* ---- small helpers ---- */
 
@@ -53,6 +60,11 @@ static void fail(fmt *f, const gh_loc *loc, const char *msg)
 static void puts_(fmt *f, const char *s)
 {
     gh_buf_puts(f->out, s);
+}
+
+static void nl(fmt *f)
+{
+    gh_buf_putc(f->out, '\n');
 }
 
 static void tabs(fmt *f)
@@ -72,61 +84,91 @@ static int line_of(const fmt *f, uint32_t off)
 
 static int end_line(const fmt *f, const gh_loc *l)
 {
-    return line_of(f, l->end > l->off ? l->end - 1 : l->off);
+    return l->end > l->off ? line_of(f, l->end - 1) : l->line;
 }
 
-static bool multiline(const fmt *f, const gh_loc *l)
+/* Offset of the next significant byte at or after off (spaces, commas and comments
+ * skipped); len when none. */
+static uint32_t skip_blank(const fmt *f, uint32_t off, bool commas)
 {
-    return l->end > l->off && end_line(f, l) != line_of(f, l->off);
-}
-
-/* Does the source at loc start with text s? */
-static bool src_starts(const fmt *f, const gh_loc *l, const char *s)
-{
-    size_t n = strlen(s);
-    return l->off + n <= f->len && memcmp(f->src + l->off, s, n) == 0;
+    while (off < f->len) {
+        char c = f->src[off];
+        if (c == '#') {
+            while (off < f->len && f->src[off] != '\n') off++;
+        } else if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || (commas && c == ',')) {
+            off++;
+        } else {
+            break;
+        }
+    }
+    return off;
 }
 
 /* ---- comments ---- */
 
+static bool is_metadata(const gh_comment *c)
+{
+    const char *s = c->text.s;
+    size_t n = c->text.len;
+    while (n && (*s == ' ' || *s == '\t')) s++, n--;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
+    return n == 8 && memcmp(s, "METADATA", 8) == 0;
+}
+
 static void comment_text(fmt *f, const gh_comment *c)
 {
+    size_t n = c->text.len;
+    while (n && (c->text.s[n - 1] == ' ' || c->text.s[n - 1] == '\t' || c->text.s[n - 1] == '\r')) n--;
     gh_buf_putc(f->out, '#');
-    gh_buf_append(f->out, c->text.s, c->text.len);
+    gh_buf_append(f->out, c->text.s, n);
 }
 
-/* Blank line before an item at source line `line` when the source had one (or one is due). */
-static void gap(fmt *f, int line)
+static const gh_comment *peek(fmt *f)
 {
-    if (f->blank || (f->last_line && line > f->last_line + 1)) gh_buf_putc(f->out, '\n');
-    f->blank = false;
+    while (f->next < f->ncm && f->used[f->next]) f->next++;
+    return f->next < f->ncm ? f->cm[f->next] : NULL;
 }
 
-/* Writes, each on its own line, every comment that starts before offset off. */
-static void comments_before(fmt *f, uint32_t off, bool gaps)
+/* OPA's insertComments: every unwritten comment on a line before `line`, each on its own
+ * line; a blank line where the source had one between comments (or before a second
+ * METADATA block), and between the last comment and the node. */
+static void comments_before(fmt *f, int line)
 {
-    while (f->next < f->ncm && f->cm[f->next]->loc.off < off) {
-        const gh_comment *c = f->cm[f->next++];
-        if (gaps) gap(f, c->loc.line);
+    const gh_comment *c, *prev = NULL;
+    bool in_meta = false;
+    while ((c = peek(f)) && c->loc.line < line) {
+        if (prev) {
+            int d = c->loc.line - prev->loc.line;
+            if (d > 1) in_meta = false;
+            if (d > 1 || (d == 1 && in_meta && is_metadata(c))) nl(f);
+        }
+        if (is_metadata(c)) in_meta = true;
         tabs(f);
         comment_text(f, c);
-        gh_buf_putc(f->out, '\n');
-        f->last_line = c->loc.line;
+        nl(f);
+        f->used[f->next] = true;
+        prev = c;
     }
+    if (prev && line - prev->loc.line > 1) nl(f);
 }
 
-/* Appends the comment that sits on source line `line` after what was just written. */
+/* Appends ` #...` for an unwritten comment on source line `line`. */
 static void trailing(fmt *f, int line)
 {
-    if (f->next < f->ncm && f->cm[f->next]->loc.line == line) {
+    if (!peek(f)) return;
+    for (size_t i = f->next; i < f->ncm && f->cm[i]->loc.line <= line; i++) {
+        if (f->used[i] || f->cm[i]->loc.line != line) continue;
         gh_buf_putc(f->out, ' ');
-        comment_text(f, f->cm[f->next++]);
+        comment_text(f, f->cm[i]);
+        f->used[i] = true;
+        return;
     }
 }
 
-static bool comment_within(const fmt *f, uint32_t from, uint32_t to)
+static bool comment_above(fmt *f, int line)
 {
-    return f->next < f->ncm && f->cm[f->next]->loc.off >= from && f->cm[f->next]->loc.off < to;
+    const gh_comment *c = peek(f);
+    return c && c->loc.line < line;
 }
 
 /* ---- scalars and refs ---- */
@@ -149,7 +191,7 @@ static bool is_ident(const gh_str *s)
         bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
         if (!alpha && !(i > 0 && c >= '0' && c <= '9')) return false;
     }
-    return !is_keyword(s->s);
+    return true;
 }
 
 static void json_string(fmt *f, const gh_str *s)
@@ -177,18 +219,17 @@ static void json_string(fmt *f, const gh_str *s)
     gh_buf_putc(f->out, '"');
 }
 
+static bool src_quoted(const fmt *f, const gh_loc *l)
+{
+    return l->end > l->off && l->end <= f->len && (f->src[l->off] == '"' || f->src[l->off] == '`') &&
+           l->end - l->off >= 2 && f->src[l->end - 1] == f->src[l->off];
+}
+
 /* A string literal as written ("..." or `...`), else JSON-quoted (e.g. `b` of `a.b`). */
 static void string(fmt *f, const gh_term *t)
 {
-    const gh_loc *l = &t->loc;
-    if (l->end > l->off && l->end <= f->len) {
-        char q = f->src[l->off];
-        if ((q == '"' || q == '`') && l->end - l->off >= 2 && f->src[l->end - 1] == q) {
-            gh_buf_append(f->out, f->src + l->off, l->end - l->off);
-            return;
-        }
-    }
-    json_string(f, &t->u.str);
+    if (src_quoted(f, &t->loc)) gh_buf_append(f->out, f->src + t->loc.off, t->loc.end - t->loc.off);
+    else json_string(f, &t->u.str);
 }
 
 static void var(fmt *f, const gh_term *t)
@@ -197,9 +238,11 @@ static void var(fmt *f, const gh_term *t)
     else gh_buf_append(f->out, t->u.str.s, t->u.str.len);
 }
 
+/* `.name` when the string is a name (keywords too in v1, unless written quoted). */
 static void ref_operand(fmt *f, const gh_term *t)
 {
-    if (t->kind == GH_TERM_STRING && is_ident(&t->u.str)) {
+    if (t->kind == GH_TERM_STRING && is_ident(&t->u.str) &&
+        !(is_keyword(t->u.str.s) && (!f->v1 || src_quoted(f, &t->loc)))) {
         gh_buf_putc(f->out, '.');
         gh_buf_append(f->out, t->u.str.s, t->u.str.len);
         return;
@@ -252,11 +295,11 @@ static const infix infixes[] = {
     {"internal.member_3", "in", 1},             {"equal", "==", 2},  {"neq", "!=", 2},
     {"lt", "<", 2},       {"gt", ">", 2},       {"lte", "<=", 2},    {"gte", ">=", 2},
     {"or", "|", 3},       {"and", "&", 4},      {"plus", "+", 5},    {"minus", "-", 5},
-    {"mul", "*", 6},      {"quo", "/", 6},      {"div", "/", 6},     {"rem", "%", 6},
+    {"mul", "*", 6},      {"div", "/", 6},      {"rem", "%", 6},
 };
 
-/* The infix form of a call (terms[0] operator, then operands) when it was written infix. */
-static const infix *call_infix(const fmt *f, gh_term *const *items, size_t n)
+/* The infix form of a call (items[0] operator, then operands), when its arity fits. */
+static const infix *call_infix(gh_term *const *items, size_t n)
 {
     char name[64];
     if (!op_name(items[0], name, sizeof name)) return NULL;
@@ -264,55 +307,113 @@ static const infix *call_infix(const fmt *f, gh_term *const *items, size_t n)
         const infix *x = &infixes[i];
         if (strcmp(x->name, name) != 0) continue;
         size_t want = strcmp(name, "internal.member_3") == 0 ? 4 : 3;
-        if (n != want || src_starts(f, &items[0]->loc, name)) return NULL;
-        if (!src_starts(f, &items[0]->loc, x->text)) return NULL;
-        return x;
+        return n == want ? x : NULL;
     }
     return NULL;
 }
 
-static int term_prec(const fmt *f, const gh_term *t)
+static const infix *term_infix(const gh_term *t)
 {
-    if (t->kind != GH_TERM_CALL) return 100;
-    const infix *x = call_infix(f, t->u.list.items, t->u.list.n);
-    return x ? x->prec : 100;
+    return t->kind == GH_TERM_CALL && t->u.list.n ? call_infix(t->u.list.items, t->u.list.n) : NULL;
 }
 
-static void operand(fmt *f, const gh_term *t, int min_prec)
+static bool is_union(const gh_term *t)
 {
-    bool parens = term_prec(f, t) < min_prec;
-    if (parens) gh_buf_putc(f->out, '(');
-    term(f, t);
-    if (parens) gh_buf_putc(f->out, ')');
+    const infix *x = term_infix(t);
+    return x && strcmp(x->name, "or") == 0;
 }
 
-static void infix_call(fmt *f, const infix *x, gh_term *const *items, size_t n)
+/* An operand of an infix operator: inside a term every infix operand is parenthesized
+ * (as OPA does); at the top of a literal only where precedence needs it. */
+static void operand(fmt *f, const gh_term *t, bool in_term, int min_prec)
+{
+    const infix *x = term_infix(t);
+    term_p(f, t, x && (in_term || x->prec < min_prec));
+}
+
+static void infix_call(fmt *f, const infix *x, gh_term *const *items, size_t n, bool in_term)
 {
     int p = x->prec;
     if (n == 4) { /* k, v in xs */
-        operand(f, items[1], 2);
+        operand(f, items[1], true, 2);
         puts_(f, ", ");
-        operand(f, items[2], 2);
+        operand(f, items[2], true, 2);
     } else {
-        operand(f, items[1], p == 0 ? 0 : p);
+        operand(f, items[1], in_term || p == 1, p);
     }
     gh_buf_printf(f->out, " %s ", x->text);
-    operand(f, items[n - 1], p == 0 ? 0 : p + 1);
+    operand(f, items[n - 1], in_term || p == 1, p == 0 ? 0 : p + 1);
 }
 
-static void term_list(fmt *f, gh_term *const *items, size_t n)
+/* ---- iterables: collections, call arguments, parameters ---- */
+
+typedef struct elems {
+    gh_term *const *a; /* first term of each element (the key of an object entry) */
+    gh_term *const *b; /* object values, or NULL */
+    size_t n;
+    bool paren_union;  /* parenthesize `x | y` elements (collections) */
+} elems;
+
+static void elem(fmt *f, const elems *e, size_t i)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (i) puts_(f, ", ");
-        term(f, items[i]);
+    term_p(f, e->a[i], e->paren_union && is_union(e->a[i]));
+    if (!e->b) return;
+    puts_(f, ": ");
+    term_p(f, e->b[i], is_union(e->b[i]));
+}
+
+static int elem_end_line(const fmt *f, const elems *e, size_t i)
+{
+    return end_line(f, &(e->b ? e->b[i] : e->a[i])->loc);
+}
+
+/* Elements after an opening bracket on open_line: one line if written on one line, else
+ * a line per source line, each ending in ',', and the closing bracket (on close_line)
+ * on a line of its own. The caller writes both brackets. */
+static void iterable(fmt *f, const elems *e, int open_line, int close_line)
+{
+    bool ml = e->n && e->a[0]->loc.line > open_line;
+    for (size_t i = 1; i < e->n; i++)
+        if (e->a[i]->loc.line > e->a[i - 1]->loc.line) ml = true;
+    for (size_t i = 0; i < e->n; i++) {
+        if (!ml) {
+            if (i) puts_(f, ", ");
+        } else if (i == 0 || e->a[i]->loc.line > e->a[i - 1]->loc.line) {
+            if (i) {
+                gh_buf_putc(f->out, ',');
+                trailing(f, elem_end_line(f, e, i - 1));
+            } else {
+                f->indent++;
+            }
+            nl(f);
+            comments_before(f, e->a[i]->loc.line);
+            tabs(f);
+        } else {
+            puts_(f, ", ");
+        }
+        elem(f, e, i);
     }
+    if (!ml) return;
+    gh_buf_putc(f->out, ',');
+    trailing(f, elem_end_line(f, e, e->n - 1));
+    nl(f);
+    comments_before(f, close_line);
+    f->indent--;
+    tabs(f);
 }
 
-static void call(fmt *f, gh_term *const *items, size_t n)
+/* Line of the bracket `close` that ends a list whose last element ends at off. */
+static int close_line_after(const fmt *f, uint32_t off, char close)
 {
-    const infix *x = call_infix(f, items, n);
+    uint32_t p = skip_blank(f, off, true);
+    return p < f->len && f->src[p] == close ? line_of(f, p) : line_of(f, off);
+}
+
+static void call(fmt *f, gh_term *const *items, size_t n, bool in_term)
+{
+    const infix *x = call_infix(items, n);
     if (x) {
-        infix_call(f, x, items, n);
+        infix_call(f, x, items, n, in_term);
         return;
     }
     if (items[0]->kind != GH_TERM_REF) {
@@ -321,68 +422,36 @@ static void call(fmt *f, gh_term *const *items, size_t n)
     }
     ref(f, items[0]);
     gh_buf_putc(f->out, '(');
-    term_list(f, items + 1, n - 1);
+    elems e = {.a = items + 1, .n = n - 1};
+    uint32_t last = n > 1 ? items[n - 1]->loc.end : items[0]->loc.end;
+    iterable(f, &e, items[0]->loc.line, close_line_after(f, last, ')'));
     gh_buf_putc(f->out, ')');
 }
 
-/* ---- collections ---- */
-
-static void elem_end(fmt *f, const gh_term *last)
-{
-    gh_buf_putc(f->out, ',');
-    trailing(f, end_line(f, &last->loc));
-    gh_buf_putc(f->out, '\n');
-}
-
-/* [a, b] / {a, b} / {k: v}: on one line, or one element per line when written so. */
 static void collection(fmt *f, const gh_term *t, char open, char close)
 {
     bool obj = t->kind == GH_TERM_OBJECT;
-    size_t n = obj ? t->u.obj.n : t->u.list.n;
-    bool ml = n > 0 && multiline(f, &t->loc);
+    elems e = {.a = obj ? t->u.obj.keys : t->u.list.items, .b = obj ? t->u.obj.vals : NULL,
+               .n = obj ? t->u.obj.n : t->u.list.n, .paren_union = true};
     gh_buf_putc(f->out, open);
-    if (ml) {
-        gh_buf_putc(f->out, '\n');
-        f->indent++;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const gh_term *first = obj ? t->u.obj.keys[i] : t->u.list.items[i];
-        const gh_term *last = obj ? t->u.obj.vals[i] : first;
-        if (ml) {
-            comments_before(f, first->loc.off, false);
-            tabs(f);
-        } else if (i) {
-            puts_(f, ", ");
-        }
-        term(f, first);
-        if (obj) {
-            puts_(f, ": ");
-            term(f, last);
-        }
-        if (ml) elem_end(f, last);
-    }
-    if (ml) {
-        comments_before(f, t->loc.end - 1, false);
-        f->indent--;
-        tabs(f);
-    }
+    iterable(f, &e, t->loc.line, end_line(f, &t->loc));
     gh_buf_putc(f->out, close);
 }
 
-/* [v | body], {v | body}, {k: v | body}: inline with `; ` or a block when multi-line. */
-static void comprehension(fmt *f, const gh_term *t, char open, char close)
+/* Is a body written over several lines (after the term on line `from`)? */
+static bool body_multiline(const gh_body *b, int from)
 {
-    gh_buf_putc(f->out, open);
-    if (t->u.compr.key) {
-        term(f, t->u.compr.key);
-        puts_(f, ": ");
-    }
-    term(f, t->u.compr.value);
-    puts_(f, " |");
-    const gh_body *b = t->u.compr.body;
-    if (multiline(f, &t->loc)) {
-        body_block(f, b, t->loc.end - 1);
-        gh_buf_putc(f->out, close);
+    if (b->n && b->items[0]->loc.line > from) return true;
+    for (size_t i = 1; i < b->n; i++)
+        if (b->items[i]->loc.line > b->items[i - 1]->loc.line) return true;
+    return false;
+}
+
+/* A comprehension's or `every`'s body: inline after `|`/`{` with `; `, or a block. */
+static void compr_body(fmt *f, const gh_body *b, int from, int close_line, bool brace)
+{
+    if (body_multiline(b, from)) {
+        body_block(f, b, close_line);
         return;
     }
     gh_buf_putc(f->out, ' ');
@@ -390,6 +459,21 @@ static void comprehension(fmt *f, const gh_term *t, char open, char close)
         if (i) puts_(f, "; ");
         expr(f, b->items[i]);
     }
+    if (brace && b->n == 1) gh_buf_putc(f->out, ' ');
+}
+
+static void comprehension(fmt *f, const gh_term *t, char open, char close)
+{
+    gh_buf_putc(f->out, open);
+    if (t->u.compr.key) {
+        term_p(f, t->u.compr.key, is_union(t->u.compr.key));
+        puts_(f, ": ");
+    }
+    const gh_term *v = t->u.compr.value;
+    term_p(f, v, is_union(v));
+    puts_(f, " |");
+    compr_body(f, t->u.compr.body, (t->u.compr.key ? t->u.compr.key : v)->loc.line,
+               end_line(f, &t->loc), false);
     gh_buf_putc(f->out, close);
 }
 
@@ -402,12 +486,8 @@ static void verbatim(fmt *f, const gh_loc *l)
     gh_buf_append(f->out, f->src + l->off, l->end - l->off);
 }
 
-static void term(fmt *f, const gh_term *t)
+static void term_body(fmt *f, const gh_term *t, bool in_term)
 {
-    if (!t) {
-        fail(f, NULL, "missing term");
-        return;
-    }
     switch (t->kind) {
     case GH_TERM_NULL: puts_(f, "null"); break;
     case GH_TERM_BOOL: puts_(f, t->u.b ? "true" : "false"); break;
@@ -423,7 +503,7 @@ static void term(fmt *f, const gh_term *t)
     case GH_TERM_OBJECT: collection(f, t, '{', '}'); break;
     case GH_TERM_CALL:
         if (t->u.list.n == 0) fail(f, &t->loc, "call without operator");
-        else call(f, t->u.list.items, t->u.list.n);
+        else call(f, t->u.list.items, t->u.list.n, in_term);
         break;
     case GH_TERM_ARRAY_COMPR: comprehension(f, t, '[', ']'); break;
     case GH_TERM_SET_COMPR:
@@ -433,6 +513,23 @@ static void term(fmt *f, const gh_term *t)
     }
 }
 
+/* A term; parens: wrap it in (...). Calls inside terms parenthesize infix operands. */
+static void term_p(fmt *f, const gh_term *t, bool parens)
+{
+    if (!t) {
+        fail(f, NULL, "missing term");
+        return;
+    }
+    if (parens) gh_buf_putc(f->out, '(');
+    term_body(f, t, true);
+    if (parens) gh_buf_putc(f->out, ')');
+}
+
+static void term(fmt *f, const gh_term *t)
+{
+    term_p(f, t, false);
+}
+
 /* ---- expressions and bodies ---- */
 
 static void some_decl(fmt *f, const gh_expr *e)
@@ -440,7 +537,7 @@ static void some_decl(fmt *f, const gh_expr *e)
     puts_(f, "some ");
     const gh_term *s0 = e->u.some.n ? e->u.some.symbols[0] : NULL;
     if (e->u.some.n == 1 && s0->kind == GH_TERM_CALL) {
-        const gh_term *const *it = (const gh_term *const *)s0->u.list.items;
+        gh_term *const *it = s0->u.list.items;
         size_t n = s0->u.list.n;
         char name[64];
         if (!op_name(it[0], name, sizeof name) ||
@@ -449,12 +546,18 @@ static void some_decl(fmt *f, const gh_expr *e)
             fail(f, &e->loc, "unexpected `some` declaration");
             return;
         }
-        term_list(f, (gh_term *const *)it + 1, n - 2);
+        for (size_t i = 1; i + 1 < n; i++) {
+            if (i > 1) puts_(f, ", ");
+            operand(f, it[i], true, 2);
+        }
         puts_(f, " in ");
-        term(f, it[n - 1]);
+        operand(f, it[n - 1], true, 2);
         return;
     }
-    term_list(f, e->u.some.symbols, e->u.some.n);
+    for (size_t i = 0; i < e->u.some.n; i++) {
+        if (i) puts_(f, ", ");
+        term(f, e->u.some.symbols[i]);
+    }
 }
 
 static void every(fmt *f, const gh_expr *e)
@@ -468,152 +571,265 @@ static void every(fmt *f, const gh_expr *e)
     puts_(f, " in ");
     term(f, e->u.every.domain);
     puts_(f, " {");
-    body_block(f, e->u.every.body, e->loc.end - 1);
+    uint32_t end = e->nwith ? e->with[0]->loc.off : e->loc.end;
+    while (end > e->loc.off && f->src[end - 1] != '}') end--;
+    compr_body(f, e->u.every.body, e->loc.line, end ? line_of(f, end - 1) : e->loc.line, true);
     gh_buf_putc(f->out, '}');
+}
+
+/* Source line where the literal's own text ends (before its first `with`). */
+static int terms_end_line(const fmt *f, const gh_expr *e)
+{
+    uint32_t end = e->with[0]->loc.off;
+    while (end > e->loc.off && strchr(" \t\r\n", f->src[end - 1])) end--;
+    return line_of(f, end > e->loc.off ? end - 1 : end);
+}
+
+/* ` with x as y` on the literal's line when written there, else indented below it. */
+static void withs(fmt *f, const gh_expr *e)
+{
+    if (!e->nwith) return;
+    int last = terms_end_line(f, e);
+    bool indented = false;
+    for (size_t i = 0; i < e->nwith; i++) {
+        const gh_with *w = e->with[i];
+        if (w->loc.line > last) {
+            if (!indented) f->indent++, indented = true;
+            nl(f);
+            tabs(f);
+            last = w->loc.line;
+        } else {
+            gh_buf_putc(f->out, ' ');
+        }
+        puts_(f, "with ");
+        term(f, w->target);
+        puts_(f, " as ");
+        term(f, w->value);
+    }
+    if (indented) f->indent--;
 }
 
 static void expr(fmt *f, const gh_expr *e)
 {
     if (e->negated) puts_(f, "not ");
     switch (e->kind) {
-    case GH_EXPR_TERM: term(f, e->u.term); break;
+    case GH_EXPR_TERM: term_body(f, e->u.term, false); break;
     case GH_EXPR_CALL:
         if (e->u.call.n == 0) fail(f, &e->loc, "call without operator");
-        else call(f, e->u.call.terms, e->u.call.n);
+        else call(f, e->u.call.terms, e->u.call.n, false);
         break;
     case GH_EXPR_SOME: some_decl(f, e); break;
     case GH_EXPR_EVERY: every(f, e); break;
     default: fail(f, &e->loc, "unknown expression kind"); break;
     }
-    for (size_t i = 0; i < e->nwith; i++) {
-        puts_(f, " with ");
-        term(f, e->with[i]->target);
-        puts_(f, " as ");
-        term(f, e->with[i]->value);
-    }
+    withs(f, e);
 }
 
-/* Writes "\n", the body's literals one per line one level deeper, then the closing
- * brace's indentation (the caller writes the brace). end: offset of the closing brace. */
-static void body_block(fmt *f, const gh_body *b, uint32_t end)
+/* Writes "\n", the body's literals one per line one level deeper, the comments before
+ * the closing brace's line, then that line's indentation (the caller writes the brace). */
+static void body_block(fmt *f, const gh_body *b, int close_line)
 {
-    gh_buf_putc(f->out, '\n');
+    nl(f);
     f->indent++;
-    int saved = f->last_line;
-    f->last_line = 0;
     for (size_t i = 0; i < b->n; i++) {
         const gh_expr *e = b->items[i];
-        comments_before(f, e->loc.off, true);
-        gap(f, e->loc.line);
+        if (i && e->loc.line > end_line(f, &b->items[i - 1]->loc) + 1) nl(f);
+        comments_before(f, e->loc.line);
         tabs(f);
         expr(f, e);
-        int el = end_line(f, &e->loc);
-        trailing(f, el);
-        gh_buf_putc(f->out, '\n');
-        f->last_line = el;
+        trailing(f, end_line(f, &e->loc));
+        nl(f);
     }
-    comments_before(f, end, true);
+    comments_before(f, close_line);
     f->indent--;
-    f->last_line = saved;
     tabs(f);
 }
 
 /* ---- rules ---- */
 
+/* Offset where the head's text ends (its last written part). */
+static uint32_t head_end(const gh_head *h)
+{
+    uint32_t end = h->loc.end;
+    for (size_t i = 0; i < h->nref; i++)
+        if (h->ref[i]->loc.end > end) end = h->ref[i]->loc.end;
+    for (size_t i = 0; i < h->nargs; i++)
+        if (h->args[i]->loc.end > end) end = h->args[i]->loc.end;
+    if (h->key && h->key->loc.end > end) end = h->key->loc.end;
+    if (h->value && !h->generated_value && h->value->loc.end > end) end = h->value->loc.end;
+    return end;
+}
+
+static void head_ref(fmt *f, const gh_head *h)
+{
+    if (f->ref_heads || h->nref == 1) {
+        term(f, h->ref[0]);
+        ref_items(f, h->ref, h->nref, 1);
+        return;
+    }
+    term(f, h->ref[0]); /* OPA writes two-part heads as p[x] unless ref heads are in use */
+    gh_buf_putc(f->out, '[');
+    term(f, h->ref[1]);
+    gh_buf_putc(f->out, ']');
+}
+
 static void head(fmt *f, const gh_rule *r, bool is_else)
 {
     const gh_head *h = r->head;
-    if (!h || h->invalid) {
+    if (!h || h->invalid || (!is_else && h->nref == 0)) {
         fail(f, &r->loc, "rule without a usable head");
         return;
     }
     if (!is_else) {
-        if (h->nref == 0) {
-            fail(f, &h->loc, "rule head without a name");
-            return;
-        }
-        term(f, h->ref[0]);
-        ref_items(f, h->ref, h->nref, 1);
+        head_ref(f, h);
         if (h->nargs) {
             gh_buf_putc(f->out, '(');
-            term_list(f, h->args, h->nargs);
+            elems e = {.a = h->args, .n = h->nargs};
+            iterable(f, &e, h->loc.line, close_line_after(f, h->args[h->nargs - 1]->loc.end, ')'));
             gh_buf_putc(f->out, ')');
         }
-        if (h->has_contains || (h->key && !h->value)) {
-            if (!h->has_contains && f->v1) fail(f, &h->loc, "partial set rule without `contains`");
-            else if (h->has_contains) {
-                puts_(f, " contains ");
-                term(f, h->key);
+        if (h->key && !h->value) {
+            if (!h->has_contains && f->v1) {
+                fail(f, &h->loc, "partial set rule without `contains`");
+                return;
             }
+            puts_(f, h->has_contains ? " contains " : "[");
+            term(f, h->key);
+            if (!h->has_contains) gh_buf_putc(f->out, ']');
         }
     }
-    if (h->value && !h->generated_value) {
-        puts_(f, h->assign ? " := " : " = ");
+    if (h->value && (!h->generated_value || r->is_default)) {
+        puts_(f, h->assign || f->v1 ? " := " : " = ");
         term(f, h->value);
     }
 }
 
-static bool one_liner(const fmt *f, const gh_rule *r)
+static bool set_literal(const gh_expr *e)
 {
-    const gh_body *b = r->body;
-    return !r->else_rule && b->n == 1 && (r->head->has_if || f->v1) &&
-           b->items[0]->loc.line == r->loc.line && !comment_within(f, r->loc.off, r->loc.end);
+    return !e->negated && e->kind == GH_EXPR_TERM && e->u.term->kind == GH_TERM_SET && e->u.term->u.list.n;
 }
 
-/* The rule body after the head: ` if x`, ` if {...}`, or nothing when implied. */
-static void rule_body(fmt *f, const gh_rule *r, uint32_t end)
+static void else_chain(fmt *f, const gh_rule *r, int close_line);
+
+/* The line of the `{` that opens r's body block, or 0. */
+static int brace_line(const fmt *f, const gh_rule *r)
 {
-    if (r->generated_body) return;
-    bool kw_if = f->v1 || r->head->has_if;
-    if (one_liner(f, r)) {
-        puts_(f, " if ");
-        expr(f, r->body->items[0]);
-        return;
-    }
-    puts_(f, kw_if ? " if {" : " {");
-    body_block(f, r->body, end);
-    gh_buf_putc(f->out, '}');
+    uint32_t p = skip_blank(f, head_end(r->head), false);
+    if (p + 2 <= f->len && memcmp(f->src + p, "if", 2) == 0) p = skip_blank(f, p + 2, false);
+    return p < f->len && f->src[p] == '{' ? line_of(f, p) : 0;
 }
 
-/* Offset of the closing brace of r's own body: the `else` keyword bounds it. */
-static uint32_t body_end(const fmt *f, const gh_rule *r)
+/* Line of the `}` closing r's own body (before its `else`). */
+static int close_line_of(const fmt *f, const gh_rule *r)
 {
     uint32_t end = r->else_rule ? r->else_rule->loc.off : r->loc.end;
-    while (end > r->loc.off && end <= f->len && f->src[end - 1] != '}') end--;
-    return end > r->loc.off ? end - 1 : r->loc.end;
+    while (end > r->loc.off && f->src[end - 1] != '}') end--;
+    return end > r->loc.off ? line_of(f, end - 1) : end_line(f, &r->loc);
+}
+
+/* After the head: nothing when there is no body, ` if x`, or ` if {...}`; then else. */
+static void rule_body(fmt *f, const gh_rule *r)
+{
+    if (r->generated_body || r->is_default) return;
+    const gh_body *b = r->body;
+    puts_(f, f->v1 || r->head->has_if ? " if" : "");
+    int hend = line_of(f, head_end(r->head) ? head_end(r->head) - 1 : 0);
+    if (b->n == 1 && b->items[0]->loc.line == hend && !set_literal(b->items[0]) &&
+        (f->v1 || r->head->has_if)) {
+        gh_buf_putc(f->out, ' ');
+        expr(f, b->items[0]);
+        if (r->else_rule) {
+            trailing(f, end_line(f, &b->items[0]->loc));
+            nl(f);
+            else_chain(f, r, 0);
+        }
+        return;
+    }
+    puts_(f, " {");
+    int bl = brace_line(f, r);
+    if (bl && b->n && b->items[0]->loc.line > bl) trailing(f, bl);
+    int cl = close_line_of(f, r);
+    body_block(f, b, cl);
+    gh_buf_putc(f->out, '}');
+    if (r->else_rule) else_chain(f, r, cl);
+}
+
+/* ` else ...` after r's closing brace (on close_line; 0 when r was a one-liner and its
+ * line is already ended): inline when written inline, else after a blank line. */
+static void else_chain(fmt *f, const gh_rule *r, int close_line)
+{
+    const gh_rule *e = r->else_rule;
+    bool inline_ = false;
+    if (e->loc.line > r->loc.line) {
+        uint32_t p = e->loc.off;
+        while (p > 0 && f->src[p - 1] != '\n') p--;
+        p = skip_blank(f, p, false);
+        inline_ = !(p + 4 <= f->len && memcmp(f->src + p, "else", 4) == 0);
+    }
+    if (!comment_above(f, e->loc.line) && inline_) {
+        gh_buf_putc(f->out, ' ');
+    } else {
+        if (close_line) {
+            trailing(f, close_line);
+            nl(f);
+        }
+        nl(f);
+        comments_before(f, e->loc.line);
+        tabs(f);
+    }
+    puts_(f, "else");
+    head(f, e, true);
+    rule_body(f, e);
 }
 
 static void rule(fmt *f, const gh_rule *r)
 {
     if (r->is_default) puts_(f, "default ");
     head(f, r, false);
-    if (r->is_default) return; /* `default h := v` never has a body of its own */
-    rule_body(f, r, body_end(f, r));
-    for (const gh_rule *e = r->else_rule; e && !f->failed; e = e->else_rule) {
-        if (r->generated_body) {
-            fail(f, &e->loc, "else after a rule without body");
-            return;
-        }
-        puts_(f, " else");
-        head(f, e, true);
-        if (e->generated_body) continue;
-        puts_(f, f->v1 || e->head->has_if ? " if {" : " {");
-        body_block(f, e->body, body_end(f, e));
-        gh_buf_putc(f->out, '}');
-    }
+    if (!f->failed) rule_body(f, r);
+}
+
+/* OPA's groupableOneLiner: rules of at most one literal that may sit on adjacent lines. */
+static bool groupable(const fmt *f, const gh_rule *r)
+{
+    return !r->is_default && (r->generated_body || r->body->n <= 1) &&
+           (f->v1 || r->head->has_if) && (f->v1 || r->head->has_contains || r->head->value);
+}
+
+static int rule_end_line(const fmt *f, const gh_rule *r)
+{
+    uint32_t end = r->loc.end;
+    for (const gh_rule *e = r->else_rule; e; e = e->else_rule)
+        if (e->loc.end > end) end = e->loc.end;
+    gh_loc span = {.line = r->loc.line, .off = r->loc.off, .end = end};
+    return end_line(f, &span);
 }
 
 /* ---- module ---- */
 
-static bool dropped_import(const fmt *f, const gh_import *im)
+static bool is_rego_v1(const gh_import *im)
 {
-    if (!f->v1) return false;
     const gh_term *p = im->path;
-    if (p->kind != GH_TERM_REF || p->u.list.n < 2) return false;
-    const gh_term *h = p->u.list.items[0], *s = p->u.list.items[1];
-    if (s->kind != GH_TERM_STRING || im->alias) return false;
-    if (gh_term_is_var(h, "rego")) return p->u.list.n == 2 && strcmp(s->u.str.s, "v1") == 0;
-    return gh_term_is_var(h, "future") && strcmp(s->u.str.s, "keywords") == 0;
+    return p->kind == GH_TERM_REF && p->u.list.n == 2 && gh_term_is_var(p->u.list.items[0], "rego") &&
+           p->u.list.items[1]->kind == GH_TERM_STRING && strcmp(p->u.list.items[1]->u.str.s, "v1") == 0;
+}
+
+static bool is_future(const gh_import *im)
+{
+    const gh_term *p = im->path;
+    return p->kind == GH_TERM_REF && p->u.list.n >= 2 && gh_term_is_var(p->u.list.items[0], "future");
+}
+
+/* Imports v1 output leaves out: `rego.v1` with --drop-v0-imports, and `future.keywords`
+ * ones when `rego.v1` is imported or dropped (OPA's filter). */
+static bool dropped_import(const gh_module *m, const gh_fmt_opts *o, const gh_import *im)
+{
+    if (o && o->v0_compatible) return false;
+    bool drop_v0 = o && o->drop_v0_imports, has_v1 = false;
+    for (size_t i = 0; i < m->nimports; i++)
+        if (is_rego_v1(m->imports[i])) has_v1 = true;
+    if (is_rego_v1(im)) return drop_v0;
+    return is_future(im) && (drop_v0 || has_v1);
 }
 
 static void import_text(const gh_import *im, gh_buf *b)
@@ -635,75 +851,108 @@ static int cmp_import(const void *a, const void *b)
     return c;
 }
 
-static void one_import(fmt *f, const gh_import *im)
+/* A comment on an import's line goes with the import when groups are sorted. */
+static void import_line(fmt *f, const gh_import *im)
 {
     puts_(f, "import ");
     term(f, im->path);
     if (im->alias) gh_buf_printf(f->out, " as %s", im->alias);
+    for (size_t i = 0; i < f->ncm; i++) {
+        if (f->used[i] || f->cm[i]->loc.line != im->loc.line) continue;
+        gh_buf_putc(f->out, ' ');
+        comment_text(f, f->cm[i]);
+        f->used[i] = true;
+        break;
+    }
+    nl(f);
 }
 
-/* Imports in groups of adjacent lines; a group without comments inside is sorted. */
-static void imports(fmt *f, gh_arena *a)
+/* A run of imports: groups of adjacent lines, each sorted and followed by a blank line. */
+static void imports(fmt *f, const gh_import **v, size_t n)
 {
-    const gh_import **v = gh_arena_alloc(a, (f->m->nimports + 1) * sizeof *v);
-    size_t n = 0;
-    for (size_t i = 0; i < f->m->nimports; i++)
-        if (!dropped_import(f, f->m->imports[i])) v[n++] = f->m->imports[i];
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
-        while (j < n && v[j]->loc.line <= end_line(f, &v[j - 1]->loc) + 1) j++;
-        if (!comment_within(f, v[i]->loc.off, v[j - 1]->loc.end)) qsort(v + i, j - i, sizeof *v, cmp_import);
-        for (size_t k = i; k < j; k++) {
-            comments_before(f, v[k]->loc.off, true);
-            gap(f, v[k]->loc.line);
-            one_import(f, v[k]);
-            trailing(f, end_line(f, &v[k]->loc));
-            gh_buf_putc(f->out, '\n');
-            f->last_line = end_line(f, &v[k]->loc);
-        }
+        while (j < n && v[j]->loc.line - v[j - 1]->loc.line <= 1) j++;
+        comments_before(f, v[i]->loc.line);
+        qsort(v + i, j - i, sizeof *v, cmp_import);
+        for (size_t k = i; k < j; k++) import_line(f, v[k]);
+        nl(f);
         i = j;
     }
-    if (n) f->blank = true;
+}
+
+/* A run of rules: a blank line after each, except between adjacent one-liners. */
+static void rules(fmt *f, const gh_rule **v, size_t n)
+{
+    for (size_t i = 0; i < n && !f->failed; i++) {
+        const gh_rule *r = v[i];
+        comments_before(f, r->loc.line);
+        rule(f, r);
+        trailing(f, rule_end_line(f, r));
+        nl(f);
+        if (i + 1 < n && groupable(f, r) && groupable(f, v[i + 1]) &&
+            v[i + 1]->loc.line == r->loc.line + 1 && rule_end_line(f, r) == r->loc.line)
+            continue;
+        nl(f);
+    }
 }
 
 static void package(fmt *f)
 {
     const gh_package *p = f->m->package;
-    if (!p || !p->path || p->path->kind != GH_TERM_REF || p->path->u.list.n < 2) {
-        fail(f, p ? &p->loc : NULL, "module without a package");
+    if (!p || !p->path || p->path->kind != GH_TERM_REF || p->path->u.list.n < 2 ||
+        p->path->u.list.items[1]->kind != GH_TERM_STRING) {
+        fail(f, p ? &p->loc : NULL, "module without a usable package");
         return;
     }
-    comments_before(f, p->loc.off, true);
+    comments_before(f, p->loc.line);
     puts_(f, "package ");
     const gh_term *first = p->path->u.list.items[1];
-    if (first->kind != GH_TERM_STRING) {
-        fail(f, &first->loc, "package path does not start with a name");
-        return;
-    }
     gh_buf_append(f->out, first->u.str.s, first->u.str.len);
     ref_items(f, p->path->u.list.items, p->path->u.list.n, 2);
     trailing(f, end_line(f, &p->loc));
-    gh_buf_putc(f->out, '\n');
-    f->last_line = end_line(f, &p->loc);
-    f->blank = true;
+    nl(f);
+    nl(f);
 }
 
-static void rules(fmt *f)
+/* Imports and rules in source order, as alternating runs. */
+static void statements(fmt *f, gh_arena *a, const gh_fmt_opts *o)
 {
-    for (size_t i = 0; i < f->m->nrules && !f->failed; i++) {
-        const gh_rule *r = f->m->rules[i];
-        comments_before(f, r->loc.off, true);
-        gap(f, r->loc.line);
-        rule(f, r);
-        uint32_t end = r->loc.end;
-        for (const gh_rule *e = r->else_rule; e; e = e->else_rule)
-            if (e->loc.end > end) end = e->loc.end;
-        gh_loc span = {.off = r->loc.off, .end = end};
-        int el = end_line(f, &span);
-        trailing(f, el);
-        gh_buf_putc(f->out, '\n');
-        f->last_line = el;
+    const gh_module *m = f->m;
+    const gh_import **im = gh_arena_alloc(a, (m->nimports + 1) * sizeof *im);
+    const gh_rule **ru = gh_arena_alloc(a, (m->nrules + 1) * sizeof *ru);
+    size_t ni = 0, nr = 0;
+    for (size_t i = 0; i < m->nimports; i++)
+        if (!dropped_import(m, o, m->imports[i])) im[ni++] = m->imports[i];
+    for (size_t i = 0; i < m->nrules; i++) ru[nr++] = m->rules[i];
+    size_t i = 0, r = 0;
+    while ((i < ni || r < nr) && !f->failed) {
+        size_t i0 = i, r0 = r;
+        while (i < ni && (r == nr || im[i]->loc.off < ru[r]->loc.off)) i++;
+        imports(f, im + i0, i - i0);
+        while (r < nr && (i == ni || ru[r]->loc.off < im[i]->loc.off)) r++;
+        rules(f, ru + r0, r - r0);
     }
+}
+
+static void compute_ref_heads(fmt *f)
+{
+    for (size_t i = 0; i < f->m->nrules; i++) {
+        const gh_head *h = f->m->rules[i]->head;
+        if (h && (h->nref > 2 || (h->nref == 2 && h->key && !h->value))) f->ref_heads = true;
+    }
+}
+
+static void trailing_comments(fmt *f)
+{
+    for (const gh_comment *c; (c = peek(f));) {
+        comment_text(f, c);
+        nl(f);
+        f->used[f->next] = true;
+    }
+    while (f->out->len && f->out->data[f->out->len - 1] == '\n') f->out->len--;
+    if (f->out->data) f->out->data[f->out->len] = 0;
+    nl(f);
 }
 
 static int cmp_comment(const void *a, const void *b)
@@ -721,14 +970,16 @@ int gh_fmt_module(const gh_module *m, const char *src, size_t len, const gh_fmt_
     f.v1 = !(o && o->v0_compatible);
     f.ncm = m->ncomments;
     f.cm = gh_arena_alloc(&a, (f.ncm + 1) * sizeof *f.cm);
+    f.used = gh_arena_calloc(&a, f.ncm + 1, sizeof *f.used);
     for (size_t i = 0; i < f.ncm; i++) f.cm[i] = &m->comments[i];
     qsort(f.cm, f.ncm, sizeof *f.cm, cmp_comment);
+    compute_ref_heads(&f);
+    size_t start = out->len;
     package(&f);
-    if (!f.failed) imports(&f, &a);
-    if (!f.failed) rules(&f);
-    if (!f.failed) comments_before(&f, UINT32_MAX, true);
+    if (!f.failed) statements(&f, &a, o);
+    if (!f.failed) trailing_comments(&f);
     gh_arena_free(&a);
-    if (!f.failed && f.next != f.ncm) fail(&f, NULL, "a comment could not be placed");
+    if (!f.failed && out->len == start) fail(&f, NULL, "nothing written");
     if (!f.failed && out->failed) fail(&f, NULL, "out of memory");
     return f.failed ? GH_EINVAL : 0;
 }
@@ -736,13 +987,22 @@ int gh_fmt_module(const gh_module *m, const char *src, size_t len, const gh_fmt_
 /* ---- parse, format, verify ---- */
 
 /* Drops the imports v1 output leaves out, so the trees can be compared. */
-static void drop_imports(gh_module *m, const gh_fmt_opts *o)
+static void drop_imports(gh_module *m, const gh_fmt_opts *o, gh_arena *a)
 {
-    fmt f = {.m = m, .v1 = !(o && o->v0_compatible)};
+    bool *drop = gh_arena_calloc(a, m->nimports + 1, sizeof *drop);
+    for (size_t i = 0; i < m->nimports; i++) drop[i] = dropped_import(m, o, m->imports[i]);
     size_t n = 0;
     for (size_t i = 0; i < m->nimports; i++)
-        if (!dropped_import(&f, m->imports[i])) m->imports[n++] = m->imports[i];
+        if (!drop[i]) m->imports[n++] = m->imports[i];
     m->nimports = n;
+}
+
+/* v1 output writes every rule value with `:=`; `=` and `:=` heads mean the same. */
+static void same_assign(gh_module *m)
+{
+    for (size_t i = 0; i < m->nrules; i++)
+        for (gh_rule *r = m->rules[i]; r; r = r->else_rule)
+            if (r->head) r->head->assign = false;
 }
 
 static void first_diff(const gh_buf *x, const gh_buf *y, gh_buf *err)
@@ -771,7 +1031,10 @@ static int verify(const char *file, gh_module *m1, const gh_buf *out, const gh_f
     }
     gh_diags_free(&d);
     size_t nc = m1->ncomments;
-    drop_imports(m1, o);
+    drop_imports(m1, o, a);
+    if (!(o && o->v0_compatible)) same_assign(m1), same_assign(m2);
+    qsort(m1->imports, m1->nimports, sizeof *m1->imports, cmp_import); /* groups get sorted */
+    qsort(m2->imports, m2->nimports, sizeof *m2->imports, cmp_import);
     gh_buf x, y;
     gh_buf_init(&x, 0);
     gh_buf_init(&y, 0);

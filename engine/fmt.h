@@ -12,7 +12,8 @@
 #include "gatehouse/buf.h"
 
 typedef struct gh_fmt_opts {
-    bool v0_compatible; /* input and output are Rego v0 (keeps `import rego.v1`) */
+    bool v0_compatible;   /* input and output are Rego v0 */
+    bool drop_v0_imports; /* v1: leave out `import rego.v1` (and so `future.keywords`) */
 } gh_fmt_opts;
 
 /* Writes m (parsed from src[0..len)) formatted into out. 0, or GH_EINVAL with the reason
@@ -21,7 +22,8 @@ int gh_fmt_module(const gh_module *m, const char *src, size_t len, const gh_fmt_
                   gh_buf *out, gh_buf *err);
 
 /* Parses src, formats it, parses the result again and checks that both trees (without
- * locations and without the `rego.v1`/`future.keywords` imports v1 output drops) and all
+ * locations, without the `rego.v1`/`future.keywords` imports v1 output drops, and with
+ * `=` and `:=` rule values alike) and all
  * comments are the same. 0 with the text in out; GH_EPARSE when src does not parse
  * (diagnostics in err); GH_EINVAL/GH_EINTERNAL when the formatter would change the
  * module (reason in err). opts may be NULL. */

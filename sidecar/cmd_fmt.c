@@ -11,7 +11,7 @@
 #include "gatehouse/error.h"
 
 static const char fmt_usage[] =
-    "usage: gatehouse fmt [-w] [-l] [-d] [--fail] [--v0-compatible] PATH...\n\n"
+    "usage: gatehouse fmt [-w] [-l] [-d] [--fail] [--v0-compatible] [--drop-v0-imports] PATH...\n\n"
     "Formats Rego modules in the canonical layout (as `opa fmt`). PATH may be a file, a\n"
     "directory (every .rego file below it) or - for standard input. With no option the\n"
     "formatted modules are printed.\n\n"
@@ -21,6 +21,7 @@ static const char fmt_usage[] =
     "  -d, --diff            print a unified diff of the changes formatting would make\n"
     "      --fail            exit 1 when some file's formatting differs (with -l or -d)\n"
     "      --v0-compatible   modules are Rego v0; output keeps v0 syntax\n"
+    "      --drop-v0-imports leave out `import rego.v1` and `future.keywords` imports\n"
     "  -h, --help            show this help\n\n"
     "Every output is checked: it must parse to the same syntax tree with the same comments,\n"
     "or the file is left alone and the reason printed.\n\n"
@@ -213,7 +214,8 @@ static int parse_flags(fmt_run *r, int argc, char **argv)
     static const struct option longopts[] = {
         {"write", no_argument, NULL, 'w'},   {"list", no_argument, NULL, 'l'},
         {"diff", no_argument, NULL, 'd'},    {"fail", no_argument, NULL, 'F'},
-        {"v0-compatible", no_argument, NULL, 'V'}, {"help", no_argument, NULL, 'h'},
+        {"v0-compatible", no_argument, NULL, 'V'}, {"drop-v0-imports", no_argument, NULL, 'D'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -225,6 +227,7 @@ static int parse_flags(fmt_run *r, int argc, char **argv)
         case 'd': r->diff = true; break;
         case 'F': r->fail_on_diff = true; break;
         case 'V': r->opts.v0_compatible = true; break;
+        case 'D': r->opts.drop_v0_imports = true; break;
         case 'h': fputs(fmt_usage, stdout); return 1;
         default: fputs(fmt_usage, stderr); return -1;
         }

@@ -1,10 +1,11 @@
 /* Formatter conformance: every module of every case in OPA's v1 suite that parses as Rego
  * v1 is formatted twice. It must format (no refusal), the second pass must equal the
  * first (idempotent), and the formatted text must parse to the same syntax tree as the
- * original (JSON without locations; v1 output drops `import rego.v1` and
- * `future.keywords` imports, so those are left out of the original's tree) with as many
- * comments. Prints "N modules, N idempotent, N same AST, N failed"; exits 77 (skipped)
- * when the suite is absent. Usage: fmt_conformance [DIR] */
+ * original, with as many comments (JSON without locations; as `opa fmt`, v1 output drops
+ * `future.keywords` imports beside `import rego.v1` and writes every rule value with
+ * `:=`, so both trees are compared without those). Prints "N modules, N idempotent,
+ * N same AST, N failed"; exits 77 (skipped) when the suite is absent.
+ * Usage: fmt_conformance [DIR] */
 #include "cases.h"
 
 #include <stdio.h>
@@ -31,14 +32,41 @@ static void show(run *r, const char *path, const char *note, const char *why, co
             detail ? detail : "", src);
 }
 
-static bool dropped(const gh_import *im)
+static bool is_ref(const gh_import *im, const char *root, size_t n, const char *second)
 {
     const gh_term *p = im->path;
-    if (im->alias || p->kind != GH_TERM_REF || p->u.list.n < 2) return false;
-    const gh_term *h = p->u.list.items[0], *s = p->u.list.items[1];
-    if (s->kind != GH_TERM_STRING) return false;
-    if (gh_term_is_var(h, "rego")) return p->u.list.n == 2 && strcmp(s->u.str.s, "v1") == 0;
-    return gh_term_is_var(h, "future") && strcmp(s->u.str.s, "keywords") == 0;
+    if (p->kind != GH_TERM_REF || p->u.list.n < 2 || (n && p->u.list.n != n)) return false;
+    if (!gh_term_is_var(p->u.list.items[0], root)) return false;
+    return !second || (p->u.list.items[1]->kind == GH_TERM_STRING &&
+                       strcmp(p->u.list.items[1]->u.str.s, second) == 0);
+}
+
+static int cmp_import(const void *a, const void *b)
+{
+    gh_buf x, y;
+    gh_buf_init(&x, 0), gh_buf_init(&y, 0);
+    gh_term_to_rego((*(const gh_import *const *)a)->path, &x);
+    gh_term_to_rego((*(const gh_import *const *)b)->path, &y);
+    int c = strcmp(x.data ? x.data : "", y.data ? y.data : "");
+    gh_buf_free(&x), gh_buf_free(&y);
+    return c;
+}
+
+/* What v1 output leaves out (as `opa fmt`): `future.keywords` imports when `rego.v1` is
+ * imported. Import groups are sorted and rule values are all written `:=`, so imports
+ * are compared sorted and `assign` is cleared. */
+static void normalize(gh_module *m)
+{
+    bool has_v1 = false;
+    for (size_t i = 0; i < m->nimports; i++) has_v1 |= is_ref(m->imports[i], "rego", 2, "v1");
+    size_t n = 0;
+    for (size_t i = 0; i < m->nimports; i++)
+        if (!(has_v1 && is_ref(m->imports[i], "future", 0, NULL))) m->imports[n++] = m->imports[i];
+    m->nimports = n;
+    qsort(m->imports, n, sizeof *m->imports, cmp_import);
+    for (size_t i = 0; i < m->nrules; i++)
+        for (gh_rule *r = m->rules[i]; r; r = r->else_rule)
+            if (r->head) r->head->assign = false;
 }
 
 /* The module's tree as JSON (no locations), or false when it does not parse. */
@@ -51,10 +79,7 @@ static bool tree(const char *src, size_t len, gh_buf *json, size_t *ncomments)
     gh_module *m = NULL;
     bool ok = gh_parse_module(&a, "m.rego", src, len, NULL, &m, &d) == 0;
     if (ok) {
-        size_t n = 0;
-        for (size_t i = 0; i < m->nimports; i++)
-            if (!dropped(m->imports[i])) m->imports[n++] = m->imports[i];
-        m->nimports = n;
+        normalize(m);
         *ncomments = m->ncomments;
         gh_ast_module_to_json(m, json, false);
     }
