@@ -86,8 +86,7 @@ static bool rule_test_name(const gh_rule *r, gh_buf *out, bool *skip)
 static bool list_has(const gh_test_list *l, const char *pkg, const char *name)
 {
     for (size_t i = 0; i < l->n; i++)
-        if (strcmp(l->items[i].pkg, pkg) == 0 && strcmp(l->items[i].name, name) == 0)
-            return true;
+        if (strcmp(l->items[i].pkg, pkg) == 0 && strcmp(l->items[i].name, name) == 0) return true;
     return false;
 }
 
@@ -103,8 +102,12 @@ static int add_test(gh_test_list *out, const gh_module *m, const gh_rule *r, con
         free(full);
         if (!match) return 0;
     }
-    gh_test t = {.pkg = strdup(pkg), .name = strdup(name), .file = strdup(m->filename),
-                 .row = r->loc.line, .col = r->loc.col, .skip = skip};
+    gh_test t = {.pkg = strdup(pkg),
+                 .name = strdup(name),
+                 .file = strdup(m->filename),
+                 .row = r->loc.line,
+                 .col = r->loc.col,
+                 .skip = skip};
     if (!t.pkg || !t.name || !t.file || list_push(out, &t) != 0) {
         free(t.pkg), free(t.name), free(t.file);
         return GH_ENOMEM;
@@ -123,8 +126,10 @@ static int discover_module(const gh_module *m, const regex_t *re, gh_test_list *
         bool skip = false;
         gh_buf_clear(&name);
         if (!rule_test_name(m->rules[i], &name, &skip)) continue;
-        if (name.failed) rc = GH_ENOMEM;
-        else rc = add_test(out, m, m->rules[i], pkg.data, name.data, skip, re);
+        if (name.failed)
+            rc = GH_ENOMEM;
+        else
+            rc = add_test(out, m, m->rules[i], pkg.data, name.data, skip, re);
     }
     gh_buf_free(&pkg);
     gh_buf_free(&name);
@@ -139,8 +144,8 @@ static int cmp_test(const void *a, const void *b)
     return (x->row > y->row) - (x->row < y->row);
 }
 
-int gh_tests_discover(const gh_source *modules, size_t n, bool v0_compatible,
-                      const char *filter, gh_test_list *out, char *errbuf, size_t errsize)
+int gh_tests_discover(const gh_source *modules, size_t n, bool v0_compatible, const char *filter,
+                      gh_test_list *out, char *errbuf, size_t errsize)
 {
     regex_t re;
     int rc = 0;
@@ -190,8 +195,8 @@ typedef struct wcover {
 typedef struct worker {
     runner *r;
     pthread_t tid;
-    gh_buf out;   /* print() output of the current test */
-    wcover *cov;  /* --coverage: lines hit by this worker's evaluations */
+    gh_buf out;  /* print() output of the current test */
+    wcover *cov; /* --coverage: lines hit by this worker's evaluations */
     size_t ncov, last;
     bool cov_failed; /* out of memory while recording */
 } worker;
@@ -456,8 +461,10 @@ void gh_test_format_duration(uint64_t ns, char *buf, size_t size)
         uint64_t s = ns / 1000000000u, h = s / 3600, m = (s / 60) % 60;
         uint64_t rest = ns - (h * 3600 + m * 60) * 1000000000u;
         int k = 0;
-        if (h) k = snprintf(buf, size, "%lluh%llum", (unsigned long long)h, (unsigned long long)m);
-        else if (m) k = snprintf(buf, size, "%llum", (unsigned long long)m);
+        if (h)
+            k = snprintf(buf, size, "%lluh%llum", (unsigned long long)h, (unsigned long long)m);
+        else if (m)
+            k = snprintf(buf, size, "%llum", (unsigned long long)m);
         if (k < 0 || (size_t)k >= size) return;
         int j = put_frac(buf + k, size - (size_t)k, rest, 9);
         if (j > 0 && (size_t)(k + j) < size) snprintf(buf + k + j, size - (size_t)(k + j), "s");

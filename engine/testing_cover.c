@@ -115,12 +115,15 @@ static int put_ranges(gh_buf *b, const lines *l, const gh_cover_file *f, bool wa
         while (end + 1 < l->n && l->on[end + 1] &&
                (f && end + 1 < f->nlines && f->hit[end + 1]) == want)
             end++;
-        gh_buf_printf(b,
-                      "%s\n        {\n          \"start\": {\n            \"row\": %d\n          },\n"
-                      "          \"end\": {\n            \"row\": %d\n          }\n        }",
-                      nranges++ ? "," : "", row, end);
-        if (text && row == end) gh_buf_printf(text, "\n\t%s:%d", file, row);
-        else if (text) gh_buf_printf(text, "\n\t%s:%d-%d", file, row, end);
+        gh_buf_printf(
+            b,
+            "%s\n        {\n          \"start\": {\n            \"row\": %d\n          },\n"
+            "          \"end\": {\n            \"row\": %d\n          }\n        }",
+            nranges++ ? "," : "", row, end);
+        if (text && row == end)
+            gh_buf_printf(text, "\n\t%s:%d", file, row);
+        else if (text)
+            gh_buf_printf(text, "\n\t%s:%d-%d", file, row, end);
         count += end - row + 1;
         row = end;
     }
@@ -149,7 +152,7 @@ static void put_string(gh_buf *b, const char *s)
 static void put_file(gh_buf *b, const char *file, const lines *l, const gh_cover_file *f,
                      file_counts *fc, gh_buf *text)
 {
-    gh_buf cov, not;
+    gh_buf cov, not ;
     gh_buf_init(&cov, 0);
     gh_buf_init(&not, 0);
     fc->covered = put_ranges(&cov, l, f, true, file, NULL);
@@ -160,10 +163,11 @@ static void put_file(gh_buf *b, const char *file, const lines *l, const gh_cover
         sep = ",\n";
     }
     if (fc->not_covered) {
-        gh_buf_printf(b, "%s      \"not_covered\": [%s\n      ]", sep, not.data);
+        gh_buf_printf(b, "%s      \"not_covered\": [%s\n      ]", sep, not .data);
         sep = ",\n";
     }
-    if (fc->covered) gh_buf_printf(b, "%s      \"covered_lines\": %d", sep, fc->covered), sep = ",\n";
+    if (fc->covered)
+        gh_buf_printf(b, "%s      \"covered_lines\": %d", sep, fc->covered), sep = ",\n";
     if (fc->not_covered)
         gh_buf_printf(b, "%s      \"not_covered_lines\": %d", sep, fc->not_covered), sep = ",\n";
     if (fc->covered) {
@@ -172,7 +176,7 @@ static void put_file(gh_buf *b, const char *file, const lines *l, const gh_cover
     }
     gh_buf_puts(b, fc->covered || fc->not_covered ? "\n    }" : "}");
     gh_buf_free(&cov);
-    gh_buf_free(&not);
+    gh_buf_free(&not );
 }
 
 static int cmp_src(const void *a, const void *b)
@@ -234,7 +238,8 @@ int gh_cover_report(const gh_cover *c, const gh_source *modules, size_t n, bool 
     free(order);
     if (n) gh_buf_puts(json, "\n  }");
     *coverage = covered + missed ? 100.0 * (double)covered / (double)(covered + missed) : 0;
-    gh_buf_printf(json, ",\n  \"covered_lines\": %ld,\n  \"not_covered_lines\": %ld,\n  \"coverage\": ",
+    gh_buf_printf(json,
+                  ",\n  \"covered_lines\": %ld,\n  \"not_covered_lines\": %ld,\n  \"coverage\": ",
                   covered, missed);
     put_float(json, *coverage);
     gh_buf_puts(json, "\n}\n");

@@ -83,8 +83,8 @@ static bool parse_duration(const char *s, uint64_t *out)
     static const struct {
         const char *unit;
         double ns;
-    } units[] = {{"ns", 1},         {"us", 1e3},          {"µs", 1e3}, {"ms", 1e6},
-                 {"s", 1e9},        {"m", 60e9},          {"h", 3600e9}};
+    } units[] = {{"ns", 1},  {"us", 1e3}, {"µs", 1e3},  {"ms", 1e6},
+                 {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
     double total = 0;
     if (!*s) return false;
     while (*s) {
@@ -121,10 +121,14 @@ static int parse_option(test_args *a, int c)
     case 'v': a->verbose = true; break;
     case 'r': a->run = optarg; break;
     case 'f':
-        if (strcmp(optarg, "pretty") == 0) a->fmt = FMT_PRETTY;
-        else if (strcmp(optarg, "json") == 0) a->fmt = FMT_JSON;
-        else if (strcmp(optarg, "junit") == 0) a->fmt = FMT_JUNIT;
-        else return usage_error("unknown format '%s' (pretty, json, junit)", optarg);
+        if (strcmp(optarg, "pretty") == 0)
+            a->fmt = FMT_PRETTY;
+        else if (strcmp(optarg, "json") == 0)
+            a->fmt = FMT_JSON;
+        else if (strcmp(optarg, "junit") == 0)
+            a->fmt = FMT_JUNIT;
+        else
+            return usage_error("unknown format '%s' (pretty, json, junit)", optarg);
         break;
     case 't':
         if (!parse_duration(optarg, &a->timeout_ns))
@@ -240,10 +244,14 @@ static void put_bench(gh_buf *b, const gh_test *t)
     double x = t->bench_n ? (double)t->bench_ns / (double)t->bench_n : 0;
     double y = fabs(x);
     int width = 18, prec = 7;
-    if (y == 0 || y >= 999.95) width = 10, prec = 0;
-    else if (y >= 99.995) width = 12, prec = 1;
-    else if (y >= 9.9995) width = 13, prec = 2;
-    else if (y >= 0.99995) width = 14, prec = 3;
+    if (y == 0 || y >= 999.95)
+        width = 10, prec = 0;
+    else if (y >= 99.995)
+        width = 12, prec = 1;
+    else if (y >= 9.9995)
+        width = 13, prec = 2;
+    else if (y >= 0.99995)
+        width = 14, prec = 3;
     gh_buf_printf(b, "%s.%s\t%8llu", t->pkg, t->name, (unsigned long long)t->bench_n);
     if (x != 0) gh_buf_printf(b, "\t%*.*f ns/op", width, prec, x);
     gh_buf_putc(b, '\n');
@@ -312,8 +320,7 @@ static void put_json_string(gh_buf *b, const char *s, size_t n)
 
 static void put_base64(gh_buf *b, const unsigned char *p, size_t n)
 {
-    static const char tab[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     gh_buf_putc(b, '"');
     for (size_t i = 0; i < n; i += 3) {
         unsigned v = (unsigned)p[i] << 16;
@@ -331,8 +338,8 @@ static void put_json_location(gh_buf *b, const char *file, int row, int col, int
 {
     gh_buf_printf(b, "{\n%*s\"file\": ", ind + 2, "");
     put_json_string(b, file, strlen(file));
-    gh_buf_printf(b, ",\n%*s\"row\": %d,\n%*s\"col\": %d\n%*s}", ind + 2, "", row, ind + 2, "",
-                  col, ind, "");
+    gh_buf_printf(b, ",\n%*s\"row\": %d,\n%*s\"col\": %d\n%*s}", ind + 2, "", row, ind + 2, "", col,
+                  ind, "");
 }
 
 static void put_json_error(gh_buf *b, const gh_test *t)
@@ -400,10 +407,14 @@ static void put_xml(gh_buf *b, const char *s, size_t n)
         case '>': gh_buf_puts(b, "&gt;"); break;
         case '&': gh_buf_puts(b, "&amp;"); break;
         case '"': gh_buf_puts(b, "&quot;"); break;
-        case '\n': case '\t': case '\r': gh_buf_putc(b, (char)ch); break;
+        case '\n':
+        case '\t':
+        case '\r': gh_buf_putc(b, (char)ch); break;
         default:
-            if (ch < 0x20) gh_buf_printf(b, "&#x%X;", ch); /* XML 1.0 forbids these raw */
-            else gh_buf_putc(b, (char)ch);
+            if (ch < 0x20)
+                gh_buf_printf(b, "&#x%X;", ch); /* XML 1.0 forbids these raw */
+            else
+                gh_buf_putc(b, (char)ch);
         }
     }
 }
@@ -486,8 +497,9 @@ static void report_junit(const gh_test_list *l, gh_buf *b)
         suite_counts(l, pkg, &c, &s);
         gh_buf_puts(b, "  <testsuite name=\"");
         put_xml_str(b, pkg);
-        gh_buf_printf(b, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" "
-                         "time=\"%.6f\">\n",
+        gh_buf_printf(b,
+                      "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" "
+                      "time=\"%.6f\">\n",
                       c.pass + c.fail + c.skip + c.errs, c.fail, c.errs, c.skip, s);
         for (size_t j = i; j < l->n; j++)
             if (strcmp(l->items[j].pkg, pkg) == 0) put_junit_case(b, &l->items[j]);
@@ -503,8 +515,10 @@ static void print_diags(const gh_diags *d)
 {
     gh_buf b;
     gh_buf_init(&b, 0);
-    if (d->n == 1) gh_buf_puts(&b, "1 error occurred: ");
-    else gh_buf_printf(&b, "%zu errors occurred:\n", d->n);
+    if (d->n == 1)
+        gh_buf_puts(&b, "1 error occurred: ");
+    else
+        gh_buf_printf(&b, "%zu errors occurred:\n", d->n);
     for (size_t i = 0; i < d->n; i++) {
         const gh_diag *g = &d->items[i];
         gh_buf_printf(&b, "%s%s:%d: %s: %s", i ? "\n" : "", g->file, g->line, g->code, g->msg);
@@ -572,8 +586,8 @@ static int run_and_report(const gh_revision *rev, gh_test_list *l, const test_ar
 {
     gh_cover cov = {0};
     gh_test_run_opts ro = {.threads = a->parallel,
-                           .timeout_ns = a->timeout_ns ? a->timeout_ns
-                                                       : (a->bench ? 30000000000u : 0),
+                           .timeout_ns =
+                               a->timeout_ns ? a->timeout_ns : (a->bench ? 30000000000u : 0),
                            .bench = a->bench,
                            .cover = a->coverage ? &cov : NULL};
     if (gh_tests_run(rev, l, &ro) != 0) {
@@ -588,9 +602,12 @@ static int run_and_report(const gh_revision *rev, gh_test_list *l, const test_ar
     }
     gh_buf b;
     gh_buf_init(&b, 0);
-    if (a->fmt == FMT_JSON) report_json(l, &b);
-    else if (a->fmt == FMT_JUNIT) report_junit(l, &b);
-    else report_pretty(l, a, &b);
+    if (a->fmt == FMT_JSON)
+        report_json(l, &b);
+    else if (a->fmt == FMT_JUNIT)
+        report_junit(l, &b);
+    else
+        report_pretty(l, a, &b);
     if (b.data) fputs(b.data, stdout);
     gh_buf_free(&b);
     for (size_t i = 0; i < l->n; i++)

@@ -36,10 +36,10 @@ typedef struct gh_test {
     uint64_t duration_ns; /* one evaluation */
     char *output;         /* what print() wrote, one line per call; NULL when nothing */
     size_t output_len;
-    char *error;         /* "file:row: code: message", for GH_TEST_ERROR */
-    gh_eval_error err;   /* the same, in parts */
-    uint64_t bench_n;    /* --bench: evaluations timed */
-    uint64_t bench_ns;   /* --bench: their total wall time */
+    char *error;       /* "file:row: code: message", for GH_TEST_ERROR */
+    gh_eval_error err; /* the same, in parts */
+    uint64_t bench_n;  /* --bench: evaluations timed */
+    uint64_t bench_ns; /* --bench: their total wall time */
 } gh_test;
 
 typedef struct gh_test_list {
@@ -52,8 +52,8 @@ typedef struct gh_test_list {
  * (NULL: all). A name defined by several rules is one test. Returns 0; GH_EINVAL with a
  * message in errbuf when the filter does not compile; GH_ENOMEM. Modules that do not parse
  * are skipped (gh_revision_load reports them). */
-int gh_tests_discover(const gh_source *modules, size_t n, bool v0_compatible,
-                      const char *filter, gh_test_list *out, char *errbuf, size_t errsize);
+int gh_tests_discover(const gh_source *modules, size_t n, bool v0_compatible, const char *filter,
+                      gh_test_list *out, char *errbuf, size_t errsize);
 void gh_test_list_free(gh_test_list *l);
 
 /* Lines executed, per module (gatehouse test --coverage). */
@@ -79,10 +79,10 @@ int gh_cover_report(const gh_cover *c, const gh_source *modules, size_t n, bool 
                     gh_buf *json, double *coverage, gh_buf *not_covered);
 
 typedef struct gh_test_run_opts {
-    unsigned threads;    /* worker threads; 0 = one per online core */
-    uint64_t timeout_ns; /* per evaluation; 0 = 5 s (OPA's default) */
-    bool bench;          /* time repeated evaluations of each passing test (~bench_ns each) */
-    uint64_t bench_time_ns; /* 0 = 1 s, Go's -benchtime default */
+    unsigned threads;        /* worker threads; 0 = one per online core */
+    uint64_t timeout_ns;     /* per evaluation; 0 = 5 s (OPA's default) */
+    bool bench;              /* time repeated evaluations of each passing test (~bench_ns each) */
+    uint64_t bench_time_ns;  /* 0 = 1 s, Go's -benchtime default */
     const gh_value *runtime; /* opa.runtime(); NULL = {} */
     gh_cover *cover;         /* lines executed are added here; NULL = no coverage */
 } gh_test_run_opts;
