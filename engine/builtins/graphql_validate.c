@@ -4,6 +4,7 @@
  * its messages. Both read the AST values graphql_parse.c builds (or a policy's objects). */
 #include "builtins/graphql.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -705,21 +706,36 @@ static const gh_value *merged_doc(vctx *v, const gh_value *doc, const gh_value *
     return gh_value_object(v->bc->arena, k, val, n, &out, NULL) == 0 ? out : NULL;
 }
 
+/* The prelude and the meta fields, parsed once per process into their own arena (never
+ * changed afterwards, so shared by every thread). */
+static gh_arena fixed_arena;
+static const gh_value *prelude_doc, *meta_def;
+static pthread_once_t fixed_once = PTHREAD_ONCE_INIT;
+
+static void fixed_init(void)
+{
+    static const char meta[] =
+        "type M { __schema: __Schema! __type(name: String!): __Type __typename: String }";
+    gh_arena_init(&fixed_arena, 0);
+    gh_bctx bc = {.arena = &fixed_arena};
+    gq_error e;
+    const gh_value *mdoc = NULL;
+    if (gq_parse(&bc, GQ_SCHEMA, prelude, sizeof prelude - 1, false, &prelude_doc, &e) ||
+        gq_parse(&bc, GQ_SCHEMA, meta, sizeof meta - 1, false, &mdoc, &e))
+        prelude_doc = NULL;
+    meta_def = mdoc ? gat(mdoc, "Definitions", 0) : NULL;
+}
+
 int gq_schema_build(gh_bctx *bc, const gh_value *doc, gq_schema **schema, gq_error *err)
 {
-    const gh_value *pre = NULL;
-    int rc = gq_parse(bc, GQ_SCHEMA, prelude, sizeof prelude - 1, false, &pre, err);
-    if (rc) return rc == GH_EINVAL ? GH_EBUILTIN : rc; /* the prelude always parses */
+    pthread_once(&fixed_once, fixed_init);
+    const gh_value *pre = prelude_doc;
+    if (!pre || !meta_def) return GH_ENOMEM;
     vctx v = {.bc = bc, .err = err};
     v.s = gh_arena_calloc(bc->arena, 1, sizeof *v.s);
     const gh_value *all = v.s ? merged_doc(&v, doc, pre) : NULL;
     if (!all) return GH_ENOMEM;
-    static const char meta[] =
-        "type M { __schema: __Schema! __type(name: String!): __Type __typename: String }";
-    const gh_value *mdoc = NULL;
-    rc = gq_parse(bc, GQ_SCHEMA, meta, sizeof meta - 1, false, &mdoc, err);
-    if (rc) return rc == GH_EINVAL ? GH_EBUILTIN : rc;
-    v.s->meta = gat(mdoc, "Definitions", 0);
+    v.s->meta = meta_def;
     v.s->meta_typename = by_name(v.s->meta, "Fields", "__typename", 10);
     v.npre = glen(pre, "Definitions"); /* BuiltIn: no reserved-name checks */
     load_schema(&v, all);
