@@ -1167,8 +1167,112 @@ static void walk_inline(walk *w, const gh_value *f, gq_type *parent)
     walk_selset(w, f, t);
 }
 
+/* ---- OverlappingFieldsCanBeMerged, the common part: two fields of one type answering
+ * under the same name must be the same field with the same arguments (gqlparser also
+ * merges their sub-selections and compares shapes across types; not done here). */
+
+typedef struct fld {
+    const gh_value *f;
+    gq_type *parent;
+} fld;
+
+typedef struct flds {
+    fld *a;
+    size_t n, cap;
+    int budget; /* selection sets visited: bounds fragment fan-out */
+} flds;
+
+#define OVERLAP_MAX 2000 /* fields compared per selection set */
+
+static void collect(walk *w, const gh_value *node, gq_type *parent, flds *out, int depth)
+{
+    if (depth > 16 || --out->budget < 0) return;
+    for (size_t i = 0; i < glen(node, "SelectionSet") && out->n < OVERLAP_MAX; i++) {
+        const gh_value *sel = gat(node, "SelectionSet", i);
+        int k = sel_kind(w, sel);
+        if (k == SEL_FIELD) {
+            if (out->n == out->cap) {
+                size_t cap = out->cap ? out->cap * 2 : 16;
+                fld *na = gh_arena_realloc(w->v->bc->arena, out->a, out->cap * sizeof *na, cap * sizeof *na);
+                if (!na) return (void)(w->v->oom = true);
+                out->a = na, out->cap = cap;
+            }
+            out->a[out->n++] = (fld){sel, parent};
+            continue;
+        }
+        size_t n;
+        const char *name = gstr(sel, k == SEL_INLINE ? "TypeCondition" : "Name", &n);
+        const gh_value *sub = sel;
+        if (k == SEL_SPREAD) {
+            size_t fi = frag_index(w, name, n);
+            if (fi == (size_t)-1) continue;
+            sub = gat(w->doc, "Fragments", fi);
+            name = gstr(sub, "TypeCondition", &n);
+        }
+        collect(w, sub, n ? gq_find(w->v->s, name, n) : parent, out, depth + 1);
+    }
+}
+
+static bool value_same(const gh_value *a, const gh_value *b, int depth)
+{
+    size_t an, bn;
+    const char *ar = gstr(a, "Raw", &an), *br = gstr(b, "Raw", &bn);
+    if (!a || !b || depth > GQ_MAX_DEPTH) return a == b;
+    if (gint(gq_get(a, "Kind")) != gint(gq_get(b, "Kind")) || !same(ar, an, br, bn) ||
+        glen(a, "Children") != glen(b, "Children"))
+        return false;
+    for (size_t i = 0; i < glen(a, "Children"); i++) {
+        const gh_value *x = gat(a, "Children", i), *y = gat(b, "Children", i);
+        const char *xn = gstr(x, "Name", &an), *yn = gstr(y, "Name", &bn);
+        if (!same(xn, an, yn, bn) || !value_same(gq_get(x, "Value"), gq_get(y, "Value"), depth + 1))
+            return false;
+    }
+    return true;
+}
+
+static bool args_same(const gh_value *f, const gh_value *g)
+{
+    if (glen(f, "Arguments") != glen(g, "Arguments")) return false;
+    for (size_t i = 0; i < glen(f, "Arguments"); i++) {
+        const gh_value *a = gat(f, "Arguments", i);
+        size_t n;
+        const char *name = gstr(a, "Name", &n);
+        const gh_value *b = by_name(g, "Arguments", name, n);
+        if (!b || !value_same(gq_get(a, "Value"), gq_get(b, "Value"), 0)) return false;
+    }
+    return true;
+}
+
+static const char *response_name(const gh_value *f, size_t *n)
+{
+    const char *s = gstr(f, "Alias", n);
+    return *n ? s : gstr(f, "Name", n);
+}
+
+static void check_overlap(walk *w, const gh_value *node, gq_type *parent)
+{
+    flds fs = {.budget = 1000};
+    collect(w, node, parent, &fs, 0);
+    for (size_t i = 0; i < fs.n && !w->v->failed; i++)
+        for (size_t j = i + 1; j < fs.n && !w->v->failed; j++) {
+            size_t an, bn, fn, gn;
+            const char *a = response_name(fs.a[i].f, &an), *b = response_name(fs.a[j].f, &bn);
+            if (!same(a, an, b, bn) || !fs.a[i].parent || fs.a[i].parent != fs.a[j].parent) continue;
+            const char *f = gstr(fs.a[i].f, "Name", &fn), *g = gstr(fs.a[j].f, "Name", &gn);
+            if (!same(f, fn, g, gn))
+                verr(w->v, fs.a[i].f, "Fields \"%.*s\" conflict because %.*s and %.*s are different fields. "
+                     "Use different aliases on the fields to fetch both if this was intentional.",
+                     (int)an, a, (int)fn, f, (int)gn, g);
+            else if (!args_same(fs.a[i].f, fs.a[j].f))
+                verr(w->v, fs.a[i].f, "Fields \"%.*s\" conflict because they have differing arguments. "
+                     "Use different aliases on the fields to fetch both if this was intentional.",
+                     (int)an, a);
+        }
+}
+
 static void walk_selset(walk *w, const gh_value *node, gq_type *parent)
 {
+    if (glen(node, "SelectionSet") > 1) check_overlap(w, node, parent);
     if (++w->depth > GQ_MAX_DEPTH) {
         w->depth--;
         return;

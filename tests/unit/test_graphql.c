@@ -196,6 +196,15 @@ static void test_validation(void)
     CHECK_STR(valid("{ users { id @foo } }", schema), "false");
     CHECK_STR(valid("subscription { users { id } }", schema), "false");
     CHECK_STR(valid("{ a } { b }", schema), "false");
+    /* gql-8b: fields answering under one name (OverlappingFieldsCanBeMerged, same type) */
+    CHECK_STR(valid("{ user(id: 1) { id } user(id: 1) { name } }", schema), "true");
+    CHECK_STR(valid("{ users { a: id a: name } }", schema), "false");
+    CHECK_STR(valid("{ user(id: 1) { id } user(id: 2) { id } }", schema), "false");
+    CHECK_STR(valid("{ users { id ... on User { id: name } } }", schema), "false");
+    CHECK_STR(parse("{ users { a: id\n a: name } }", schema),
+              "ERR graphql.parse: Fields \"a\" conflict because id and name are different fields. Use "
+              "different aliases on the fields to fetch both if this was intentional in GraphQL string "
+              "at location 1:11");
     /* gql-9: the first validation error, in OPA's words, from graphql.parse */
     CHECK_STR(parse("{\n  user { id }\n}", schema),
               "ERR graphql.parse: Field \"user\" argument \"id\" of type \"ID!\" is required, but it "
