@@ -37,7 +37,9 @@ typedef struct fmt {
     bool *used;            /* cm[i] written */
     size_t ncm, next;      /* first comment that may still be unwritten */
     int indent;
-    bool v1, drop_v0, ref_heads;
+    bool v1, ref_heads;
+    bool ifs, contains; /* write `if` / `contains` (v1, or imported in v0) */
+    bool kw_refs;       /* keywords may follow a dot in refs (v1, future imports) */
     gh_buf *err;
     bool failed;
 } fmt;
@@ -242,7 +244,7 @@ static void var(fmt *f, const gh_term *t)
 static void ref_operand(fmt *f, const gh_term *t)
 {
     if (t->kind == GH_TERM_STRING && is_ident(&t->u.str) &&
-        !(is_keyword(t->u.str.s) && (!f->v1 || src_quoted(f, &t->loc)))) {
+        !(is_keyword(t->u.str.s) && (!f->kw_refs || src_quoted(f, &t->loc)))) {
         gh_buf_putc(f->out, '.');
         gh_buf_append(f->out, t->u.str.s, t->u.str.len);
         return;
@@ -689,13 +691,9 @@ static void head(fmt *f, const gh_rule *r, bool is_else)
             gh_buf_putc(f->out, ')');
         }
         if (h->key && !h->value) {
-            if (!h->has_contains && f->v1) {
-                fail(f, &h->loc, "partial set rule without `contains`");
-                return;
-            }
-            puts_(f, h->has_contains ? " contains " : "[");
+            puts_(f, f->contains ? " contains " : "[");
             term(f, h->key);
-            if (!h->has_contains) gh_buf_putc(f->out, ']');
+            if (!f->contains) gh_buf_putc(f->out, ']');
         }
     }
     if (h->value && (!h->generated_value || r->is_default)) {
@@ -727,15 +725,20 @@ static int close_line_of(const fmt *f, const gh_rule *r)
     return end > r->loc.off ? line_of(f, end - 1) : end_line(f, &r->loc);
 }
 
+/* `if` is written where OPA writes it: not for a v0 partial set `p[x] { ... }`. */
+static bool use_if(const fmt *f, const gh_rule *r)
+{
+    return f->ifs && (f->contains || r->head->value);
+}
+
 /* After the head: nothing when there is no body, ` if x`, or ` if {...}`; then else. */
 static void rule_body(fmt *f, const gh_rule *r)
 {
     if (r->generated_body || r->is_default) return;
     const gh_body *b = r->body;
-    puts_(f, f->v1 || r->head->has_if ? " if" : "");
+    puts_(f, use_if(f, r) ? " if" : "");
     int hend = line_of(f, head_end(r->head) ? head_end(r->head) - 1 : 0);
-    if (b->n == 1 && b->items[0]->loc.line == hend && !set_literal(b->items[0]) &&
-        (f->v1 || r->head->has_if)) {
+    if (b->n == 1 && b->items[0]->loc.line == hend && !set_literal(b->items[0]) && use_if(f, r)) {
         gh_buf_putc(f->out, ' ');
         expr(f, b->items[0]);
         if (r->else_rule) {
@@ -789,11 +792,12 @@ static void rule(fmt *f, const gh_rule *r)
     if (!f->failed) rule_body(f, r);
 }
 
-/* OPA's groupableOneLiner: rules of at most one literal that may sit on adjacent lines. */
+/* OPA's groupableOneLiner: rules of at most one literal that may sit on adjacent lines.
+ * Unlike OPA, not a rule with `else`: its output spans lines, so grouping it would not
+ * be stable under a second run. */
 static bool groupable(const fmt *f, const gh_rule *r)
 {
-    return !r->is_default && (r->generated_body || r->body->n <= 1) &&
-           (f->v1 || r->head->has_if) && (f->v1 || r->head->has_contains || r->head->value);
+    return !r->is_default && !r->else_rule && (r->generated_body || r->body->n <= 1) && use_if(f, r);
 }
 
 static int rule_end_line(const fmt *f, const gh_rule *r)
@@ -855,7 +859,10 @@ static int cmp_import(const void *a, const void *b)
 static void import_line(fmt *f, const gh_import *im)
 {
     puts_(f, "import ");
+    bool kw = f->kw_refs;
+    f->kw_refs = kw || is_future(im);
     term(f, im->path);
+    f->kw_refs = kw;
     if (im->alias) gh_buf_printf(f->out, " as %s", im->alias);
     for (size_t i = 0; i < f->ncm; i++) {
         if (f->used[i] || f->cm[i]->loc.line != im->loc.line) continue;
@@ -935,6 +942,22 @@ static void statements(fmt *f, gh_arena *a, const gh_fmt_opts *o)
     }
 }
 
+/* future.keywords.NAME or all of future.keywords (name NULL) imported? */
+static bool imports_future(const gh_module *m, const char *name)
+{
+    for (size_t i = 0; i < m->nimports; i++) {
+        const gh_import *im = m->imports[i];
+        if (is_rego_v1(im)) return true;
+        if (!is_future(im)) continue;
+        const gh_term *p = im->path;
+        if (p->u.list.n == 2) return true; /* future.keywords */
+        if (p->u.list.n == 3 && p->u.list.items[2]->kind == GH_TERM_STRING &&
+            strcmp(p->u.list.items[2]->u.str.s, name) == 0)
+            return true;
+    }
+    return false;
+}
+
 static void compute_ref_heads(fmt *f)
 {
     for (size_t i = 0; i < f->m->nrules; i++) {
@@ -968,6 +991,9 @@ int gh_fmt_module(const gh_module *m, const char *src, size_t len, const gh_fmt_
     gh_arena_init(&a, 0);
     fmt f = {.out = out, .src = src, .len = len, .m = m, .err = err};
     f.v1 = !(o && o->v0_compatible);
+    f.ifs = f.v1 || imports_future(m, "if");
+    f.contains = f.v1 || imports_future(m, "contains");
+    f.kw_refs = f.v1;
     f.ncm = m->ncomments;
     f.cm = gh_arena_alloc(&a, (f.ncm + 1) * sizeof *f.cm);
     f.used = gh_arena_calloc(&a, f.ncm + 1, sizeof *f.used);

@@ -83,8 +83,8 @@ static size_t diff_ops(const lines *a, const lines *b, char *ops)
     size_t i = 0, j = 0;
     while (i < n || j < m) {
         if (i < n && j < m && line_eq(a, i, b, j)) ops[k++] = '=', i++, j++;
-        else if (j < m && (i == n || t[i * (m + 1) + j + 1] >= t[(i + 1) * (m + 1) + j])) ops[k++] = '+', j++;
-        else ops[k++] = '-', i++;
+        else if (i < n && (j == m || t[(i + 1) * (m + 1) + j] >= t[i * (m + 1) + j + 1])) ops[k++] = '-', i++;
+        else ops[k++] = '+', j++;
     }
     free(t);
     return k;
