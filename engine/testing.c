@@ -30,6 +30,15 @@ static int list_push(gh_test_list *l, const gh_test *t)
     return 0;
 }
 
+static void free_subs(gh_test *t)
+{
+    for (size_t i = 0; i < t->nsubs; i++)
+        free(t->subs[i].name);
+    free(t->subs);
+    t->subs = NULL;
+    t->nsubs = 0;
+}
+
 void gh_test_list_free(gh_test_list *l)
 {
     for (size_t i = 0; i < l->n; i++) {
@@ -39,6 +48,7 @@ void gh_test_list_free(gh_test_list *l)
         free(t->file);
         free(t->output);
         free(t->error);
+        free_subs(t);
     }
     free(l->items);
     memset(l, 0, sizeof *l);
@@ -67,7 +77,7 @@ static bool has_prefix(const char *s, const char *p)
 
 /* The test name of a rule head (its ground prefix up to the first test_/todo_test_ name,
  * joined by dots) into out, or false when the rule is no test. */
-static bool rule_test_name(const gh_rule *r, gh_buf *out, bool *skip)
+static bool rule_test_name(const gh_rule *r, gh_buf *out, bool *skip, bool *param)
 {
     const gh_head *h = r->head;
     if (!h || h->invalid || h->nargs > 0) return false;
@@ -77,6 +87,8 @@ static bool rule_test_name(const gh_rule *r, gh_buf *out, bool *skip)
         gh_buf_printf(out, "%s%s", i ? "." : "", s);
         if (has_prefix(s, GH_TEST_PREFIX) || has_prefix(s, GH_TEST_SKIP_PREFIX)) {
             *skip = has_prefix(s, GH_TEST_SKIP_PREFIX);
+            /* test_cases[name] if ...: a partial object, one sub-result per key */
+            *param = i + 1 < h->nref || (h->key && h->value);
             return true;
         }
     }
@@ -91,7 +103,7 @@ static bool list_has(const gh_test_list *l, const char *pkg, const char *name)
 }
 
 static int add_test(gh_test_list *out, const gh_module *m, const gh_rule *r, const char *pkg,
-                    const char *name, bool skip, const regex_t *re)
+                    const char *name, bool skip, bool param, const regex_t *re)
 {
     if (list_has(out, pkg, name)) return 0;
     if (re) {
@@ -107,7 +119,8 @@ static int add_test(gh_test_list *out, const gh_module *m, const gh_rule *r, con
                  .file = strdup(m->filename),
                  .row = r->loc.line,
                  .col = r->loc.col,
-                 .skip = skip};
+                 .skip = skip,
+                 .param = param};
     if (!t.pkg || !t.name || !t.file || list_push(out, &t) != 0) {
         free(t.pkg), free(t.name), free(t.file);
         return GH_ENOMEM;
@@ -123,13 +136,13 @@ static int discover_module(const gh_module *m, const regex_t *re, gh_test_list *
     package_name(m, &pkg);
     int rc = pkg.failed ? GH_ENOMEM : 0;
     for (size_t i = 0; rc == 0 && i < m->nrules; i++) {
-        bool skip = false;
+        bool skip = false, param = false;
         gh_buf_clear(&name);
-        if (!rule_test_name(m->rules[i], &name, &skip)) continue;
+        if (!rule_test_name(m->rules[i], &name, &skip, &param)) continue;
         if (name.failed)
             rc = GH_ENOMEM;
         else
-            rc = add_test(out, m, m->rules[i], pkg.data, name.data, skip, re);
+            rc = add_test(out, m, m->rules[i], pkg.data, name.data, skip, param, re);
     }
     gh_buf_free(&pkg);
     gh_buf_free(&name);
@@ -294,6 +307,45 @@ static void record_error(gh_test *t, const gh_eval_error *err)
     t->error = strdup(buf);
 }
 
+/* A sub-result's name: a string key as it is, any other as JSON (OPA's termToString). */
+static char *sub_name(const gh_value *k)
+{
+    size_t n;
+    const char *s = gh_string_ptr(k, &n);
+    if (s) return strndup(s, n);
+    gh_buf b;
+    gh_buf_init(&b, 0);
+    gh_json_write(&b, k, GH_JSON_ESCAPE_HTML);
+    return gh_buf_take(&b, &n);
+}
+
+/* Appends the sub-results of a parameterised test's value (depth first, keys sorted) and
+ * returns whether one failed: true passes, a nested object holds deeper results, anything
+ * else fails. */
+static bool add_subs(gh_test *t, const gh_value *obj, int depth)
+{
+    bool any = false;
+    for (size_t i = 0; i < gh_value_len(obj); i++) {
+        const gh_value *v = gh_object_value_at(obj, i);
+        gh_test_sub *g = realloc(t->subs, (t->nsubs + 1) * sizeof *g);
+        if (!g) return true;
+        t->subs = g;
+        size_t at = t->nsubs++;
+        t->subs[at] = (gh_test_sub){.name = sub_name(gh_object_key_at(obj, i)), .depth = depth};
+        bool fail;
+        if (gh_value_kind(v) == GH_KIND_OBJECT && depth < 32) {
+            fail = add_subs(t, v, depth + 1);
+            t->subs[at].leaf = false;
+        } else {
+            fail = !(gh_value_kind(v) == GH_KIND_BOOL && gh_value_get_bool(v));
+            t->subs[at].leaf = true;
+        }
+        t->subs[at].fail = fail;
+        any |= fail;
+    }
+    return any;
+}
+
 /* One evaluation of t; its outcome and duration. */
 static void run_once(worker *w, gh_evaluator *ev, gh_test *t, const char *ref)
 {
@@ -310,6 +362,10 @@ static void run_once(worker *w, gh_evaluator *ev, gh_test *t, const char *ref)
     if (rc != 0) {
         if (!err.code) err.code = "eval_internal_error";
         record_error(t, &err);
+    } else if (t->param && v && gh_value_kind(v) == GH_KIND_OBJECT) {
+        free_subs(t);
+        bool fail = add_subs(t, v, 1);
+        t->outcome = fail ? GH_TEST_FAIL : GH_TEST_PASS;
     } else {
         bool pass = v && gh_value_kind(v) == GH_KIND_BOOL && gh_value_get_bool(v);
         t->outcome = pass ? GH_TEST_PASS : GH_TEST_FAIL;

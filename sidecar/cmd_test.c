@@ -187,7 +187,25 @@ typedef struct counts {
     size_t pass, fail, skip, errs;
 } counts;
 
+static void count_outcome(counts *c, const gh_test *t);
+
 static void count_result(counts *c, const gh_test *t)
+{
+    size_t leaves = 0;
+    for (size_t i = 0; i < t->nsubs; i++) {
+        if (!t->subs[i].leaf) continue;
+        leaves++;
+        if (t->subs[i].fail)
+            c->fail++;
+        else
+            c->pass++;
+    }
+    if (leaves) return; /* a parameterised test counts its cases */
+    count_outcome(c, t);
+}
+
+/* One per test, whatever its cases (JUnit counts test cases). */
+static void count_outcome(counts *c, const gh_test *t)
 {
     switch (t->outcome) {
     case GH_TEST_PASS: c->pass++; break;
@@ -257,6 +275,34 @@ static void put_bench(gh_buf *b, const gh_test *t)
     gh_buf_putc(b, '\n');
 }
 
+/* A parameterised test's cases under its line: the failing ones, all with -v. */
+static void put_subs(gh_buf *b, const gh_test *t, bool all)
+{
+    for (size_t i = 0; i < t->nsubs; i++) {
+        const gh_test_sub *s = &t->subs[i];
+        if (s->fail || all)
+            gh_buf_printf(b, "%*s%s: %s\n", 2 * s->depth, "", s->name, s->fail ? "FAIL" : "PASS");
+    }
+}
+
+/* Under FAILURES: each failing case with its whole lineage, as OPA prints it. */
+static void put_sub_failures(gh_buf *b, const gh_test *t, const test_args *a)
+{
+    if (a->verbose) gh_buf_putc(b, '\n'); /* OPA prints the trace here */
+    gh_buf_putc(b, '\n');
+    for (size_t i = 0; i < t->nsubs; i++) {
+        const gh_test_sub *s = &t->subs[i];
+        if (!s->leaf || !s->fail) continue;
+        for (int d = 1; d <= s->depth; d++) {
+            size_t j = i;
+            while (j > 0 && t->subs[j].depth != d)
+                j--;
+            gh_buf_printf(b, "%*s%s: FAIL\n", 2 * d, "", t->subs[j].name);
+        }
+        if (a->var_values) gh_buf_printf(b, "%*s\n", 2 * (s->depth + 1), "");
+    }
+}
+
 static void put_failures(gh_buf *b, const gh_test_list *l, const test_args *a)
 {
     static const char hl[] = "----------------------------------------"
@@ -267,8 +313,12 @@ static void put_failures(gh_buf *b, const gh_test_list *l, const test_args *a)
         if (t->outcome != GH_TEST_FAIL) continue;
         put_test_line(b, t);
         gh_buf_putc(b, '\n');
-        if (a->verbose) gh_buf_putc(b, '\n'); /* OPA prints the trace here */
-        if (a->var_values) gh_buf_putc(b, '\n');
+        if (t->nsubs) {
+            put_sub_failures(b, t, a);
+        } else {
+            if (a->verbose) gh_buf_putc(b, '\n'); /* OPA prints the trace here */
+            if (a->var_values) gh_buf_putc(b, '\n');
+        }
         gh_buf_putc(b, '\n');
     }
 }
@@ -292,6 +342,7 @@ static void report_pretty(const gh_test_list *l, const test_args *a, gh_buf *b)
             dirty = true;
             put_test_line(b, t);
             gh_buf_putc(b, '\n');
+            put_subs(b, t, a->verbose);
             if (t->output_len) put_output(b, t);
         }
         if (t->error) gh_buf_printf(b, "  %s\n", t->error);
@@ -355,6 +406,31 @@ static void put_json_error(gh_buf *b, const gh_test *t)
     gh_buf_puts(b, "\n    },\n");
 }
 
+/* The cases at `depth` from subs[*i] on, as OPA's SubResultMap: {name: {"sub_results"?,
+ * "name", "fail"?}}, written at indent `ind`. */
+static void put_json_subs(gh_buf *b, const gh_test *t, size_t *i, int depth, int ind)
+{
+    gh_buf_putc(b, '{');
+    bool first = true;
+    while (*i < t->nsubs && t->subs[*i].depth == depth) {
+        const gh_test_sub *s = &t->subs[(*i)++];
+        gh_buf_printf(b, "%s\n%*s", first ? "" : ",", ind + 2, "");
+        first = false;
+        put_json_string(b, s->name, strlen(s->name));
+        gh_buf_puts(b, ": {");
+        if (*i < t->nsubs && t->subs[*i].depth == depth + 1) {
+            gh_buf_printf(b, "\n%*s\"sub_results\": ", ind + 4, "");
+            put_json_subs(b, t, i, depth + 1, ind + 4);
+            gh_buf_putc(b, ',');
+        }
+        gh_buf_printf(b, "\n%*s\"name\": ", ind + 4, "");
+        put_json_string(b, s->name, strlen(s->name));
+        if (s->fail) gh_buf_printf(b, ",\n%*s\"fail\": true", ind + 4, "");
+        gh_buf_printf(b, "\n%*s}", ind + 2, "");
+    }
+    gh_buf_printf(b, "\n%*s}", ind, "");
+}
+
 static void put_json_result(gh_buf *b, const gh_test *t)
 {
     gh_buf_puts(b, "  {\n");
@@ -367,6 +443,11 @@ static void put_json_result(gh_buf *b, const gh_test *t)
                       "      \"Bytes\": 0,\n      \"MemAllocs\": 0,\n      \"MemBytes\": 0,\n"
                       "      \"Extra\": {}\n    }",
                       (unsigned long long)t->bench_n, (unsigned long long)t->bench_ns);
+    if (t->nsubs) {
+        size_t i = 0;
+        gh_buf_puts(b, ",\n    \"sub_results\": ");
+        put_json_subs(b, t, &i, 1, 4);
+    }
     gh_buf_puts(b, ",\n    \"package\": ");
     put_json_string(b, t->pkg, strlen(t->pkg));
     gh_buf_puts(b, ",\n    \"name\": ");
@@ -438,9 +519,18 @@ static void put_junit_case(gh_buf *b, const gh_test *t)
         return;
     }
     gh_buf_puts(b, ">\n");
-    if (t->outcome == GH_TEST_FAIL)
+    if (t->outcome == GH_TEST_FAIL && t->nsubs) {
+        gh_buf_puts(b, "      <failure message=\"failing cases:");
+        for (size_t i = 0; i < t->nsubs; i++)
+            if (t->subs[i].leaf && t->subs[i].fail) {
+                gh_buf_putc(b, ' ');
+                put_xml_str(b, t->subs[i].name);
+            }
+        gh_buf_puts(b, "\" type=\"FAIL\"/>\n");
+    } else if (t->outcome == GH_TEST_FAIL) {
         gh_buf_printf(b, "      <failure message=\"%s\" type=\"FAIL\"/>\n",
                       t->undefined ? "the test is undefined" : "the test is not true");
+    }
     if (t->outcome == GH_TEST_SKIPPED) gh_buf_puts(b, "      <skipped/>\n");
     if (t->outcome == GH_TEST_ERROR) {
         gh_buf_puts(b, "      <error message=\"");
@@ -464,7 +554,7 @@ static void suite_counts(const gh_test_list *l, const char *pkg, counts *c, doub
 {
     for (size_t i = 0; i < l->n; i++) {
         if (strcmp(l->items[i].pkg, pkg) != 0) continue;
-        count_result(c, &l->items[i]);
+        count_outcome(c, &l->items[i]);
         *secs += (double)l->items[i].duration_ns / 1e9;
     }
 }
@@ -481,7 +571,7 @@ static void report_junit(const gh_test_list *l, gh_buf *b)
     counts all = {0};
     double secs = 0;
     for (size_t i = 0; i < l->n; i++) {
-        count_result(&all, &l->items[i]);
+        count_outcome(&all, &l->items[i]);
         secs += (double)l->items[i].duration_ns / 1e9;
     }
     gh_buf_printf(b,

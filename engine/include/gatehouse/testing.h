@@ -23,6 +23,15 @@ typedef enum gh_test_outcome {
     GH_TEST_SKIPPED, /* todo_test_ */
 } gh_test_outcome;
 
+/* One case of a parameterised test (`test_cases[name] if ...`): its value's keys, nested
+ * objects giving deeper levels, in depth-first, sorted order. */
+typedef struct gh_test_sub {
+    char *name;
+    int depth; /* 1 for the test's own keys */
+    bool leaf; /* counted in the totals (inner levels are not) */
+    bool fail; /* not true (a leaf), or a failing case below (an inner level) */
+} gh_test_sub;
+
 typedef struct gh_test {
     /* found by gh_tests_discover (heap strings owned by the list) */
     char *pkg;  /* "data.a.b" */
@@ -30,6 +39,7 @@ typedef struct gh_test {
     char *file; /* the module's name as loaded */
     int row, col;
     bool skip;
+    bool param; /* a partial object: each key is a case (sub-result) */
     /* filled by gh_tests_run (the last run when repeated) */
     gh_test_outcome outcome;
     bool undefined;       /* FAIL because the test was undefined (else: not true) */
@@ -38,6 +48,8 @@ typedef struct gh_test {
     size_t output_len;
     char *error;       /* "file:row: code: message", for GH_TEST_ERROR */
     gh_eval_error err; /* the same, in parts */
+    gh_test_sub *subs; /* a parameterised test's cases */
+    size_t nsubs;
     uint64_t bench_n;  /* --bench: evaluations timed */
     uint64_t bench_ns; /* --bench: their total wall time */
 } gh_test;
