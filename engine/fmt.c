@@ -998,7 +998,7 @@ int gh_fmt_module(const gh_module *m, const char *src, size_t len, const gh_fmt_
     f.cm = gh_arena_alloc(&a, (f.ncm + 1) * sizeof *f.cm);
     f.used = gh_arena_calloc(&a, f.ncm + 1, sizeof *f.used);
     for (size_t i = 0; i < f.ncm; i++) f.cm[i] = &m->comments[i];
-    qsort(f.cm, f.ncm, sizeof *f.cm, cmp_comment);
+    if (f.ncm) qsort(f.cm, f.ncm, sizeof *f.cm, cmp_comment);
     compute_ref_heads(&f);
     size_t start = out->len;
     package(&f);
@@ -1059,8 +1059,8 @@ static int verify(const char *file, gh_module *m1, const gh_buf *out, const gh_f
     size_t nc = m1->ncomments;
     drop_imports(m1, o, a);
     if (!(o && o->v0_compatible)) same_assign(m1), same_assign(m2);
-    qsort(m1->imports, m1->nimports, sizeof *m1->imports, cmp_import); /* groups get sorted */
-    qsort(m2->imports, m2->nimports, sizeof *m2->imports, cmp_import);
+    if (m1->nimports) qsort(m1->imports, m1->nimports, sizeof *m1->imports, cmp_import);
+    if (m2->nimports) qsort(m2->imports, m2->nimports, sizeof *m2->imports, cmp_import);
     gh_buf x, y;
     gh_buf_init(&x, 0);
     gh_buf_init(&y, 0);

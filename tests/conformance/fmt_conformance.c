@@ -63,7 +63,7 @@ static void normalize(gh_module *m)
     for (size_t i = 0; i < m->nimports; i++)
         if (!(has_v1 && is_ref(m->imports[i], "future", 0, NULL))) m->imports[n++] = m->imports[i];
     m->nimports = n;
-    qsort(m->imports, n, sizeof *m->imports, cmp_import);
+    if (n) qsort(m->imports, n, sizeof *m->imports, cmp_import);
     for (size_t i = 0; i < m->nrules; i++)
         for (gh_rule *r = m->rules[i]; r; r = r->else_rule)
             if (r->head) r->head->assign = false;
