@@ -1,5 +1,6 @@
 /* Fuzz target for the builtins that parse text of the policy author's: sprintf formats,
- * regular expressions and templates, Go time layouts, RFC 3339 times and durations, globs.
+ * regular expressions and templates, Go time layouts, RFC 3339 times and durations, globs,
+ * and the URL and headers providers.aws.sign_req signs.
  * Input: the first byte picks the call, the rest is split at NUL bytes into arguments
  * (an argument that reads as JSON is that value, else it is the string). Oracle: no crash,
  * no sanitizer report, and a builtin that fails must say why (err_code) unless it ran out
@@ -19,7 +20,7 @@ typedef struct call {
     int shape;   /* how the pieces become arguments, see make_args */
 } call;
 
-enum { AS_STRINGS, AS_SPRINTF, AS_TIME_FORMAT, AS_TIME_TZ, AS_FIND_N, AS_GLOB };
+enum { AS_STRINGS, AS_SPRINTF, AS_TIME_FORMAT, AS_TIME_TZ, AS_FIND_N, AS_GLOB, AS_AWS };
 
 static const call calls[] = {
     {"time.parse_rfc3339_ns", 1, AS_STRINGS},
@@ -36,6 +37,7 @@ static const call calls[] = {
     {"time.format", 2, AS_TIME_FORMAT},
     {"time.date", 1, AS_TIME_TZ},
     {"glob.match", 3, AS_GLOB},
+    {"providers.aws.sign_req", 3, AS_AWS},
 };
 #define N_CALLS (sizeof calls / sizeof calls[0])
 
@@ -75,6 +77,30 @@ static const gh_value *num(gh_arena *a, piece p)
     return gh_value_kind(v) == GH_KIND_NUMBER ? v : gh_value_int(a, (int64_t)p.n * 86400000000007);
 }
 
+/* providers.aws.sign_req({method, url, headers: {k: v}, raw_body}, config, time) */
+static size_t aws_args(gh_arena *a, piece *p, const gh_value **args)
+{
+    static const char *const rk[] = {"headers", "method", "raw_body", "url"};
+    static const char *const ck[] = {"aws_access_key", "aws_region", "aws_secret_access_key",
+                                     "aws_service", "aws_session_token"};
+    const gh_value *hk = str(a, p[2]), *hv = any(a, p[3]), *hdrs = NULL, *req = NULL, *cfg = NULL;
+    const gh_value *keys[5], *vals[5];
+    gh_value_object(a, &hk, &hv, 1, &hdrs, NULL);
+    const gh_value *rv[] = {hdrs, str(a, p[0]), str(a, p[4]), str(a, p[1])};
+    for (int i = 0; i < 4; i++) keys[i] = gh_value_string(a, rk[i], strlen(rk[i]));
+    gh_value_object(a, keys, rv, rv[0] ? 4 : 0, &req, NULL);
+    const char *cv[] = {"AK", "us-east-1", "SK", p[5].n & 1 ? "s3" : "sts", "TOK"};
+    for (int i = 0; i < 5; i++) {
+        keys[i] = gh_value_string(a, ck[i], strlen(ck[i]));
+        vals[i] = gh_value_string(a, cv[i], strlen(cv[i]));
+    }
+    gh_value_object(a, keys, vals, 5, &cfg, NULL);
+    args[0] = req;
+    args[1] = cfg;
+    args[2] = num(a, p[5]);
+    return 3;
+}
+
 /* Builds the call's arguments from the pieces (missing pieces are empty strings). */
 static size_t make_args(gh_arena *a, const call *c, piece *p, size_t np, const gh_value **args)
 {
@@ -110,6 +136,8 @@ static size_t make_args(gh_arena *a, const call *c, piece *p, size_t np, const g
         args[2] = str(a, p[2]);
         return 3;
     }
+    case AS_AWS:
+        return aws_args(a, p, args);
     default:
         for (int i = 0; i < c->nargs; i++) args[i] = str(a, p[i]);
         return (size_t)c->nargs;
