@@ -32,6 +32,29 @@ static const char *call(const char *name, const char *a, size_t an, const char *
     return out;
 }
 
+/* Same, with JSON arguments (AST objects). */
+static const char *call_json(const char *name, const char *a, const char *b)
+{
+    static char out[8192];
+    const gh_builtin *bi = gh_builtin_lookup(name, strlen(name));
+    gh_bctx bc = {.arena = &A};
+    const gh_value *args[2] = {NULL, NULL}, *res = NULL;
+    if (gh_json_read(&A, a, strlen(a), NULL, &args[0], NULL) ||
+        gh_json_read(&A, b, strlen(b), NULL, &args[1], NULL))
+        return "bad test JSON";
+    int rc = gh_builtin_call(bi, &bc, args, 2, &res);
+    if (rc) {
+        snprintf(out, sizeof out, "ERR %s", bc.err_code ? bc.err_msg : gh_strerror(rc));
+        return out;
+    }
+    gh_buf buf;
+    gh_buf_init(&buf, 0);
+    gh_json_write(&buf, res, 0);
+    snprintf(out, sizeof out, "%s", buf.data ? buf.data : "");
+    gh_buf_free(&buf);
+    return out;
+}
+
 static const char *q(const char *text)
 {
     return call("graphql.parse_query", text, strlen(text), NULL);
@@ -214,6 +237,22 @@ static void test_validation(void)
     CHECK_STR(parse("query($i: ID) { user(id: $i) { id } }", schema),
               "ERR graphql.parse: Variable \"$i\" of type \"ID\" used in position expecting type \"ID!\" in "
               "GraphQL string at location 1:26");
+    /* gql-9b: AST objects are read as encoding/json reads gqlparser's structs (keys in any
+     * case, every selection a Field) and come back in the parser's shape */
+    static const char sobj[] = "{\"definitions\": [{\"Kind\": \"OBJECT\", \"Name\": \"Query\", "
+                               "\"Fields\": [{\"Name\": \"n\", \"Type\": {\"NamedType\": \"Int\"}}]}]}";
+    CHECK_STR(call_json("graphql.parse", "{\"Operations\": [{\"Operation\": \"query\", "
+                                         "\"selectionSet\": [{\"Name\": \"n\", \"x\": 1}]}]}", sobj),
+              "[{\"Operations\":[{\"Name\":\"\",\"Operation\":\"query\",\"SelectionSet\":[{\"Alias\":"
+              "\"\",\"Name\":\"n\"}]}]},{\"Definitions\":[{\"BuiltIn\":false,\"Description\":\"\","
+              "\"Fields\":[{\"Description\":\"\",\"Name\":\"n\",\"Type\":{\"NamedType\":\"Int\","
+              "\"NonNull\":false}}],\"Kind\":\"OBJECT\",\"Name\":\"Query\"}]}]");
+    CHECK_STR(call_json("graphql.is_valid", "{\"Operations\": [{\"SelectionSet\": [{\"Name\": \"m\"}]}]}", sobj),
+              "false");
+    CHECK_STR(call_json("graphql.parse", "{\"Operations\": 5}", sobj),
+              "ERR graphql.parse: json: cannot unmarshal number into Go struct field "
+              "QueryDocument.Operations of type []*ast.OperationDefinition");
+    CHECK_STR(call_json("graphql.parse_and_verify", "{\"Operations\": [{\"Name\": 1}]}", sobj), "[false,{},{}]");
     /* gql-10: parse_and_verify never fails on bad documents */
     CHECK_STR(call("graphql.parse_and_verify", "{", 1, schema), "[false,{},{}]");
     CHECK_STR(call("graphql.parse_and_verify", "{ users { id } }", 16, "type Query { users: [Int] }"), "[false,{},{}]");
