@@ -453,6 +453,7 @@ static bool body_multiline(const gh_body *b, int from)
 static void compr_body(fmt *f, const gh_body *b, int from, int close_line, bool brace)
 {
     if (body_multiline(b, from)) {
+        if (b->n && b->items[0]->loc.line > from) trailing(f, from);
         body_block(f, b, close_line);
         return;
     }
@@ -675,6 +676,22 @@ static void head_ref(fmt *f, const gh_head *h)
     gh_buf_putc(f->out, ']');
 }
 
+/* OPA's "expanded const": a body of just `true` (written `if true`, or implied) is not
+ * written; `p if true` becomes `p := true` as in opa fmt. Not for functions. Unlike OPA,
+ * kept for two-part heads with a non-string key (`q[1] = y if true`). */
+static bool expanded_const(const gh_rule *r)
+{
+    if (r->generated_body) return true;
+    const gh_body *b = r->body;
+    const gh_head *h = r->head;
+    if (r->else_rule || r->is_default || !b || b->n != 1 || h->nargs) return false;
+    /* `q[1] := y` would parse as the v0 key form: keep `q[1] := y if true` */
+    if (h->nref == 2 && h->value && h->ref[1]->kind != GH_TERM_STRING) return false;
+    const gh_expr *e = b->items[0];
+    return e->kind == GH_EXPR_TERM && !e->negated && !e->nwith && e->u.term->kind == GH_TERM_BOOL &&
+           e->u.term->u.b;
+}
+
 static void head(fmt *f, const gh_rule *r, bool is_else)
 {
     const gh_head *h = r->head;
@@ -696,7 +713,8 @@ static void head(fmt *f, const gh_rule *r, bool is_else)
             if (!f->contains) gh_buf_putc(f->out, ']');
         }
     }
-    if (h->value && (!h->generated_value || r->is_default)) {
+    bool ref_const = f->v1 && !is_else && !h->key && expanded_const(r) && !r->generated_body;
+    if (h->value && (!h->generated_value || r->is_default || ref_const)) {
         puts_(f, h->assign || f->v1 ? " := " : " = ");
         term(f, h->value);
     }
@@ -734,7 +752,7 @@ static bool use_if(const fmt *f, const gh_rule *r)
 /* After the head: nothing when there is no body, ` if x`, or ` if {...}`; then else. */
 static void rule_body(fmt *f, const gh_rule *r)
 {
-    if (r->generated_body || r->is_default) return;
+    if (r->generated_body || r->is_default || (f->v1 && expanded_const(r))) return;
     const gh_body *b = r->body;
     puts_(f, use_if(f, r) ? " if" : "");
     int hend = line_of(f, head_end(r->head) ? head_end(r->head) - 1 : 0);

@@ -49,3 +49,12 @@ default deny_all := true
 
 
 # of the file
+every_comments if {
+	every x in input.xs { # on the opening brace
+		# inside every
+		x > 0 # after a literal in every
+	} # after every
+	ys := [y | # after the bar
+		some y in input.ys
+	]
+}

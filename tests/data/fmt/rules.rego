@@ -36,3 +36,5 @@ else := 2
 obj.x := 1
 obj.y.z := 2
 m[k] := v if { some k, v in input.m }
+flag if true
+fn(x) if true
