@@ -95,6 +95,23 @@ static bool rule_test_name(const gh_rule *r, gh_buf *out, bool *skip, bool *para
     return false;
 }
 
+/* A copy of s with every `from` replaced by `to`. */
+static char *replace_all(const char *s, const char *from, const char *to)
+{
+    gh_buf b;
+    gh_buf_init(&b, 0);
+    size_t nf = strlen(from);
+    for (const char *hit; (hit = strstr(s, from)) != NULL; s = hit + nf) {
+        gh_buf_append(&b, s, (size_t)(hit - s));
+        gh_buf_puts(&b, to);
+    }
+    gh_buf_puts(&b, s);
+    size_t n;
+    char *out = b.failed ? NULL : gh_buf_take(&b, &n);
+    gh_buf_free(&b);
+    return out;
+}
+
 static bool list_has(const gh_test_list *l, const char *pkg, const char *name)
 {
     for (size_t i = 0; i < l->n; i++)
@@ -105,17 +122,24 @@ static bool list_has(const gh_test_list *l, const char *pkg, const char *name)
 static int add_test(gh_test_list *out, const gh_module *m, const gh_rule *r, const char *pkg,
                     const char *name, bool skip, bool param, const regex_t *re)
 {
-    if (list_has(out, pkg, name)) return 0;
+    char *shown = replace_all(name, GH_TEST_DUP_MARK, "#"); /* test_x#01 */
+    if (!shown) return GH_ENOMEM;
+    if (list_has(out, pkg, shown)) {
+        free(shown);
+        return 0;
+    }
     if (re) {
-        char *full = malloc(strlen(pkg) + strlen(name) + 2);
-        if (!full) return GH_ENOMEM;
-        sprintf(full, "%s.%s", pkg, name);
-        bool match = regexec(re, full, 0, NULL, 0) == 0;
+        char *full = malloc(strlen(pkg) + strlen(shown) + 2);
+        if (full) sprintf(full, "%s.%s", pkg, shown);
+        bool match = full && regexec(re, full, 0, NULL, 0) == 0;
         free(full);
-        if (!match) return 0;
+        if (!match) {
+            free(shown);
+            return full ? 0 : GH_ENOMEM;
+        }
     }
     gh_test t = {.pkg = strdup(pkg),
-                 .name = strdup(name),
+                 .name = shown,
                  .file = strdup(m->filename),
                  .row = r->loc.line,
                  .col = r->loc.col,
@@ -398,14 +422,17 @@ static void run_test(worker *w, gh_evaluator *ev, gh_test *t)
         t->outcome = GH_TEST_SKIPPED;
         return;
     }
-    size_t n = strlen(t->pkg) + strlen(t->name) + 2;
-    char *ref = malloc(n);
+    char *rule = replace_all(t->name, "#", GH_TEST_DUP_MARK);
+    size_t n = strlen(t->pkg) + (rule ? strlen(rule) : 0) + 2;
+    char *ref = rule ? malloc(n) : NULL;
     if (!ref) {
+        free(rule);
         gh_eval_error e = {.code = "eval_internal_error", .msg = "out of memory"};
         record_error(t, &e);
         return;
     }
-    snprintf(ref, n, "%s.%s", t->pkg, t->name);
+    snprintf(ref, n, "%s.%s", t->pkg, rule);
+    free(rule);
     run_once(w, ev, t, ref);
     if (w->r->opts->bench && t->outcome == GH_TEST_PASS) bench_test(w, ev, t, ref);
     free(ref);

@@ -715,6 +715,10 @@ static int load_and_run(const test_args *a, loader *ld)
         return CLI_FAIL;
     }
     gh_buf_free(&lerr);
+    if (gh_tests_rename_duplicates(ld->modules, ld->nmodules, a->v0) != 0) {
+        fprintf(stderr, "gatehouse test: out of memory\n");
+        return CLI_FAIL;
+    }
     gh_diags diags;
     gh_diags_init(&diags);
     gh_load_opts lo = {.v0_compatible = a->v0};

@@ -16,6 +16,15 @@
 #define GH_TEST_PREFIX      "test_"
 #define GH_TEST_SKIP_PREFIX "todo_test_"
 
+/* Several definitions of one test name in a package are several tests, as in OPA: call
+ * gh_tests_rename_duplicates on the module texts before gh_revision_load. It renames the
+ * second and later definitions of a plain `test_x` head to test_x__gh_dupNN in the text
+ * (each changed text is replaced by a malloc'd copy and the old one freed: the texts must be
+ * malloc'd), and gh_tests_discover reports them as OPA names them, test_x#NN. Returns 0 or
+ * GH_ENOMEM. */
+#define GH_TEST_DUP_MARK "__gh_dup"
+int gh_tests_rename_duplicates(gh_source *modules, size_t n, bool v0_compatible);
+
 typedef enum gh_test_outcome {
     GH_TEST_PASS,
     GH_TEST_FAIL,    /* undefined, or a value other than true */
