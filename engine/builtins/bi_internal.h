@@ -30,6 +30,7 @@ extern const bi_family bi_family_x509; /* x509.c */
 extern const bi_family bi_family_http; /* http.c */
 extern const bi_family bi_family_aws; /* aws.c */
 extern const bi_family bi_family_misc; /* misc.c */
+extern const bi_family bi_family_jsonschema; /* jsonschema.c */
 extern const bi_family bi_family_globs; /* globs.c */
 extern const bi_family bi_family_template; /* template.c */
 extern const bi_family bi_family_yaml; /* yaml_bi.c */

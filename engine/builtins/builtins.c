@@ -20,6 +20,7 @@ static const bi_family *const families[] = {
     &bi_family_http,
     &bi_family_aws,
     &bi_family_misc,
+    &bi_family_jsonschema,
     &bi_family_globs,
     &bi_family_template,
     &bi_family_yaml,
