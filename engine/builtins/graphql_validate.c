@@ -8,6 +8,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <ctype.h>
+#include <strings.h>
 
 /* ---- reading the AST ---- */
 
@@ -995,6 +997,62 @@ static void check_variable(walk *w, const gh_value *val, const gh_value *expect)
     }
 }
 
+/* ---- "Did you mean" (gqlparser's SuggestionList and QuotedOrList) ---- */
+
+/* Levenshtein distance of the lowercased names, as lexicalDistance computes it. */
+static int lex_distance(const char *a, size_t an, const char *b, size_t bn)
+{
+    if (same(a, an, b, bn)) return 0;
+    if (an == bn && strncasecmp(a, b, an) == 0) return 1;
+    if (an > 128 || bn > 128) return 1 << 20;
+    int row[130];
+    for (size_t j = 0; j <= bn; j++) row[j] = (int)j;
+    for (size_t i = 1; i <= an; i++) {
+        int diag = row[0];
+        row[0] = (int)i;
+        for (size_t j = 1; j <= bn; j++) {
+            int up = row[j];
+            int cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+            int best = diag + cost;
+            if (up + 1 < best) best = up + 1;
+            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[bn];
+}
+
+/* Appends " Did you mean \"a\", \"b\", or \"c\"?" to msg for the names[0..n) close to
+ * `in` (distance at most 40% of its length + 1, nearest first, at most five). */
+static void did_you_mean(char *msg, size_t cap, const char *in, size_t inn,
+                         const gh_value *const *items, size_t n)
+{
+    enum { MAXS = 64 };
+    const char *name[MAXS];
+    size_t len[MAXS];
+    int dist[MAXS], k = 0;
+    int threshold = (int)(inn * 4 / 10) + 1;
+    for (size_t i = 0; i < n && k < MAXS; i++) {
+        size_t m;
+        const char *s = gstr(items[i], "Name", &m);
+        int d = lex_distance(in, inn, s, m);
+        if (d > threshold) continue;
+        int j = k++;
+        for (; j > 0 && dist[j - 1] > d; j--) name[j] = name[j - 1], len[j] = len[j - 1], dist[j] = dist[j - 1];
+        name[j] = s, len[j] = m, dist[j] = d;
+    }
+    if (!k) return;
+    if (k > 5) k = 5;
+    size_t o = strlen(msg);
+    o += (size_t)snprintf(msg + o, o < cap ? cap - o : 0, " Did you mean ");
+    for (int i = 0; i < k && o < cap; i++) {
+        const char *sep = i == 0 ? "" : k == 2 ? " or " : i == k - 1 ? ", or " : ", ";
+        o += (size_t)snprintf(msg + o, cap - o, "%s\"%.*s\"", sep, (int)len[i], name[i]);
+    }
+    if (o < cap) snprintf(msg + o, cap - o, "?");
+}
+
 /* Arguments of a field or directive against its definition (KnownArgumentNames,
  * UniqueArgumentNames, ProvidedRequiredArguments), walking their values. */
 static void walk_args(walk *w, const gh_value *node, const gh_value *def, const char *owner,
@@ -1010,9 +1068,18 @@ static void walk_args(walk *w, const gh_value *node, const gh_value *def, const 
             const char *pn = gstr(gat(node, "Arguments", j), "Name", &m);
             if (same(pn, m, name, n)) verr(w->v, a, "There can be only one argument named \"%.*s\".", (int)n, name);
         }
-        if (def && !ad) {
+        if (def && !ad && !w->v->failed) {
             if (is_dir) verr(w->v, a, "Unknown argument \"%.*s\" on directive \"@%.*s\".", (int)n, name, (int)ownn, ownname);
-            else verr(w->v, a, "Unknown argument \"%.*s\" on field \"%s.%.*s\".", (int)n, name, owner, (int)ownn, ownname);
+            else {
+                verr(w->v, a, "Unknown argument \"%.*s\" on field \"%s.%.*s\".", (int)n, name, owner, (int)ownn, ownname);
+                const gh_value *const *args = NULL;
+                const gh_value *list = gq_get(def, "Arguments");
+                size_t na = list ? gh_value_len(list) : 0;
+                const gh_value **tmp = bi_ptrs(w->v->bc, na ? na : 1);
+                for (size_t j = 0; tmp && j < na; j++) tmp[j] = gh_array_get(list, j);
+                args = tmp;
+                if (args) did_you_mean(w->v->err->msg, sizeof w->v->err->msg, name, n, args, na);
+            }
         }
         const gh_value *at = ad ? gq_get(ad, "Type") : NULL;
         size_t tn;
@@ -1076,13 +1143,31 @@ static const gh_value *field_def(walk *w, gq_type *parent, const char *name, siz
     return field_of(parent, name, n);
 }
 
+/* FieldsOnCorrectType's hint: names of parent's fields (gqlparser first suggests inline
+ * fragments on abstract types whose implementations have the field: left out here). */
+static void suggest_fields(walk *w, gq_type *parent, const char *name, size_t n)
+{
+    if (!kind_is(parent, "OBJECT")) {
+        for (size_t i = 0; i < w->v->s->ntypes; i++)
+            if (possible(w->v, parent, w->v->s->types[i]) && field_of(w->v->s->types[i], name, n)) return;
+    }
+    size_t nm = parent == w->v->s->root[0] ? 2 : 0, nf = parent->nfields;
+    const gh_value **all = bi_ptrs(w->v->bc, nf + nm + 1);
+    if (!all) return;
+    memcpy(all, parent->fields, nf * sizeof *all);
+    for (size_t i = 0; i < nm; i++) all[nf + i] = gat(w->v->s->meta, "Fields", i);
+    did_you_mean(w->v->err->msg, sizeof w->v->err->msg, name, n, all, nf + nm);
+}
+
 static void walk_field(walk *w, const gh_value *f, gq_type *parent)
 {
     size_t n;
     const char *name = gstr(f, "Name", &n);
     const gh_value *def = field_def(w, parent, name, n);
-    if (parent && !def)
+    if (parent && !def && !w->v->failed) {
         verr(w->v, f, "Cannot query field \"%.*s\" on type \"%s\".", (int)n, name, parent->name);
+        suggest_fields(w, parent, name, n);
+    }
     walk_args(w, f, def, parent ? parent->name : "", name, n, false);
     walk_directives(w, f, "FIELD");
     gq_type *ft = NULL;

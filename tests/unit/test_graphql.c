@@ -237,6 +237,18 @@ static void test_validation(void)
     CHECK_STR(parse("query($i: ID) { user(id: $i) { id } }", schema),
               "ERR graphql.parse: Variable \"$i\" of type \"ID\" used in position expecting type \"ID!\" in "
               "GraphQL string at location 1:26");
+    /* gql-9a: suggestions, as gqlparser's SuggestionList picks them */
+    CHECK_STR(parse("{ users { nme } }", schema),
+              "ERR graphql.parse: Cannot query field \"nme\" on type \"User\". Did you mean \"name\"? in "
+              "GraphQL string at location 1:11");
+    CHECK_STR(parse("{ usr { id } }", schema),
+              "ERR graphql.parse: Cannot query field \"usr\" on type \"Query\". Did you mean \"user\" or "
+              "\"users\"? in GraphQL string at location 1:3");
+    CHECK_STR(parse("{ user(ID: 1) { id } }", schema),
+              "ERR graphql.parse: Unknown argument \"ID\" on field \"Query.user\". Did you mean \"id\"? in "
+              "GraphQL string at location 1:8");
+    CHECK_STR(parse("{ zzzzzz }", schema),
+              "ERR graphql.parse: Cannot query field \"zzzzzz\" on type \"Query\" in GraphQL string at location 1:3");
     /* gql-9b: AST objects are read as encoding/json reads gqlparser's structs (keys in any
      * case, every selection a Field) and come back in the parser's shape */
     static const char sobj[] = "{\"definitions\": [{\"Kind\": \"OBJECT\", \"Name\": \"Query\", "
