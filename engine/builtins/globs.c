@@ -19,8 +19,8 @@ typedef struct grange {
 
 typedef struct gtok {
     int type, flag;
-    uint32_t r;             /* GT_CHAR */
-    const grange *ranges;   /* GT_SET */
+    uint32_t r;           /* GT_CHAR */
+    const grange *ranges; /* GT_SET */
     size_t nr;
 } gtok;
 
@@ -63,7 +63,8 @@ static int next_rune(gin *g, size_t *i, uint32_t *r, bool *esc)
 
 static int add_range(gin *g, uint32_t lo, uint32_t hi)
 {
-    if (g->nr == g->rcap) return gh_builtin_error(g->bc, GH_ERR_BUILTIN, "%s: pattern too complex", NAME);
+    if (g->nr == g->rcap)
+        return gh_builtin_error(g->bc, GH_ERR_BUILTIN, "%s: pattern too complex", NAME);
     g->rbuf[g->nr++] = (grange){lo, hi};
     return 0;
 }
@@ -77,16 +78,21 @@ static int token_set(gin *g, size_t *i, gtok *t)
     int rc;
     while ((rc = next_rune(g, i, &r, &esc)) == 0) {
         if (!esc && r == '-') {
-            if (!prev_ok) return invalid(g, *i, "range character '-' must be preceded by a Unicode character");
-            if (*i >= g->n - 1) return invalid(g, *i, "range character '-' must be followed by a Unicode character");
+            if (!prev_ok)
+                return invalid(g, *i,
+                               "range character '-' must be preceded by a Unicode character");
+            if (*i >= g->n - 1)
+                return invalid(g, *i,
+                               "range character '-' must be followed by a Unicode character");
             if ((rc = next_rune(g, i, &r, &esc)) < 0) return rc;
             if (!esc && (r == ']' || r == '-'))
                 return invalid(g, *i, "range character '-' cannot be followed by a special symbol");
             if (r < prev) {
                 char m[96], a[4], b[4];
                 size_t an = bi_utf8_encode(r, a), bn = bi_utf8_encode(prev, b);
-                snprintf(m, sizeof m, "range is out of order: '%.*s' comes before '%.*s' in Unicode",
-                         (int)an, a, (int)bn, b);
+                snprintf(m, sizeof m,
+                         "range is out of order: '%.*s' comes before '%.*s' in Unicode", (int)an, a,
+                         (int)bn, b);
                 return invalid(g, *i, m);
             }
             if ((rc = add_range(g, prev, r))) return rc;
@@ -190,7 +196,8 @@ static bool match(const gtok *a, const gtok *b)
     if (a->type == GT_DOT) return true;
     for (size_t i = 0; i < a->nr; i++)
         for (size_t j = 0; j < b->nr; j++)
-            if (a->ranges[i].lo <= b->ranges[j].hi && b->ranges[j].lo <= a->ranges[i].hi) return true;
+            if (a->ranges[i].lo <= b->ranges[j].hi && b->ranges[j].lo <= a->ranges[i].hi)
+                return true;
     return false;
 }
 
@@ -227,7 +234,8 @@ static int inter_plus(walk *w, const gtok *pl, size_t np, const gtok *o, size_t 
 static int inter_special(walk *w, const gtok *g1, size_t n1, const gtok *g2, size_t n2)
 {
     if (g1[0].flag != GF_NONE)
-        return g1[0].flag == GF_PLUS ? inter_plus(w, g1, n1, g2, n2) : inter_star(w, g1, n1, g2, n2);
+        return g1[0].flag == GF_PLUS ? inter_plus(w, g1, n1, g2, n2)
+                                     : inter_star(w, g1, n1, g2, n2);
     return g2[0].flag == GF_PLUS ? inter_plus(w, g2, n2, g1, n1) : inter_star(w, g2, n2, g1, n1);
 }
 
@@ -299,7 +307,8 @@ static int bi_globs_match(gh_bctx *bc, const gh_value *const *args, const gh_val
     if (trim(&a, &b)) {
         walk w = {0};
         int r = a.n && b.n ? inter_normal(&w, a.t, a.n, b.t, b.n) : a.n == b.n;
-        if (r < 0) return gh_builtin_error(bc, GH_ERR_BUILTIN, "%s: globs too complex to intersect", NAME);
+        if (r < 0)
+            return gh_builtin_error(bc, GH_ERR_BUILTIN, "%s: globs too complex to intersect", NAME);
         res = r == 1;
     }
     *out = gh_value_bool(res);

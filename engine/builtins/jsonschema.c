@@ -51,7 +51,8 @@ static const char *field_of(jctx *J, const jpath *p)
 {
     if (!p) return "(root)";
     size_t len = 0, nseg = 0;
-    for (const jpath *q = p; q; q = q->up) len += q->n + 1, nseg++;
+    for (const jpath *q = p; q; q = q->up)
+        len += q->n + 1, nseg++;
     char *s = bi_bytes(J->bc, len + 1);
     if (!s) {
         J->rc = GH_ENOMEM;
@@ -102,7 +103,8 @@ static void merge(jctx *J, jres *into, const jres *from)
     for (size_t i = 0; i < from->n && !J->rc; i++) {
         if (into->n == into->cap) {
             size_t nc = into->cap ? into->cap * 2 : 8;
-            while (nc < into->n + from->n) nc *= 2;
+            while (nc < into->n + from->n)
+                nc *= 2;
             jerr *ne = (jerr *)bi_bytes(J->bc, nc * sizeof *ne);
             if (!ne) {
                 J->rc = GH_ENOMEM;
@@ -220,11 +222,14 @@ static const gh_value *resolve_ref(jctx *J, const gh_value *ref)
     if (!s || n == 0 || s[0] != '#') return NULL;
     const gh_value *cur = J->root;
     size_t i = 1;
-    if (i < n && s[i] == '/') i++;
-    else if (i < n) return NULL;
+    if (i < n && s[i] == '/')
+        i++;
+    else if (i < n)
+        return NULL;
     while (i < n && cur) {
         size_t j = i;
-        while (j < n && s[j] != '/') j++;
+        while (j < n && s[j] != '/')
+            j++;
         char seg[256];
         size_t o = 0;
         for (size_t k = i; k < j && o < sizeof seg - 1; k++) {
@@ -245,7 +250,9 @@ static const gh_value *resolve_ref(jctx *J, const gh_value *ref)
             seg[o] = 0;
             char *end;
             long idx = strtol(seg, &end, 10);
-            cur = (*end || idx < 0 || (size_t)idx >= gh_value_len(cur)) ? NULL : gh_array_get(cur, (size_t)idx);
+            cur = (*end || idx < 0 || (size_t)idx >= gh_value_len(cur))
+                      ? NULL
+                      : gh_array_get(cur, (size_t)idx);
         } else {
             cur = NULL;
         }
@@ -287,12 +294,14 @@ static bool is_time(const char *s, size_t n)
     size_t i = 8;
     if (i < n && s[i] == '.') {
         size_t st = ++i;
-        while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
         if (i == st) return false;
     }
     if (i < n && (s[i] == 'Z' || s[i] == 'z')) return i + 1 == n;
     if (i < n && (s[i] == '+' || s[i] == '-'))
-        return n - i == 6 && s[i + 3] == ':' && all_digits(s + i + 1, 2) && all_digits(s + i + 4, 2);
+        return n - i == 6 && s[i + 3] == ':' && all_digits(s + i + 1, 2) &&
+               all_digits(s + i + 4, 2);
     return false;
 }
 
@@ -307,7 +316,8 @@ static bool is_hostname(const char *s, size_t n)
             lab = 0;
             continue;
         }
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+        bool ok =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
         if (!ok || (lab == 0 && c == '-') || ++lab > 63) return false;
     }
     return s[n - 1] != '-';
@@ -319,7 +329,8 @@ static bool is_uuid(const char *s, size_t n)
     for (size_t i = 0; i < n; i++) {
         bool dash = i == 8 || i == 13 || i == 18 || i == 23;
         char c = s[i];
-        if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+        if (dash ? c != '-'
+                 : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
             return false;
     }
     return true;
@@ -334,7 +345,8 @@ static bool format_ok(const char *fmt, const gh_value *v)
     if (!strcmp(fmt, "date")) return is_date(s, n);
     if (!strcmp(fmt, "time")) return is_time(s, n);
     if (!strcmp(fmt, "date-time"))
-        return n > 11 && (s[10] == 'T' || s[10] == 't') && is_date(s, 10) && is_time(s + 11, n - 11);
+        return n > 11 && (s[10] == 'T' || s[10] == 't') && is_date(s, 10) &&
+               is_time(s + 11, n - 11);
     if (!strcmp(fmt, "hostname")) return is_hostname(s, n);
     if (!strcmp(fmt, "uuid")) return is_uuid(s, n);
     if (!strcmp(fmt, "email")) {
@@ -390,8 +402,10 @@ static void v_schema(jctx *J, const gh_value *s, const gh_value *v, jres *r, con
         bool have = false;
         for (size_t i = 0; i < gh_value_len(a); i++) {
             sub_validate(J, gh_array_get(a, i), v, p, &cur);
-            if (cur.n == 0) nb++;
-            else if (nb == 0 && (!have || cur.score > best.score)) best = cur, have = true;
+            if (cur.n == 0)
+                nb++;
+            else if (nb == 0 && (!have || cur.score > best.score))
+                best = cur, have = true;
         }
         if (nb != 1) {
             add_err(J, r, "number_one_of", p, "Must validate one and only one schema (oneOf)");
@@ -406,7 +420,8 @@ static void v_schema(jctx *J, const gh_value *s, const gh_value *v, jres *r, con
             if (cur.n == 0) nb++;
             merge(J, r, &cur);
         }
-        if (nb != gh_value_len(a)) add_err(J, r, "number_all_of", p, "Must validate all the schemas (allOf)");
+        if (nb != gh_value_len(a))
+            add_err(J, r, "number_all_of", p, "Must validate all the schemas (allOf)");
     }
     if ((a = kw(s, "not"))) {
         jres cur;
@@ -423,7 +438,8 @@ static void v_schema(jctx *J, const gh_value *s, const gh_value *v, jres *r, con
                     size_t kn;
                     const char *ks = gh_string_ptr(k, &kn);
                     if (ks && !gh_object_get(v, k))
-                        add_err(J, r, "missing_dependency", p, "Has a dependency on %.*s", (int)kn, ks);
+                        add_err(J, r, "missing_dependency", p, "Has a dependency on %.*s", (int)kn,
+                                ks);
                 }
             } else {
                 validate(J, dep, v, r, p);
@@ -444,7 +460,8 @@ static void v_schema(jctx *J, const gh_value *s, const gh_value *v, jres *r, con
         if (e && ri.n != 0) {
             sub_validate(J, e, v, p, &rt);
             if (rt.n) {
-                add_err(J, r, "condition_else", p, "Must validate \"else\" as \"if\" was not valid");
+                add_err(J, r, "condition_else", p,
+                        "Must validate \"else\" as \"if\" was not valid");
                 merge(J, r, &rt);
             }
         }
@@ -462,7 +479,8 @@ static void v_common(jctx *J, const gh_value *s, const gh_value *v, jres *r, con
     }
     if ((a = kw(s, "enum")) && bi_is(a, GH_KIND_ARRAY) && gh_value_len(a)) {
         bool found = false;
-        for (size_t i = 0; i < gh_value_len(a) && !found; i++) found = gh_value_equal(gh_array_get(a, i), v);
+        for (size_t i = 0; i < gh_value_len(a) && !found; i++)
+            found = gh_value_equal(gh_array_get(a, i), v);
         if (!found) {
             gh_buf b;
             gh_buf_init(&b, 4096);
@@ -502,7 +520,10 @@ static void v_array(jctx *J, const gh_value *s, const gh_value *v, jres *r, cons
         for (size_t i = 0; i < nv && !J->rc; i++) {
             int l = snprintf(idx, sizeof idx, "%zu", i);
             char *seg = bi_bytes(J->bc, (size_t)l + 1);
-            if (!seg) { J->rc = GH_ENOMEM; return; }
+            if (!seg) {
+                J->rc = GH_ENOMEM;
+                return;
+            }
             memcpy(seg, idx, (size_t)l + 1);
             jpath sp = {seg, (size_t)l, p};
             sub_validate(J, items, gh_array_get(v, i), &sp, &cur);
@@ -516,7 +537,10 @@ static void v_array(jctx *J, const gh_value *s, const gh_value *v, jres *r, cons
             if (!sch || (i >= ni && bi_is(sch, GH_KIND_BOOL))) continue;
             int l = snprintf(idx, sizeof idx, "%zu", i);
             char *seg = bi_bytes(J->bc, (size_t)l + 1);
-            if (!seg) { J->rc = GH_ENOMEM; return; }
+            if (!seg) {
+                J->rc = GH_ENOMEM;
+                return;
+            }
             memcpy(seg, idx, (size_t)l + 1);
             jpath sp = {seg, (size_t)l, p};
             sub_validate(J, sch, gh_array_get(v, i), &sp, &cur);
@@ -546,12 +570,17 @@ static void v_array(jctx *J, const gh_value *s, const gh_value *v, jres *r, cons
         for (size_t i = 0; i < nv && !one; i++) {
             int l = snprintf(idx, sizeof idx, "%zu", i);
             char *seg = bi_bytes(J->bc, (size_t)l + 1);
-            if (!seg) { J->rc = GH_ENOMEM; return; }
+            if (!seg) {
+                J->rc = GH_ENOMEM;
+                return;
+            }
             memcpy(seg, idx, (size_t)l + 1);
             jpath sp = {seg, (size_t)l, p};
             sub_validate(J, c, gh_array_get(v, i), &sp, &cur);
-            if (cur.n == 0) one = true;
-            else if (!have || cur.score > best.score) best = cur, have = true;
+            if (cur.n == 0)
+                one = true;
+            else if (!have || cur.score > best.score)
+                best = cur, have = true;
         }
         if (!one) {
             add_err(J, r, "contains", p, "At least one of the items must match");
@@ -581,7 +610,8 @@ static void v_object(jctx *J, const gh_value *s, const gh_value *v, jres *r, con
     int64_t k;
     size_t nv = gh_value_len(v);
     if (get_count(s, "minProperties", &k) && (int64_t)nv < k)
-        add_err(J, r, "array_min_properties", p, "Must have at least %lld properties", (long long)k);
+        add_err(J, r, "array_min_properties", p, "Must have at least %lld properties",
+                (long long)k);
     if (get_count(s, "maxProperties", &k) && (int64_t)nv > k)
         add_err(J, r, "array_max_properties", p, "Must have at most %lld properties", (long long)k);
     const gh_value *req = kw(s, "required");
@@ -590,8 +620,10 @@ static void v_object(jctx *J, const gh_value *s, const gh_value *v, jres *r, con
             size_t n;
             const char *name = gh_string_ptr(gh_array_get(req, i), &n);
             if (!name) continue;
-            if (gh_object_get_str(v, name, n)) r->score++;
-            else add_err(J, r, "required", p, "%.*s is required", (int)n, name);
+            if (gh_object_get_str(v, name, n))
+                r->score++;
+            else
+                add_err(J, r, "required", p, "%.*s is required", (int)n, name);
         }
     }
     const gh_value *props = kw(s, "properties"), *pp = kw(s, "patternProperties"),
@@ -619,8 +651,8 @@ static void v_object(jctx *J, const gh_value *s, const gh_value *v, jres *r, con
         if (found || ppm || !ap) continue;
         if (bi_is(ap, GH_KIND_BOOL)) {
             if (!gh_value_get_bool(ap))
-                add_err(J, r, "additional_property_not_allowed", p, "Additional property %.*s is not allowed",
-                        (int)kn, key);
+                add_err(J, r, "additional_property_not_allowed", p,
+                        "Additional property %.*s is not allowed", (int)kn, key);
         } else {
             jres cur;
             sub_validate(J, ap, val, &sp, &cur);
@@ -636,8 +668,8 @@ static void v_object(jctx *J, const gh_value *s, const gh_value *v, jres *r, con
             if (cur.n) {
                 size_t kn;
                 const char *ks = gh_string_ptr(key, &kn);
-                add_err(J, r, "invalid_property_name", p, "Property name of \"%.*s\" does not match",
-                        (int)kn, ks ? ks : "");
+                add_err(J, r, "invalid_property_name", p,
+                        "Property name of \"%.*s\" does not match", (int)kn, ks ? ks : "");
                 merge(J, r, &cur);
             }
         }
@@ -653,9 +685,11 @@ static void v_string(jctx *J, const gh_value *s, const gh_value *v, jres *r, con
     int64_t k;
     size_t runes = bi_utf8_count(str, n);
     if (get_count(s, "minLength", &k) && (int64_t)runes < k)
-        add_err(J, r, "string_gte", p, "String length must be greater than or equal to %lld", (long long)k);
+        add_err(J, r, "string_gte", p, "String length must be greater than or equal to %lld",
+                (long long)k);
     if (get_count(s, "maxLength", &k) && (int64_t)runes > k)
-        add_err(J, r, "string_lte", p, "String length must be less than or equal to %lld", (long long)k);
+        add_err(J, r, "string_lte", p, "String length must be less than or equal to %lld",
+                (long long)k);
     const gh_value *pat = kw(s, "pattern");
     size_t pn;
     const char *ps = pat ? gh_string_ptr(pat, &pn) : NULL;
@@ -683,7 +717,8 @@ static void v_number(jctx *J, const gh_value *s, const gh_value *v, jres *r, con
     if (mx && bi_is(mx, GH_KIND_NUMBER)) {
         long double m = num_ld(mx);
         if (xmax4 ? x >= m : x > m)
-            add_err(J, r, xmax4 ? "number_lt" : "number_lte", p, xmax4 ? "Must be less than %s" : "Must be less than or equal to %s",
+            add_err(J, r, xmax4 ? "number_lt" : "number_lte", p,
+                    xmax4 ? "Must be less than %s" : "Must be less than or equal to %s",
                     num_text(mx, nb, sizeof nb));
     }
     if (xmx && bi_is(xmx, GH_KIND_NUMBER) && x >= num_ld(xmx))
@@ -691,7 +726,8 @@ static void v_number(jctx *J, const gh_value *s, const gh_value *v, jres *r, con
     if (mn && bi_is(mn, GH_KIND_NUMBER)) {
         long double m = num_ld(mn);
         if (xmin4 ? x <= m : x < m)
-            add_err(J, r, xmin4 ? "number_gt" : "number_gte", p, xmin4 ? "Must be greater than %s" : "Must be greater than or equal to %s",
+            add_err(J, r, xmin4 ? "number_gt" : "number_gte", p,
+                    xmin4 ? "Must be greater than %s" : "Must be greater than or equal to %s",
                     num_text(mn, nb, sizeof nb));
     }
     if (xmn && bi_is(xmn, GH_KIND_NUMBER) && x <= num_ld(xmn))
@@ -722,16 +758,21 @@ static void validate(jctx *J, const gh_value *s, const gh_value *v, jres *r, con
     const gh_value *types = kw(s, "type");
     const char *given = type_of(v);
     bool ok = bi_is(v, GH_KIND_NUMBER)
-                  ? types_contain(types, "number") || (!strcmp(given, "integer") && types_contain(types, "integer"))
+                  ? types_contain(types, "number") ||
+                        (!strcmp(given, "integer") && types_contain(types, "integer"))
                   : types_contain(types, given);
     if (!ok) {
-        add_err(J, r, "invalid_type", p, "Invalid type. Expected: %s, given: %s", types_text(J, types), given);
+        add_err(J, r, "invalid_type", p, "Invalid type. Expected: %s, given: %s",
+                types_text(J, types), given);
         J->depth--;
         return;
     }
     v_schema(J, s, v, r, p);
     switch (gh_value_kind(v)) {
-    case GH_KIND_ARRAY: v_array(J, s, v, r, p); v_common(J, s, v, r, p); break;
+    case GH_KIND_ARRAY:
+        v_array(J, s, v, r, p);
+        v_common(J, s, v, r, p);
+        break;
     case GH_KIND_OBJECT: {
         v_object(J, s, v, r, p);
         v_common(J, s, v, r, p);
@@ -759,7 +800,8 @@ static void validate(jctx *J, const gh_value *s, const gh_value *v, jres *r, con
 
 /* ---- schema checks (NewSchema's errors, the common ones) ---- */
 
-static const char *const type_names[] = {"array", "boolean", "integer", "number", "null", "object", "string"};
+static const char *const type_names[] = {"array", "boolean", "integer", "number",
+                                         "null",  "object",  "string"};
 
 static int check_schema(jctx *J, const gh_value *s, char *msg, size_t cap, int depth);
 
@@ -789,21 +831,26 @@ static int check_schema(jctx *J, const gh_value *s, char *msg, size_t cap, int d
     if (t) {
         size_t nt = bi_is(t, GH_KIND_ARRAY) ? gh_value_len(t) : 1;
         if (!bi_is(t, GH_KIND_ARRAY) && !bi_is(t, GH_KIND_STRING)) {
-            snprintf(msg, cap, "Invalid type. Expected: %s, given: %s", "string/array of strings", type_of(t));
+            snprintf(msg, cap, "Invalid type. Expected: %s, given: %s", "string/array of strings",
+                     type_of(t));
             return -1;
         }
         for (size_t i = 0; i < nt; i++) {
             const gh_value *e = bi_is(t, GH_KIND_ARRAY) ? gh_array_get(t, i) : t;
             bool known = false;
-            for (size_t j = 0; j < sizeof type_names / sizeof type_names[0]; j++) known |= str_eq(e, type_names[j]);
+            for (size_t j = 0; j < sizeof type_names / sizeof type_names[0]; j++)
+                known |= str_eq(e, type_names[j]);
             if (!known) {
-                snprintf(msg, cap, "has a primitive type that is NOT VALID -- given: %s Expected valid values are:[array boolean integer number null object string]",
+                snprintf(msg, cap,
+                         "has a primitive type that is NOT VALID -- given: %s Expected valid "
+                         "values are:[array boolean integer number null object string]",
                          json_text(J, e));
                 return -1;
             }
         }
     }
-    static const char *const counts[] = {"minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties"};
+    static const char *const counts[] = {"minLength", "maxLength",     "minItems",
+                                         "maxItems",  "minProperties", "maxProperties"};
     for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
         const gh_value *a = kw(s, counts[i]);
         if (!a) continue;
@@ -841,7 +888,9 @@ static int check_schema(jctx *J, const gh_value *s, char *msg, size_t cap, int d
         snprintf(msg, cap, "Object has no key '%s'", json_text(J, a));
         return -1;
     }
-    static const char *const subs[] = {"not", "additionalProperties", "additionalItems", "contains", "propertyNames", "if", "then", "else"};
+    static const char *const subs[] = {
+        "not", "additionalProperties", "additionalItems", "contains", "propertyNames", "if", "then",
+        "else"};
     for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
         if (check_sub(J, s, subs[i], msg, cap, depth)) return -1;
     static const char *const maps[] = {"properties", "patternProperties", "definitions"};
@@ -921,7 +970,8 @@ static int bi_verify_schema(gh_bctx *bc, const gh_value *const *args, const gh_v
     int rc = load(bc, args[0], &schema, msg, sizeof msg);
     if (rc < 0) return rc;
     jctx J = {bc, schema, 0, 0};
-    if (rc == 0 && check_schema(&J, schema, msg, sizeof msg, 0) == 0) return bi_ret(out, pair(bc, true, GH_NULL));
+    if (rc == 0 && check_schema(&J, schema, msg, sizeof msg, 0) == 0)
+        return bi_ret(out, pair(bc, true, GH_NULL));
     snprintf(full, sizeof full, "jsonschema: %s", msg);
     return bi_ret(out, pair(bc, false, bi_str(bc, full, strlen(full))));
 }
@@ -933,7 +983,8 @@ static const gh_value *err_object(gh_bctx *bc, const jerr *e)
     char buf[700];
     snprintf(buf, sizeof buf, "%s: %s", e->field, e->desc);
     const gh_value *v[4] = {bi_str(bc, e->desc, strlen(e->desc)), bi_str(bc, buf, strlen(buf)),
-                            bi_str(bc, e->field, strlen(e->field)), bi_str(bc, e->type, strlen(e->type))};
+                            bi_str(bc, e->field, strlen(e->field)),
+                            bi_str(bc, e->type, strlen(e->type))};
     for (int i = 0; i < 4; i++)
         if (!k[i] || !v[i]) return NULL;
     const gh_value *o = NULL;

@@ -97,7 +97,8 @@ static int bi_lookup_ip(gh_bctx *bc, const gh_value *const *args, const gh_value
         return gh_builtin_error(bc, GH_ERR_BUILTIN, "%s: lookup %s: %s", name, h, why);
     }
     size_t cnt = 0;
-    for (struct addrinfo *p = res; p; p = p->ai_next) cnt++;
+    for (struct addrinfo *p = res; p; p = p->ai_next)
+        cnt++;
     const gh_value **items = bi_ptrs(bc, cnt ? cnt : 1);
     size_t k = 0;
     for (struct addrinfo *p = res; items && p; p = p->ai_next) {
@@ -126,8 +127,8 @@ static int parse_errors(gh_bctx *bc, const gh_diags *d)
     if (d->n > 1) o = (size_t)snprintf(msg, sizeof msg, "%zu errors occurred:\n", d->n);
     for (size_t i = 0; i < d->n && o < sizeof msg; i++) {
         const gh_diag *g = &d->items[i];
-        o += (size_t)snprintf(msg + o, sizeof msg - o, "%s%s:%d: %s: %s", i ? "\n" : "",
-                              g->file, g->line, g->code, g->msg);
+        o += (size_t)snprintf(msg + o, sizeof msg - o, "%s%s:%d: %s: %s", i ? "\n" : "", g->file,
+                              g->line, g->code, g->msg);
     }
     if (d->n == 0) snprintf(msg, sizeof msg, "rego_parse_error: invalid module");
     return gh_builtin_error(bc, GH_ERR_BUILTIN, "%s", msg);
@@ -159,9 +160,11 @@ static int bi_parse_module(gh_bctx *bc, const gh_value *const *args, const gh_va
         gh_buf_init(&b, 0);
         gh_ast_module_to_json(m, &b, false);
         gh_json_error e;
-        if (b.failed) rc = BI_NOMEM;
-        else rc = gh_json_read(bc->arena, b.data ? b.data : "null", b.data ? b.len : 4, NULL,
-                               out, &e);
+        if (b.failed)
+            rc = BI_NOMEM;
+        else
+            rc = gh_json_read(bc->arena, b.data ? b.data : "null", b.data ? b.len : 4, NULL, out,
+                              &e);
         if (rc == GH_EJSON) rc = bi_builtin_err(bc, name, e.msg);
         gh_buf_free(&b);
     }

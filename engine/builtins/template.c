@@ -31,8 +31,19 @@ typedef struct tv {
 
 /* ---- tokens of one action ---- */
 enum {
-    T_EOF, T_FIELD, T_DOT, T_VAR, T_IDENT, T_STRING, T_NUMBER, T_LPAREN, T_RPAREN, T_PIPE,
-    T_DECLARE, T_ASSIGN, T_COMMA
+    T_EOF,
+    T_FIELD,
+    T_DOT,
+    T_VAR,
+    T_IDENT,
+    T_STRING,
+    T_NUMBER,
+    T_LPAREN,
+    T_RPAREN,
+    T_PIPE,
+    T_DECLARE,
+    T_ASSIGN,
+    T_COMMA
 };
 typedef struct tok {
     int k;
@@ -66,7 +77,8 @@ typedef struct tpl {
 static int line_of(const tpl *t, size_t pos)
 {
     int l = 1;
-    for (size_t i = 0; i < pos && i < t->n; i++) l += t->src[i] == '\n';
+    for (size_t i = 0; i < pos && i < t->n; i++)
+        l += t->src[i] == '\n';
     return l;
 }
 
@@ -132,20 +144,24 @@ static int lex_action(tpl *t)
         char c = s[i];
         if (c == '.' && i + 1 < n && is_alnum_(s[i + 1]) && !(s[i + 1] >= '0' && s[i + 1] <= '9')) {
             i++;
-            while (i < n && is_alnum_(s[i])) i++;
+            while (i < n && is_alnum_(s[i]))
+                i++;
             *k = (tok){T_FIELD, s + st + 1, i - st - 1, false};
         } else if (c == '.' && !(i + 1 < n && s[i + 1] >= '0' && s[i + 1] <= '9')) {
             i++;
             *k = (tok){T_DOT, s + st, 1, false};
         } else if (c == '$') {
             i++;
-            while (i < n && is_alnum_(s[i])) i++;
+            while (i < n && is_alnum_(s[i]))
+                i++;
             *k = (tok){T_VAR, s + st, i - st, false};
         } else if (c == '"' || c == '`') {
             i++;
             while (i < n && s[i] != c) {
-                if (c == '"' && s[i] == '\\') i++;
-                else if (c == '"' && s[i] == '\n') break;
+                if (c == '"' && s[i] == '\\')
+                    i++;
+                else if (c == '"' && s[i] == '\n')
+                    break;
                 i++;
             }
             if (i >= n || s[i] != c) {
@@ -156,12 +172,14 @@ static int lex_action(tpl *t)
             *k = (tok){T_STRING, s + st, i - st, false};
         } else if ((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.') {
             i++;
-            while (i < n && (is_alnum_(s[i]) || s[i] == '.' ||
-                             ((s[i] == '-' || s[i] == '+') && (s[i - 1] == 'e' || s[i - 1] == 'E'))))
+            while (i < n &&
+                   (is_alnum_(s[i]) || s[i] == '.' ||
+                    ((s[i] == '-' || s[i] == '+') && (s[i - 1] == 'e' || s[i - 1] == 'E'))))
                 i++;
             *k = (tok){T_NUMBER, s + st, i - st, false};
         } else if (is_alnum_(c)) {
-            while (i < n && is_alnum_(s[i])) i++;
+            while (i < n && is_alnum_(s[i]))
+                i++;
             *k = (tok){T_IDENT, s + st, i - st, false};
         } else if (c == '(') {
             i++, *k = (tok){T_LPAREN, s + st, 1, false};
@@ -232,7 +250,8 @@ static void fmt_value(gh_buf *b, const gh_value *v, bool top)
         s = gh_string_ptr(v, &n);
         gh_buf_append(b, s, n);
         break;
-    case GH_KIND_ARRAY: case GH_KIND_SET:
+    case GH_KIND_ARRAY:
+    case GH_KIND_SET:
         gh_buf_putc(b, '[');
         for (size_t i = 0; i < gh_value_len(v); i++) {
             if (i) gh_buf_putc(b, ' ');
@@ -254,9 +273,12 @@ static void fmt_value(gh_buf *b, const gh_value *v, bool top)
 
 static void print_tv(gh_buf *b, const tv *v)
 {
-    if (v->k == TV_MISSING) gh_buf_puts(b, "<undefined>");
-    else if (v->k == TV_INT) gh_buf_printf(b, "%lld", (long long)v->i);
-    else fmt_value(b, v->v, true);
+    if (v->k == TV_MISSING)
+        gh_buf_puts(b, "<undefined>");
+    else if (v->k == TV_INT)
+        gh_buf_printf(b, "%lld", (long long)v->i);
+    else
+        fmt_value(b, v->v, true);
 }
 
 /* Go string kind (string and json.Number): its text (numbers printed into the arena). */
@@ -297,11 +319,14 @@ static int field(tpl *t, tv *v, const tok *f, bool skip)
     }
     if (v->k == TV_GH && bi_is(v->v, GH_KIND_NULL))
         return xerr(t, "nil pointer evaluating interface {}.", f->s, f->n);
-    const char *type = v->k == TV_INT ? "int" : bi_is(v->v, GH_KIND_STRING) ? "string"
-                       : bi_is(v->v, GH_KIND_NUMBER) ? "json.Number" : bi_is(v->v, GH_KIND_BOOL) ? "bool"
-                       : "[]interface {}";
+    const char *type = v->k == TV_INT                ? "int"
+                       : bi_is(v->v, GH_KIND_STRING) ? "string"
+                       : bi_is(v->v, GH_KIND_NUMBER) ? "json.Number"
+                       : bi_is(v->v, GH_KIND_BOOL)   ? "bool"
+                                                     : "[]interface {}";
     char msg[160];
-    snprintf(msg, sizeof msg, "can't evaluate field %.*s in type %s", (int)(f->n > 64 ? 64 : f->n), f->s, type);
+    snprintf(msg, sizeof msg, "can't evaluate field %.*s in type %s", (int)(f->n > 64 ? 64 : f->n),
+             f->s, type);
     return xerr(t, msg, NULL, 0);
 }
 
@@ -331,7 +356,8 @@ static int literal(tpl *t, const tok *k, tv *out)
         return 0;
     }
     const gh_value *v = NULL;
-    if (gh_value_number(t->bc->arena, buf, k->n, &v) != 0) return perr(t, "illegal number syntax: ", k->s, k->n);
+    if (gh_value_number(t->bc->arena, buf, k->n, &v) != 0)
+        return perr(t, "illegal number syntax: ", k->s, k->n);
     *out = tv_gh(v);
     return 0;
 }
@@ -353,7 +379,8 @@ static int operand(tpl *t, tv *out, bool skip)
         *out = v->val;
         break;
     }
-    case T_STRING: case T_NUMBER:
+    case T_STRING:
+    case T_NUMBER:
         if (literal(t, k, out)) return t->rc ? t->rc : BI_NOMEM;
         break;
     case T_LPAREN:
@@ -362,9 +389,12 @@ static int operand(tpl *t, tv *out, bool skip)
         t->ti++;
         break;
     case T_IDENT:
-        if (tok_is(k, "true") || tok_is(k, "false")) *out = tv_gh(gh_value_bool(tok_is(k, "true")));
-        else if (tok_is(k, "nil")) *out = tv_gh(GH_NULL);
-        else return perr(t, "unexpected identifier in operand: ", k->s, k->n);
+        if (tok_is(k, "true") || tok_is(k, "false"))
+            *out = tv_gh(gh_value_bool(tok_is(k, "true")));
+        else if (tok_is(k, "nil"))
+            *out = tv_gh(GH_NULL);
+        else
+            return perr(t, "unexpected identifier in operand: ", k->s, k->n);
         break;
     default: return perr(t, "missing value for command", NULL, 0);
     }
@@ -403,7 +433,8 @@ static int compare(tpl *t, const tv *a, const tv *b, int *cmp)
 
 static int call_cmp(tpl *t, const tok *f, tv *args, size_t na, tv *out)
 {
-    if (na < 2 && !(tok_is(f, "eq") && na == 1)) return xerr(t, "wrong number of args for ", f->s, f->n);
+    if (na < 2 && !(tok_is(f, "eq") && na == 1))
+        return xerr(t, "wrong number of args for ", f->s, f->n);
     int c = 0, rc;
     bool res = false;
     if (tok_is(f, "eq")) {
@@ -415,9 +446,13 @@ static int call_cmp(tpl *t, const tok *f, tv *args, size_t na, tv *out)
         if (na != 2) return xerr(t, "wrong number of args for ", f->s, f->n);
         rc = compare(t, &args[0], &args[1], &c);
         if (rc < 0) return rc;
-        if (rc == 2 && !tok_is(f, "ne")) return xerr(t, "error calling ", "lt: invalid type for comparison", 31);
-        res = tok_is(f, "ne") ? c != 0 : tok_is(f, "lt") ? c < 0 : tok_is(f, "le") ? c <= 0
-              : tok_is(f, "gt") ? c > 0 : c >= 0;
+        if (rc == 2 && !tok_is(f, "ne"))
+            return xerr(t, "error calling ", "lt: invalid type for comparison", 31);
+        res = tok_is(f, "ne")   ? c != 0
+              : tok_is(f, "lt") ? c < 0
+              : tok_is(f, "le") ? c <= 0
+              : tok_is(f, "gt") ? c > 0
+                                : c >= 0;
     }
     *out = tv_gh(gh_value_bool(res));
     return 0;
@@ -441,7 +476,8 @@ static int call_print(tpl *t, const tok *f, tv *args, size_t na, tv *out)
         if (!fs) return xerr(t, "error calling printf: format must be a string", NULL, 0);
         const gh_value **items = bi_ptrs(t->bc, na ? na : 1);
         if (!items) return BI_NOMEM;
-        for (size_t i = 1; i < na; i++) items[i - 1] = as_gh(t, &args[i]);
+        for (size_t i = 1; i < na; i++)
+            items[i - 1] = as_gh(t, &args[i]);
         const gh_value *argv[2] = {args[0].v, gh_value_array(t->bc->arena, items, na - 1)};
         const gh_builtin *sp = gh_builtin_lookup("sprintf", 7);
         if (!sp || !argv[1]) return BI_NOMEM;
@@ -453,7 +489,8 @@ static int call_print(tpl *t, const tok *f, tv *args, size_t na, tv *out)
     for (size_t i = 0; i < na; i++) {
         size_t dn;
         /* Sprint adds a space between operands when neither is a string */
-        if (i && (ln || (!str_kind(t, &args[i - 1], &dn) && !str_kind(t, &args[i], &dn)))) gh_buf_putc(b, ' ');
+        if (i && (ln || (!str_kind(t, &args[i - 1], &dn) && !str_kind(t, &args[i], &dn))))
+            gh_buf_putc(b, ' ');
         print_tv(b, &args[i]);
     }
     if (ln) gh_buf_putc(b, '\n');
@@ -471,15 +508,19 @@ static int call_index(tpl *t, tv *args, size_t na, tv *out)
             size_t kn;
             const char *ks = str_kind(t, &args[i], &kn);
             if (!ks || !bi_is(args[i].v, GH_KIND_STRING))
-                return xerr(t, "error calling index: value has type int; should be string", NULL, 0);
+                return xerr(t, "error calling index: value has type int; should be string", NULL,
+                            0);
             const gh_value *r = gh_object_get_str(cur.v, ks, kn);
             cur = r ? tv_gh(r) : tv_gh(GH_NULL);
-        } else if (cur.k == TV_GH && (bi_is(cur.v, GH_KIND_ARRAY) || bi_is(cur.v, GH_KIND_STRING))) {
-            if (args[i].k != TV_INT) return xerr(t, "error calling index: cannot index slice/array with nil", NULL, 0);
+        } else if (cur.k == TV_GH &&
+                   (bi_is(cur.v, GH_KIND_ARRAY) || bi_is(cur.v, GH_KIND_STRING))) {
+            if (args[i].k != TV_INT)
+                return xerr(t, "error calling index: cannot index slice/array with nil", NULL, 0);
             size_t len = gh_value_len(cur.v);
             if (args[i].i < 0 || (uint64_t)args[i].i >= len) {
                 char m[96];
-                snprintf(m, sizeof m, "error calling index: index out of range: %lld", (long long)args[i].i);
+                snprintf(m, sizeof m, "error calling index: index out of range: %lld",
+                         (long long)args[i].i);
                 return xerr(t, m, NULL, 0);
             }
             if (bi_is(cur.v, GH_KIND_STRING)) {
@@ -514,16 +555,17 @@ static int call_fn(tpl *t, const tok *f, tv *args, size_t na, tv *out)
     if (tok_is(f, "len")) {
         if (na != 1) return xerr(t, "wrong number of args for len", NULL, 0);
         size_t n;
-        if (str_kind(t, &args[0], &n) || (args[0].k == TV_GH && !bi_is(args[0].v, GH_KIND_NULL) &&
-                                        !bi_is(args[0].v, GH_KIND_BOOL) && (n = gh_value_len(args[0].v), true))) {
+        if (str_kind(t, &args[0], &n) ||
+            (args[0].k == TV_GH && !bi_is(args[0].v, GH_KIND_NULL) &&
+             !bi_is(args[0].v, GH_KIND_BOOL) && (n = gh_value_len(args[0].v), true))) {
             *out = (tv){TV_INT, NULL, (int64_t)n};
             return 0;
         }
         return xerr(t, "error calling len: len of type ", "interface {}", 12);
     }
     if (tok_is(f, "index")) return call_index(t, args, na, out);
-    if (tok_is(f, "eq") || tok_is(f, "ne") || tok_is(f, "lt") || tok_is(f, "le") || tok_is(f, "gt") ||
-        tok_is(f, "ge"))
+    if (tok_is(f, "eq") || tok_is(f, "ne") || tok_is(f, "lt") || tok_is(f, "le") ||
+        tok_is(f, "gt") || tok_is(f, "ge"))
         return call_cmp(t, f, args, na, out);
     if (tok_is(f, "print") || tok_is(f, "println") || tok_is(f, "printf"))
         return call_print(t, f, args, na, out);
@@ -555,8 +597,8 @@ static int command(tpl *t, tv *out, bool skip, const tv *piped)
     if (piped) args[na++] = *piped;
     if (skip) {
         /* still catch unknown functions, as Go's parser does */
-        static const char *const fns[] = {"and", "or", "not", "len", "index", "eq", "ne", "lt",
-                                          "le", "gt", "ge", "print", "println", "printf"};
+        static const char *const fns[] = {"and", "or", "not", "len", "index", "eq",      "ne",
+                                          "lt",  "le", "gt",  "ge",  "print", "println", "printf"};
         for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)
             if (tok_is(k, fns[i])) return 0;
         return call_fn(t, k, args, 0, out);
@@ -628,15 +670,18 @@ static bool text(tpl *t, bool skip)
     const char *s = t->src;
     size_t st = t->pos, i = st;
     if (t->trim_next)
-        while (st < t->n && is_space(s[st])) st++;
+        while (st < t->n && is_space(s[st]))
+            st++;
     t->trim_next = false;
     i = st;
-    while (i + 1 < t->n && !(s[i] == '{' && s[i + 1] == '{')) i++;
+    while (i + 1 < t->n && !(s[i] == '{' && s[i + 1] == '{'))
+        i++;
     if (i + 1 >= t->n) i = t->n;
     size_t e = i;
     bool left_trim = i + 3 < t->n && s[i + 2] == '-' && is_space(s[i + 3]);
     if (left_trim)
-        while (e > st && is_space(s[e - 1])) e--;
+        while (e > st && is_space(s[e - 1]))
+            e--;
     if (!skip && !t->loop_ctl) gh_buf_append(t->out, s + st, e - st);
     if (i >= t->n) {
         t->pos = t->n;
@@ -670,14 +715,17 @@ static int run_if(tpl *t, bool skip, bool is_with)
             return rc;
         }
         if (run_list(t, skip || take, &term)) return t->rc ? t->rc : BI_NOMEM;
-        if (term != END_END) return perr(t, "expected end; found ", term == END_ELSE ? "else" : "EOF", term == END_ELSE ? 4 : 3);
+        if (term != END_END)
+            return perr(t, "expected end; found ", term == END_ELSE ? "else" : "EOF",
+                        term == END_ELSE ? 4 : 3);
     }
     t->nvars = nv;
     return 0;
 }
 
 /* One range iteration: binds $k, $v (or $v), sets dot, runs the body from `body`. */
-static int range_iter(tpl *t, size_t body, const tok *const *decl, int nd, tv key, tv val, int *term)
+static int range_iter(tpl *t, size_t body, const tok *const *decl, int nd, tv key, tv val,
+                      int *term)
 {
     t->pos = body;
     t->trim_next = false;
@@ -711,8 +759,10 @@ static int run_range(tpl *t, bool skip)
             t->ti++;
             decl[nd++] = peek(t), t->ti++;
         }
-        if (peek(t)->k == T_DECLARE || peek(t)->k == T_ASSIGN) t->ti++;
-        else t->ti = save, nd = 0;
+        if (peek(t)->k == T_DECLARE || peek(t)->k == T_ASSIGN)
+            t->ti++;
+        else
+            t->ti = save, nd = 0;
     }
     tv v;
     if (eval_pipe(t, &v, skip, false)) return t->rc ? t->rc : BI_NOMEM;
@@ -720,17 +770,22 @@ static int run_range(tpl *t, bool skip)
     int term;
     size_t n = 0;
     if (!skip) {
-        if (v.k == TV_INT) n = v.i > 0 ? (size_t)v.i : 0;
-        else if (v.k == TV_GH && (bi_is(v.v, GH_KIND_ARRAY) || bi_is(v.v, GH_KIND_SET) || bi_is(v.v, GH_KIND_OBJECT)))
+        if (v.k == TV_INT)
+            n = v.i > 0 ? (size_t)v.i : 0;
+        else if (v.k == TV_GH && (bi_is(v.v, GH_KIND_ARRAY) || bi_is(v.v, GH_KIND_SET) ||
+                                  bi_is(v.v, GH_KIND_OBJECT)))
             n = gh_value_len(v.v);
         else if (v.k == TV_GH && !bi_is(v.v, GH_KIND_NULL))
             return xerr(t, "range can't iterate over ", "value", 5);
     }
     for (size_t i = 0; i < n; i++) {
         tv key = {TV_INT, NULL, (int64_t)i}, val;
-        if (v.k == TV_INT) val = key;
-        else if (bi_is(v.v, GH_KIND_OBJECT)) key = tv_gh(gh_object_key_at(v.v, i)), val = tv_gh(gh_object_value_at(v.v, i));
-        else val = tv_gh(bi_is(v.v, GH_KIND_SET) ? gh_set_item_at(v.v, i) : gh_array_get(v.v, i));
+        if (v.k == TV_INT)
+            val = key;
+        else if (bi_is(v.v, GH_KIND_OBJECT))
+            key = tv_gh(gh_object_key_at(v.v, i)), val = tv_gh(gh_object_value_at(v.v, i));
+        else
+            val = tv_gh(bi_is(v.v, GH_KIND_SET) ? gh_set_item_at(v.v, i) : gh_array_get(v.v, i));
         if (range_iter(t, body, decl, nd, key, val, &term)) return t->rc ? t->rc : BI_NOMEM;
         int ctl = t->loop_ctl;
         t->loop_ctl = 0;
@@ -762,7 +817,10 @@ static int run_list(tpl *t, bool skip, int *term)
         if (t->src[t->pos] == '/' && t->pos + 1 < t->n && t->src[t->pos + 1] == '*') {
             const char *e = NULL;
             for (size_t i = t->pos + 2; i + 1 < t->n; i++)
-                if (t->src[i] == '*' && t->src[i + 1] == '/') { e = t->src + i + 2; break; }
+                if (t->src[i] == '*' && t->src[i + 1] == '/') {
+                    e = t->src + i + 2;
+                    break;
+                }
             if (!e) return perr(t, "unclosed comment", NULL, 0);
             t->pos = (size_t)(e - t->src);
             if (lex_action(t)) return t->rc;
@@ -775,7 +833,8 @@ static int run_list(tpl *t, bool skip, int *term)
         if (tok_is(k, "end") || tok_is(k, "else")) {
             t->ti++;
             *term = tok_is(k, "end") ? END_END : END_ELSE;
-            if (*term == END_END && peek(t)->k != T_EOF) return perr(t, "unexpected ", peek(t)->s, peek(t)->n);
+            if (*term == END_END && peek(t)->k != T_EOF)
+                return perr(t, "unexpected ", peek(t)->s, peek(t)->n);
             break;
         }
         if (tok_is(k, "if") || tok_is(k, "with")) {

@@ -13,12 +13,16 @@
 /* libyaml's parser (not scanner) problems: go-yaml prints their 0-based line. */
 static bool parser_problem(const char *what)
 {
-    static const char *const probs[] = {
-        "did not find expected <document start>", "did not find expected node content",
-        "did not find expected key", "did not find expected '-' indicator",
-        "did not find expected ',' or ']'", "did not find expected ',' or '}'",
-        "found duplicate %YAML directive", "found incompatible YAML document",
-        "found duplicate %TAG directive", "found undefined tag handle"};
+    static const char *const probs[] = {"did not find expected <document start>",
+                                        "did not find expected node content",
+                                        "did not find expected key",
+                                        "did not find expected '-' indicator",
+                                        "did not find expected ',' or ']'",
+                                        "did not find expected ',' or '}'",
+                                        "found duplicate %YAML directive",
+                                        "found incompatible YAML document",
+                                        "found duplicate %TAG directive",
+                                        "found undefined tag handle"};
     for (size_t i = 0; i < sizeof probs / sizeof probs[0]; i++)
         if (!strcmp(what, probs[i])) return true;
     return false;
@@ -36,8 +40,10 @@ static void go_yaml_msg(const char *m, char *dst, size_t cap)
     }
     const char *what = m + used;
     int l0 = line - 1;
-    if (l0 <= 0) snprintf(dst, cap, "yaml: %s", what);
-    else snprintf(dst, cap, "yaml: line %d: %s", parser_problem(what) ? l0 : l0 + 1, what);
+    if (l0 <= 0)
+        snprintf(dst, cap, "yaml: %s", what);
+    else
+        snprintf(dst, cap, "yaml: line %d: %s", parser_problem(what) ? l0 : l0 + 1, what);
 }
 
 static int bi_yaml_unmarshal(gh_bctx *bc, const gh_value *const *args, const gh_value **out)
@@ -81,10 +87,10 @@ static int bi_yaml_is_valid(gh_bctx *bc, const gh_value *const *args, const gh_v
 static bool resolves_non_string(const char *s, size_t n)
 {
     static const char *const words[] = {
-        "", "~", "null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE",
-        "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off",
-        "Off", "OFF", ".inf", ".Inf", ".INF", "+.inf", "-.inf", "-.Inf", "+.Inf", "-.INF",
-        "+.INF", ".nan", ".NaN", ".NAN", "<<"};
+        "",      "~",     "null",  "Null",  "NULL",  "true",  "True", "TRUE", "false", "False",
+        "FALSE", "y",     "Y",     "yes",   "Yes",   "YES",   "n",    "N",    "no",    "No",
+        "NO",    "on",    "On",    "ON",    "off",   "Off",   "OFF",  ".inf", ".Inf",  ".INF",
+        "+.inf", "-.inf", "-.Inf", "+.Inf", "-.INF", "+.INF", ".nan", ".NaN", ".NAN",  "<<"};
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
         if (strlen(words[i]) == n && !memcmp(words[i], s, n)) return true;
     /* anything number-like: digits with sign, dots, exponents, 0x/0o/0b, underscores, ':' */
@@ -94,8 +100,10 @@ static bool resolves_non_string(const char *s, size_t n)
         bool digit = false;
         for (size_t j = i; j < n; j++) {
             char c = s[j];
-            if (c >= '0' && c <= '9') digit = true;
-            else if (!strchr("._:eExXoObBabcdefABCDEF+-", c)) return false;
+            if (c >= '0' && c <= '9')
+                digit = true;
+            else if (!strchr("._:eExXoObBabcdefABCDEF+-", c))
+                return false;
         }
         return digit;
     }
@@ -148,13 +156,16 @@ static void put_quoted(gh_buf *b, const char *s, size_t n)
 
 static void put_str(gh_buf *b, const char *s, size_t n)
 {
-    if (plain_ok(s, n)) gh_buf_append(b, s, n);
-    else put_quoted(b, s, n);
+    if (plain_ok(s, n))
+        gh_buf_append(b, s, n);
+    else
+        put_quoted(b, s, n);
 }
 
 static void indent(gh_buf *b, int depth)
 {
-    for (int i = 0; i < depth; i++) gh_buf_puts(b, "  ");
+    for (int i = 0; i < depth; i++)
+        gh_buf_puts(b, "  ");
 }
 
 static bool is_block(const gh_value *v)
@@ -182,7 +193,8 @@ static int emit_scalar(gh_bctx *bc, gh_buf *b, const gh_value *v)
         s = gh_string_ptr(v, &n);
         put_str(b, s, n);
         break;
-    case GH_KIND_ARRAY: case GH_KIND_SET: gh_buf_puts(b, "[]"); break;
+    case GH_KIND_ARRAY:
+    case GH_KIND_SET: gh_buf_puts(b, "[]"); break;
     default: gh_buf_puts(b, "{}"); break;
     }
     (void)bc;
@@ -220,7 +232,10 @@ static int emit_map(gh_bctx *bc, gh_buf *b, const gh_value *v, int depth, bool i
             gh_buf *t = bi_scratch(bc, BI_SCRATCH_TMP);
             if (!t) return GH_ENOMEM;
             int rc = gh_json_write(t, k, 0);
-            if (rc) return rc == GH_EINVAL ? bi_builtin_err(bc, "yaml.marshal", "json: unsupported value") : rc;
+            if (rc)
+                return rc == GH_EINVAL
+                           ? bi_builtin_err(bc, "yaml.marshal", "json: unsupported value")
+                           : rc;
             put_str(b, t->data ? t->data : "", t->len);
         }
         gh_buf_putc(b, ':');
@@ -241,7 +256,8 @@ static int emit_map(gh_bctx *bc, gh_buf *b, const gh_value *v, int depth, bool i
 
 static int emit(gh_bctx *bc, gh_buf *b, const gh_value *v, int depth, bool inline_first)
 {
-    if (depth > GH_YAML_MAX_DEPTH) return bi_builtin_err(bc, "yaml.marshal", "value nested too deeply");
+    if (depth > GH_YAML_MAX_DEPTH)
+        return bi_builtin_err(bc, "yaml.marshal", "value nested too deeply");
     if (!is_block(v)) {
         emit_scalar(bc, b, v);
         gh_buf_putc(b, '\n');
