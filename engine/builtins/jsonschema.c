@@ -16,6 +16,7 @@
 #include <stdlib.h>
 
 #define MAX_DEPTH 256
+#define MAX_STEPS 1000000
 
 typedef struct jerr {
     const char *type, *field, *desc;
@@ -37,7 +38,8 @@ typedef struct jctx {
     gh_bctx *bc;
     const gh_value *root;
     int depth;
-    int rc; /* out of memory / limit */
+    int rc;     /* out of memory, or GH_ELIMIT: too deep or too costly */
+    long steps; /* validate calls (MAX_STEPS) */
 } jctx;
 
 /* ---- helpers ---- */
@@ -743,7 +745,7 @@ static void validate(jctx *J, const gh_value *s, const gh_value *v, jres *r, con
         return;
     }
     if (!bi_is(s, GH_KIND_OBJECT)) return;
-    if (++J->depth > MAX_DEPTH) {
+    if (++J->depth > MAX_DEPTH || ++J->steps > MAX_STEPS) {
         J->rc = GH_ELIMIT;
         J->depth--;
         return;
@@ -969,7 +971,7 @@ static int bi_verify_schema(gh_bctx *bc, const gh_value *const *args, const gh_v
     const gh_value *schema = NULL;
     int rc = load(bc, args[0], &schema, msg, sizeof msg);
     if (rc < 0) return rc;
-    jctx J = {bc, schema, 0, 0};
+    jctx J = {bc, schema, 0, 0, 0};
     if (rc == 0 && check_schema(&J, schema, msg, sizeof msg, 0) == 0)
         return bi_ret(out, pair(bc, true, GH_NULL));
     snprintf(full, sizeof full, "jsonschema: %s", msg);
@@ -1002,10 +1004,12 @@ static int bi_match_schema(gh_bctx *bc, const gh_value *const *args, const gh_va
     rc = load(bc, args[1], &schema, msg, sizeof msg);
     if (rc < 0) return rc;
     if (rc == 1) return bi_builtin_err(bc, name, msg);
-    jctx J = {bc, schema, 0, 0};
+    jctx J = {bc, schema, 0, 0, 0};
     if (check_schema(&J, schema, msg, sizeof msg, 0)) return bi_builtin_err(bc, name, msg);
     jres r = {0};
     validate(&J, schema, doc, &r, NULL);
+    if (J.rc == GH_ELIMIT)
+        return bi_builtin_err(bc, name, "schema too deep or too costly to evaluate ($ref cycle?)");
     if (J.rc) return J.rc;
     const gh_value **items = bi_ptrs(bc, r.n ? r.n : 1);
     if (!items) return BI_NOMEM;

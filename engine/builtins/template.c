@@ -20,6 +20,7 @@
 #define MAX_VARS   64
 #define MAX_DEPTH  64
 #define MAX_OUTPUT (16u << 20)
+#define MAX_STEPS  2000000 /* actions run or parsed: bounds range loops */
 
 /* ---- values: a Rego value, or one of Go's own kinds the template makes ---- */
 enum { TV_GH, TV_INT, TV_MISSING };
@@ -71,6 +72,7 @@ typedef struct tpl {
     tv dot;
     int depth;
     int loop_ctl; /* 1 break, 2 continue: set inside a range body, cleared by the range */
+    long steps;   /* actions handled so far (MAX_STEPS) */
     int rc;       /* first error */
 } tpl;
 
@@ -828,6 +830,7 @@ static int run_list(tpl *t, bool skip, int *term)
             continue;
         }
         if (lex_action(t)) return t->rc;
+        if (++t->steps > MAX_STEPS) return xerr(t, "template too costly to run", NULL, 0);
         const tok *k = peek(t);
         bool quiet = skip || t->loop_ctl;
         if (tok_is(k, "end") || tok_is(k, "else")) {
