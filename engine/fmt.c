@@ -134,7 +134,7 @@ static const gh_comment *peek(fmt *f)
 /* OPA's insertComments: every unwritten comment on a line before `line`, each on its own
  * line; a blank line where the source had one between comments (or before a second
  * METADATA block), and between the last comment and the node. */
-static void comments_before(fmt *f, int line)
+static void comments_before_(fmt *f, int line, bool blank_after)
 {
     const gh_comment *c, *prev = NULL;
     bool in_meta = false;
@@ -151,7 +151,18 @@ static void comments_before(fmt *f, int line)
         f->used[f->next] = true;
         prev = c;
     }
-    if (prev && line - prev->loc.line > 1) nl(f);
+    if (prev && blank_after && line - prev->loc.line > 1) nl(f);
+}
+
+static void comments_before(fmt *f, int line)
+{
+    comments_before_(f, line, true);
+}
+
+/* Comments before a closing bracket or brace: no blank line before it. */
+static void comments_before_close(fmt *f, int line)
+{
+    comments_before_(f, line, false);
 }
 
 /* Appends ` #...` for an unwritten comment on source line `line`. */
@@ -165,6 +176,29 @@ static void trailing(fmt *f, int line)
         f->used[i] = true;
         return;
     }
+}
+
+/* After a statement written from output offset out_start, covering source lines
+ * [from, to]: when it came out on one line and exactly one unwritten comment sits
+ * inside those source lines, that comment ends the line (as OPA keeps it); otherwise
+ * only a comment on the last line does. */
+static void end_comment(fmt *f, size_t out_start, int from, int to)
+{
+    if (!peek(f)) return;
+    bool one_line = f->out->len <= out_start ||
+                    !memchr(f->out->data + out_start, '\n', f->out->len - out_start);
+    size_t hit = f->ncm, count = 0;
+    for (size_t i = f->next; one_line && i < f->ncm && f->cm[i]->loc.line <= to; i++) {
+        if (f->used[i] || f->cm[i]->loc.line < from) continue;
+        if (count++ == 0) hit = i;
+    }
+    if (count != 1) {
+        trailing(f, to);
+        return;
+    }
+    gh_buf_putc(f->out, ' ');
+    comment_text(f, f->cm[hit]);
+    f->used[hit] = true;
 }
 
 static bool comment_above(fmt *f, int line)
@@ -369,12 +403,13 @@ static int elem_end_line(const fmt *f, const elems *e, size_t i)
     return end_line(f, &(e->b ? e->b[i] : e->a[i])->loc);
 }
 
-/* Elements after an opening bracket on open_line: one line if written on one line, else
+/* Elements after an opening bracket on open_line (0: call arguments, where as in OPA only
+ * elements on different lines count): one line if written on one line, else
  * a line per source line, each ending in ',', and the closing bracket (on close_line)
  * on a line of its own. The caller writes both brackets. */
 static void iterable(fmt *f, const elems *e, int open_line, int close_line)
 {
-    bool ml = e->n && e->a[0]->loc.line > open_line;
+    bool ml = e->n && open_line && e->a[0]->loc.line > open_line;
     for (size_t i = 1; i < e->n; i++)
         if (e->a[i]->loc.line > e->a[i - 1]->loc.line) ml = true;
     for (size_t i = 0; i < e->n; i++) {
@@ -399,7 +434,7 @@ static void iterable(fmt *f, const elems *e, int open_line, int close_line)
     gh_buf_putc(f->out, ',');
     trailing(f, elem_end_line(f, e, e->n - 1));
     nl(f);
-    comments_before(f, close_line);
+    comments_before_close(f, close_line);
     f->indent--;
     tabs(f);
 }
@@ -426,7 +461,7 @@ static void call(fmt *f, gh_term *const *items, size_t n, bool in_term)
     gh_buf_putc(f->out, '(');
     elems e = {.a = items + 1, .n = n - 1};
     uint32_t last = n > 1 ? items[n - 1]->loc.end : items[0]->loc.end;
-    iterable(f, &e, items[0]->loc.line, close_line_after(f, last, ')'));
+    iterable(f, &e, 0, close_line_after(f, last, ')'));
     gh_buf_putc(f->out, ')');
 }
 
@@ -639,11 +674,12 @@ static void body_block(fmt *f, const gh_body *b, int close_line)
         if (i && e->loc.line > end_line(f, &b->items[i - 1]->loc) + 1) nl(f);
         comments_before(f, e->loc.line);
         tabs(f);
+        size_t start = f->out->len;
         expr(f, e);
-        trailing(f, end_line(f, &e->loc));
+        end_comment(f, start, e->loc.line, end_line(f, &e->loc));
         nl(f);
     }
-    comments_before(f, close_line);
+    comments_before_close(f, close_line);
     f->indent--;
     tabs(f);
 }
@@ -912,8 +948,9 @@ static void rules(fmt *f, const gh_rule **v, size_t n)
     for (size_t i = 0; i < n && !f->failed; i++) {
         const gh_rule *r = v[i];
         comments_before(f, r->loc.line);
+        size_t start = f->out->len;
         rule(f, r);
-        trailing(f, rule_end_line(f, r));
+        end_comment(f, start, r->loc.line, rule_end_line(f, r));
         nl(f);
         if (i + 1 < n && groupable(f, r) && groupable(f, v[i + 1]) &&
             v[i + 1]->loc.line == r->loc.line + 1 && rule_end_line(f, r) == r->loc.line)

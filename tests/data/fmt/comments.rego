@@ -58,3 +58,10 @@ every_comments if {
 		some y in input.ys
 	]
 }
+call_comments if {
+    n := count(
+        [1, 2, 3] # kept at the end of the one-line call
+    )
+    m := concat("/",
+        ["a", "b"]) # closing the call
+}
