@@ -29,7 +29,8 @@ static const char test_usage[] =
     "options:\n"
     "  -v, --verbose         print every test (not only failures), print() output, FAILURES\n"
     "  -r, --run REGEX       run only tests whose full name (data.pkg.test_x) matches REGEX\n"
-    "  -f, --format FORMAT   pretty (default), json (opa test --format json) or junit (XML)\n"
+    "  -f, --format FORMAT   pretty (default), json (opa test --format json), junit (XML),\n"
+    "                        or gobench (with --bench: Go benchmark names and format)\n"
     "  -t, --timeout D       per-test time limit, a Go duration (default 5s; 30s with --bench)\n"
     "      --count N         run the tests N times (default 1)\n"
     "      --bench           time each passing test: iterations and ns/op\n"
@@ -39,14 +40,16 @@ static const char test_usage[] =
     "  -c, --coverage        print OPA's coverage report (JSON) instead of the test report:\n"
     "                        covered and not covered lines per file, percentages\n"
     "      --threshold N     exit 2 when coverage is below N percent (implies --coverage)\n"
+    "  -z, --exit-zero-on-skipped  skipped tests do not make the exit status 2\n"
+    "      --fail-on-empty   exit 1 when no test ran\n"
     "  -h, --help            show this help\n\n"
     "Exit status: 0 all tests passed, 2 a test failed, errored or was skipped (or coverage\n"
     "below --threshold), 1 load, compile or usage errors (as opa test).\n";
 
-enum fmt { FMT_PRETTY, FMT_JSON, FMT_JUNIT };
+enum fmt { FMT_PRETTY, FMT_JSON, FMT_JUNIT, FMT_GOBENCH };
 
 typedef struct test_args {
-    bool verbose, bench, var_values, v0, coverage;
+    bool verbose, bench, var_values, v0, coverage, skip_exit_zero, fail_on_empty;
     const char *run;
     enum fmt fmt;
     uint64_t timeout_ns;
@@ -57,7 +60,7 @@ typedef struct test_args {
     int npaths;
 } test_args;
 
-enum { OPT_COUNT = 256, OPT_BENCH, OPT_VARS, OPT_V0, OPT_THRESHOLD };
+enum { OPT_COUNT = 256, OPT_BENCH, OPT_VARS, OPT_V0, OPT_THRESHOLD, OPT_EMPTY };
 
 static const struct option test_options[] = {
     {"verbose", no_argument, NULL, 'v'},
@@ -71,6 +74,8 @@ static const struct option test_options[] = {
     {"parallel", required_argument, NULL, 'p'},
     {"coverage", no_argument, NULL, 'c'},
     {"threshold", required_argument, NULL, OPT_THRESHOLD},
+    {"exit-zero-on-skipped", no_argument, NULL, 'z'},
+    {"fail-on-empty", no_argument, NULL, OPT_EMPTY},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -127,6 +132,8 @@ static int parse_option(test_args *a, int c)
             a->fmt = FMT_JSON;
         else if (strcmp(optarg, "junit") == 0)
             a->fmt = FMT_JUNIT;
+        else if (strcmp(optarg, "gobench") == 0)
+            a->fmt = FMT_GOBENCH;
         else
             return usage_error("unknown format '%s' (pretty, json, junit)", optarg);
         break;
@@ -148,6 +155,8 @@ static int parse_option(test_args *a, int c)
     case OPT_VARS: a->var_values = true; break;
     case OPT_V0: a->v0 = true; break;
     case 'c': a->coverage = true; break;
+    case 'z': a->skip_exit_zero = true; break;
+    case OPT_EMPTY: a->fail_on_empty = true; break;
     case OPT_THRESHOLD:
         a->threshold = strtod(optarg, &end);
         if (*end || !(a->threshold >= 0 && a->threshold <= 100)) {
@@ -166,7 +175,7 @@ static int parse_args(int argc, char **argv, test_args *a)
     optind = 1;
     opterr = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "vr:f:t:p:ch", test_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "vr:f:t:p:czh", test_options, NULL)) != -1) {
         if (c == 'h') {
             fputs(test_usage, stdout);
             return -1;
@@ -257,7 +266,26 @@ static void put_output(gh_buf *b, const gh_test *t)
 }
 
 /* Go's testing.BenchmarkResult text: "%8d" iterations, then ns/op as prettyPrint does. */
-static void put_bench(gh_buf *b, const gh_test *t)
+/* gobench names: data.a.test_b -> BenchmarkDataATestB (Go's strings.Title per part). */
+static void put_gobench_name(gh_buf *b, const gh_test *t)
+{
+    gh_buf_puts(b, "Benchmark");
+    for (int k = 0; k < 2; k++) {
+        bool up = true; /* the '.' between package and name */
+        for (const char *p = k ? t->name : t->pkg; *p; p++) {
+            if (*p == '.' || *p == '_') {
+                up = true;
+                continue;
+            }
+            bool word = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                        (*p >= '0' && *p <= '9') || (unsigned char)*p >= 0x80;
+            gh_buf_putc(b, up && *p >= 'a' && *p <= 'z' ? (char)(*p - 32) : *p);
+            up = !word;
+        }
+    }
+}
+
+static void put_bench(gh_buf *b, const gh_test *t, bool gobench)
 {
     double x = t->bench_n ? (double)t->bench_ns / (double)t->bench_n : 0;
     double y = fabs(x);
@@ -270,7 +298,11 @@ static void put_bench(gh_buf *b, const gh_test *t)
         width = 13, prec = 2;
     else if (y >= 0.99995)
         width = 14, prec = 3;
-    gh_buf_printf(b, "%s.%s\t%8llu", t->pkg, t->name, (unsigned long long)t->bench_n);
+    if (gobench)
+        put_gobench_name(b, t);
+    else
+        gh_buf_printf(b, "%s.%s", t->pkg, t->name);
+    gh_buf_printf(b, "\t%8llu", (unsigned long long)t->bench_n);
     if (x != 0) gh_buf_printf(b, "\t%*.*f ns/op", width, prec, x);
     gh_buf_putc(b, '\n');
 }
@@ -334,7 +366,7 @@ static void report_pretty(const gh_test_list *l, const test_args *a, gh_buf *b)
         bool pass = t->outcome == GH_TEST_PASS;
         if (pass && a->bench) {
             dirty = true;
-            put_bench(b, t);
+            put_bench(b, t, a->fmt == FMT_GOBENCH);
         } else if (a->verbose || !pass) {
             if (last_file && strcmp(last_file, t->file) != 0) gh_buf_putc(b, '\n');
             gh_buf_printf(b, "%s:%d:\n", t->file, t->row);
@@ -700,8 +732,14 @@ static int run_and_report(const gh_revision *rev, gh_test_list *l, const test_ar
         report_pretty(l, a, &b);
     if (b.data) fputs(b.data, stdout);
     gh_buf_free(&b);
-    for (size_t i = 0; i < l->n; i++)
-        if (l->items[i].outcome != GH_TEST_PASS) return 2;
+    for (size_t i = 0; i < l->n; i++) {
+        gh_test_outcome o = l->items[i].outcome;
+        if (o != GH_TEST_PASS && !(o == GH_TEST_SKIPPED && a->skip_exit_zero)) return 2;
+    }
+    if (l->n == 0 && a->fail_on_empty) {
+        fprintf(stderr, "no tests were run\n");
+        return CLI_FAIL;
+    }
     return CLI_OK;
 }
 
@@ -749,6 +787,10 @@ int cmd_test(int argc, char **argv)
     int rc = parse_args(argc, argv, &a);
     if (rc < 0) return CLI_OK; /* --help */
     if (rc != CLI_OK) return rc;
+    if (a.fmt == FMT_GOBENCH && !a.bench) { /* opa prints this and exits 0 */
+        fprintf(stderr, "cannot use output format gobench without running benchmarks (--bench)\n");
+        return CLI_OK;
+    }
     if (a.coverage && a.bench) {
         fprintf(stderr, "coverage reporting is not supported when benchmarking tests\n");
         return CLI_FAIL;

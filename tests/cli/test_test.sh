@@ -74,6 +74,16 @@ expect "test-2.2 --bench" 0 --bench --run 'test_segments$' "$FIX/repo"
 checks=$((checks + 1))
 grep -qE '^data\.lib\.strings_test\.test_segments	 *[0-9]+	 *[0-9.]+ ns/op$' "$tmp/out" ||
     { fail "test-2.3 bench line"; sed 's/^/  | /' "$tmp/out"; }
+expect "test-2.18 gobench" 0 --bench --format gobench --run 'test_segments$' "$FIX/repo"
+checks=$((checks + 1))
+grep -qE '^BenchmarkDataLibStringsTestTestSegments	 *[0-9]+	 *[0-9.]+ ns/op$' "$tmp/out" ||
+    { fail "test-2.19 gobench line"; sed 's/^/  | /' "$tmp/out"; }
+expect "test-2.20 gobench without --bench" 0 --format gobench "$FIX/repo"
+expect_out "test-2.21 gobench message" "cannot use output format gobench without running benchmarks (--bench)"
+expect "test-2.22 skipped: exit 2" 2 --run 'todo_test|test_segments' "$FIX/repo"
+expect "test-2.23 -z" 0 -z --run 'todo_test|test_segments' "$FIX/repo"
+expect "test-2.24 --fail-on-empty" 1 --fail-on-empty --run 'nothing_matches' "$FIX/repo"
+expect_out "test-2.25 no tests message" "no tests were run"
 printf 'package slow\n\ntest_slow if {\n\tcount([x | some x in numbers.range(1, 50000000)]) > 0\n}\n' >"$tmp/slow.rego"
 expect "test-2.4 --timeout" 2 --timeout 20ms "$tmp/slow.rego"
 expect_out "test-2.5 timeout is an error" "data.slow.test_slow: ERROR"
