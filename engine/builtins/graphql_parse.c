@@ -636,14 +636,19 @@ static const gh_value *parse_type(parser *p)
 {
     obj o = {0};
     if (!enter(p)) return NULL;
+    tok at = *peek(p);
     if (skip(p, T_BRACKET_L)) {
+        at = *peek(p);
         put(p, &o, "Elem", parse_type(p));
         put(p, &o, "NamedType", str(p, "", 0));
         expect(p, T_BRACKET_R);
     } else {
         put(p, &o, "NamedType", parse_name(p));
     }
-    put(p, &o, "NonNull", gh_value_bool(skip(p, T_BANG)));
+    bool bang = skip(p, T_BANG);
+    if (bang) at = *peek(p); /* gqlparser moves the position past the `!` */
+    put(p, &o, "NonNull", gh_value_bool(bang));
+    put_pos(p, &o, &at);
     p->depth--;
     return obj_end(p, &o);
 }

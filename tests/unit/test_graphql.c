@@ -265,6 +265,16 @@ static void test_validation(void)
               "ERR graphql.parse: json: cannot unmarshal number into Go struct field "
               "QueryDocument.Operations of type []*ast.OperationDefinition");
     CHECK_STR(call_json("graphql.parse_and_verify", "{\"Operations\": [{\"Name\": 1}]}", sobj), "[false,{},{}]");
+    /* gql-9c: schema errors in graphql.parse, with gqlparser's positions */
+    CHECK_STR(parse("{ a }", "type Query { a: B }"),
+              "ERR graphql.parse: Error in gqlparser SchemaDocument to Schema conversion: input:1:17: "
+              "Undefined type B.");
+    CHECK_STR(parse("{ a }", "type Query { a: B! }"),
+              "ERR graphql.parse: Error in gqlparser SchemaDocument to Schema conversion: input:1:20: "
+              "Undefined type B.");
+    CHECK_STR(parse("{ a }", "type Query { a: Int }\nscalar Query"),
+              "ERR graphql.parse: Error in gqlparser SchemaDocument to Schema conversion: input:2:8: "
+              "Cannot redeclare type Query.");
     /* gql-10: parse_and_verify never fails on bad documents */
     CHECK_STR(call("graphql.parse_and_verify", "{", 1, schema), "[false,{},{}]");
     CHECK_STR(call("graphql.parse_and_verify", "{ users { id } }", 16, "type Query { users: [Int] }"), "[false,{},{}]");
