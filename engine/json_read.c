@@ -53,6 +53,7 @@ typedef struct jr {
     size_t sbcap;
     islot *keys, *strs; /* intern caches for keys and for string values */
     shape *shapes;      /* key lists seen, with their sort order */
+    size_t key_slots, str_slots, shape_slots; /* table sizes, powers of two, by input size */
     uint32_t *idx;      /* scratch for sorting member indexes */
     size_t icap;
     gh_value empty_obj; /* shared by every {} of the document */
@@ -296,7 +297,7 @@ static gh_value finish_string(jr *r, const char *s, size_t n, const char *open, 
         return v;
     }
     islot **cache = key ? &r->keys : &r->strs;
-    size_t slots = key ? KEY_SLOTS : STR_SLOTS;
+    size_t slots = key ? r->key_slots : r->str_slots;
     if (!*cache && !(*cache = calloc(slots, sizeof **cache))) fail_nomem(r);
     uint64_t h = hash_bytes(s, n, 0);
     islot *e = &(*cache)[h & (slots - 1)];
@@ -617,8 +618,9 @@ static gh_value make_object(jr *r, size_t base)
         for (size_t i = 0; i < n; i++)
             h = (h ^ kv[2 * i].bits) * 0x100000001b3ULL;
         h ^= h >> 29;
-        if (!r->shapes && !(r->shapes = calloc(SHAPE_SLOTS, sizeof *r->shapes))) fail_nomem(r);
-        shape *sh = &r->shapes[h & (SHAPE_SLOTS - 1)];
+        if (!r->shapes && !(r->shapes = calloc(r->shape_slots, sizeof *r->shapes)))
+            fail_nomem(r);
+        shape *sh = &r->shapes[h & (r->shape_slots - 1)];
         bool hit = sh->h == h && sh->n == n && sh->raw;
         for (size_t i = 0; hit && i < n; i++)
             hit = sh->raw[i].bits == kv[2 * i].bits;
@@ -719,6 +721,22 @@ static void parse_document(jr *r, const gh_value **out)
     *out = w;
 }
 
+/* Cache tables grow with the input (one slot per ~32 bytes, within bounds): a 1 KB input
+ * must not pay for zeroing the hundreds of KB a 50 MB document wants. */
+static size_t pow2_within(size_t want, size_t lo, size_t hi)
+{
+    size_t n = lo;
+    while (n < want && n < hi) n *= 2;
+    return n;
+}
+
+static void size_slots(jr *r, size_t len)
+{
+    r->key_slots = pow2_within(len / 32, 64, KEY_SLOTS);
+    r->str_slots = pow2_within(len / 32, 64, STR_SLOTS);
+    r->shape_slots = pow2_within(len / 256, 16, SHAPE_SLOTS);
+}
+
 /* setjmp lives here, apart from `r`'s frame, so r's fields are reliable after a longjmp. */
 static int read_protected(jr *r, const gh_value **out)
 {
@@ -736,6 +754,7 @@ int gh_json_read(gh_arena *a, const char *src, size_t len, const gh_json_opts *o
     r.vp.block = len < 65536 ? 4096 : 65536;
     r.relaxed = opts && (opts->flags & GH_JSON_RELAXED);
     r.multi = opts && (opts->flags & GH_JSON_MULTI);
+    size_slots(&r, len);
     r.max_depth = opts && opts->max_depth > 0 ? opts->max_depth : GH_JSON_MAX_DEPTH;
     if (err) memset(err, 0, sizeof *err);
     jmp_buf *saved = a->oom;
@@ -752,7 +771,7 @@ int gh_json_read(gh_arena *a, const char *src, size_t len, const gh_json_opts *o
     free(r.idx);
     free(r.keys);
     free(r.strs);
-    for (size_t i = 0; r.shapes && i < SHAPE_SLOTS; i++)
+    for (size_t i = 0; r.shapes && i < r.shape_slots; i++)
         free(r.shapes[i].raw);
     free(r.shapes);
     return rc;
