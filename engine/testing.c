@@ -326,6 +326,13 @@ static void record_error(gh_test *t, const gh_eval_error *err)
     char buf[1024];
     t->outcome = GH_TEST_ERROR;
     t->err = *err;
+    if (err->code && strcmp(err->code, "eval_timeout_error") == 0) {
+        /* the per-test timeout is OPA's context deadline: its cancellation error, unlocated */
+        memset(&t->err, 0, sizeof t->err);
+        t->err.code = "eval_cancel_error";
+        snprintf(t->err.msg, sizeof t->err.msg, "caller cancelled query execution");
+    }
+    err = &t->err;
     gh_eval_error_format(err, buf, sizeof buf);
     free(t->error);
     t->error = strdup(buf);
@@ -443,6 +450,7 @@ static void *worker_main(void *arg)
     worker *w = arg;
     runner *r = w->r;
     gh_eval_opts eo = {.timeout_ns = r->opts->timeout_ns ? r->opts->timeout_ns : 5000000000u,
+                       .max_steps = UINT64_MAX / 2, /* only the timeout limits a test, as in OPA */
                        .print = capture_print,
                        .print_ud = w,
                        .runtime = r->opts->runtime};
