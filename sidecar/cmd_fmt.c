@@ -19,7 +19,7 @@ static const char fmt_usage[] =
     "  -w, --write           rewrite files whose formatting differs\n"
     "  -l, --list            list files whose formatting differs\n"
     "  -d, --diff            print a unified diff of the changes formatting would make\n"
-    "      --fail            exit 1 when some file's formatting differs (with -l or -d)\n"
+    "      --fail            exit 1 when some file's formatting differs\n"
     "      --v0-compatible   modules are Rego v0; output keeps v0 syntax\n"
     "      --drop-v0-imports leave out `import rego.v1` and `future.keywords` imports\n"
     "  -h, --help            show this help\n\n"

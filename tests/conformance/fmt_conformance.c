@@ -3,8 +3,10 @@
  * first (idempotent), and the formatted text must parse to the same syntax tree as the
  * original, with as many comments (JSON without locations; as `opa fmt`, v1 output drops
  * `future.keywords` imports beside `import rego.v1` and writes every rule value with
- * `:=`, so both trees are compared without those). Prints "N modules, N idempotent,
- * N same AST, N failed"; exits 77 (skipped) when the suite is absent.
+ * `:=`, so both trees are compared without those). Each module is run a second time
+ * with a comment added at the end of every line that can take one, to put comments in
+ * awkward places. Prints "N modules ...: N idempotent, N same AST, N failed" for both;
+ * exits 77 (skipped) when the suite is absent.
  * Usage: fmt_conformance [DIR] */
 #include "cases.h"
 
@@ -19,8 +21,13 @@
 
 #define SHOW_MAX 15 /* failures printed in full */
 
-typedef struct run {
+typedef struct tally {
     long modules, idempotent, same_ast, failed, skipped;
+} tally;
+
+typedef struct run {
+    tally plain;     /* the modules as written */
+    tally commented; /* each with a comment at the end of every line that can take one */
     int shown;
 } run;
 
@@ -94,46 +101,67 @@ static bool buf_eq(const gh_buf *a, const gh_buf *b)
 }
 
 /* Checks one formatted text against its original; counts and reports. */
-static void check(run *r, const char *path, const char *note, const char *src, size_t len,
-                  const gh_buf *once)
+static void check(run *r, tally *t, const char *path, const char *note, const char *src,
+                  size_t len, const gh_buf *once)
 {
     gh_buf twice, err, t1, t2;
     gh_buf_init(&twice, 0), gh_buf_init(&err, 0), gh_buf_init(&t1, 0), gh_buf_init(&t2, 0);
     bool ok = true;
     if (gh_fmt_source("m.rego", once->data, once->len, NULL, &twice, &err) == 0 && buf_eq(once, &twice)) {
-        r->idempotent++;
+        t->idempotent++;
     } else {
         ok = false;
         show(r, path, note, "not idempotent", twice.data ? twice.data : err.data, once->data);
     }
     size_t c1 = 0, c2 = 0;
     if (tree(src, len, &t1, &c1) && tree(once->data, once->len, &t2, &c2) && buf_eq(&t1, &t2) && c1 == c2) {
-        r->same_ast++;
+        t->same_ast++;
     } else {
         ok = false;
         show(r, path, note, "different syntax tree or comments", once->data, src);
     }
-    if (!ok) r->failed++;
+    if (!ok) t->failed++;
     gh_buf_free(&twice), gh_buf_free(&err), gh_buf_free(&t1), gh_buf_free(&t2);
 }
 
-static void one_module(run *r, const char *path, const char *note, const char *src, size_t len)
+static void one_module(run *r, tally *t, const char *path, const char *note, const char *src,
+                       size_t len)
 {
     gh_buf once, err, ignore;
     gh_buf_init(&once, 0), gh_buf_init(&err, 0), gh_buf_init(&ignore, 0);
     size_t nc;
     if (!tree(src, len, &ignore, &nc)) {
-        r->skipped++; /* not a v1 module (a parse-error case): nothing to format */
+        t->skipped++; /* not a v1 module (a parse-error case): nothing to format */
     } else {
-        r->modules++;
+        t->modules++;
         if (gh_fmt_source("m.rego", src, len, NULL, &once, &err) != 0) {
-            r->failed++;
+            t->failed++;
             show(r, path, note, "refused", err.data, src);
         } else {
-            check(r, path, note, src, len, &once);
+            check(r, t, path, note, src, len, &once);
         }
     }
     gh_buf_free(&once), gh_buf_free(&err), gh_buf_free(&ignore);
+}
+
+/* src with " # cN" after every non-blank line free of quotes and comments: comments in
+ * every awkward spot the suite's layouts offer (after `[`, `,`, `{`, `|`, operators...). */
+static void with_comments(const char *src, size_t len, gh_buf *out)
+{
+    size_t start = 0;
+    int n = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i < len && src[i] != '\n') continue;
+        gh_buf_append(out, src + start, i - start);
+        bool blank = true, plain = true;
+        for (size_t k = start; k < i; k++) {
+            if (src[k] != ' ' && src[k] != '\t' && src[k] != '\r') blank = false;
+            if (src[k] == '"' || src[k] == '`' || src[k] == '#') plain = false;
+        }
+        if (!blank && plain) gh_buf_printf(out, " # c%d", n++);
+        if (i < len) gh_buf_putc(out, '\n');
+        start = i + 1;
+    }
 }
 
 static void run_file(const char *path, void *ctx)
@@ -148,7 +176,13 @@ static void run_file(const char *path, void *ctx)
         for (size_t k = 0; k < case_seq_len(&f, mods); k++) {
             size_t len;
             const char *src = case_seq_scalar(&f, mods, k, &len);
-            if (src) one_module(r, path, note, src, len);
+            if (!src) continue;
+            one_module(r, &r->plain, path, note, src, len);
+            gh_buf c;
+            gh_buf_init(&c, 0);
+            with_comments(src, len, &c);
+            if (c.data) one_module(r, &r->commented, path, note, c.data, c.len);
+            gh_buf_free(&c);
         }
     }
     case_file_free(&f);
@@ -163,7 +197,11 @@ int main(int argc, char **argv)
         printf("skipped: %s not found (the shared conformance suite is optional)\n", dir);
         return 77;
     }
+    const tally *p = &r.plain, *c = &r.commented;
     printf("%ld modules (%ld not v1, skipped): %ld idempotent, %ld same AST, %ld failed\n",
-           r.modules, r.skipped, r.idempotent, r.same_ast, r.failed);
-    return r.failed || r.modules == 0 ? 1 : 0;
+           p->modules, p->skipped, p->idempotent, p->same_ast, p->failed);
+    printf("%ld with a comment on every line (%ld skipped): %ld idempotent, %ld same AST, "
+           "%ld failed\n",
+           c->modules, c->skipped, c->idempotent, c->same_ast, c->failed);
+    return p->failed || c->failed || p->modules == 0 ? 1 : 0;
 }
