@@ -125,7 +125,6 @@ static bool plain_ok(const char *s, size_t n)
         if (c < 0x20 || c == 0x7f) return false;
         if (c == ':' && i + 1 < n && s[i + 1] == ' ') return false;
         if (c == '#' && i > 0 && s[i - 1] == ' ') return false;
-        if (c >= 0x80) return false; /* keep non-ASCII quoted: always a valid reading */
     }
     return true;
 }
@@ -154,12 +153,87 @@ static void put_quoted(gh_buf *b, const char *s, size_t n)
     gh_buf_putc(b, '"');
 }
 
+/* libyaml's single-quoted style: printable text on one line, ' doubled. */
+static bool single_ok(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f) return false;
+    }
+    return true;
+}
+
+/* go-yaml v2 asks for a literal block for text with line breaks; libyaml keeps it when no
+ * line has trailing spaces and the text is printable. */
+static bool literal_ok(const char *s, size_t n)
+{
+    if (!memchr(s, '\n', n)) return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c < 0x20 && c != '\n') || c == 0x7f) return false;
+        if (c == ' ' && (i + 1 == n || s[i + 1] == '\n')) return false;
+    }
+    return true;
+}
+
+/* A block scalar: |, then - (no final break), nothing (one) or + (more); a 2 when the
+ * text starts with a space; then each line at `level` indentation. */
+static void put_literal(gh_buf *b, const char *s, size_t n, int level)
+{
+    size_t trail = 0;
+    while (trail < n && s[n - 1 - trail] == '\n')
+        trail++;
+    gh_buf_putc(b, '|');
+    if (s[0] == ' ') gh_buf_putc(b, '2');
+    if (trail == 0)
+        gh_buf_putc(b, '-');
+    else if (trail > 1)
+        gh_buf_putc(b, '+');
+    size_t body = n - trail;
+    for (size_t i = 0; i <= body;) {
+        const char *nl = memchr(s + i, '\n', body - i);
+        size_t e = nl ? (size_t)(nl - s) : body;
+        gh_buf_putc(b, '\n');
+        if (e > i)
+            for (int d = 0; d < level; d++)
+                gh_buf_puts(b, "  ");
+        gh_buf_append(b, s + i, e - i);
+        i = e + 1;
+    }
+    for (size_t i = 1; i < trail; i++)
+        gh_buf_putc(b, '\n');
+}
+
+/* go-yaml v2's choice: double quotes for text that would read as another type, a literal
+ * block for multi-line text, else plain; libyaml falls back to single quotes when plain is
+ * not allowed, and to double quotes when single is not. level: block scalar indentation. */
+static void put_str_at(gh_buf *b, const char *s, size_t n, int level)
+{
+    if (resolves_non_string(s, n)) {
+        put_quoted(b, s, n);
+    } else if (n && memchr(s, '\n', n) && literal_ok(s, n)) {
+        put_literal(b, s, n, level < 1 ? 1 : level);
+    } else if (plain_ok(s, n)) {
+        gh_buf_append(b, s, n);
+    } else if (single_ok(s, n)) {
+        gh_buf_putc(b, '\'');
+        for (size_t i = 0; i < n; i++) {
+            if (s[i] == '\'') gh_buf_putc(b, '\'');
+            gh_buf_putc(b, s[i]);
+        }
+        gh_buf_putc(b, '\'');
+    } else {
+        put_quoted(b, s, n);
+    }
+}
+
+/* Keys never take block style. */
 static void put_str(gh_buf *b, const char *s, size_t n)
 {
-    if (plain_ok(s, n))
-        gh_buf_append(b, s, n);
-    else
+    if (n && memchr(s, '\n', n))
         put_quoted(b, s, n);
+    else
+        put_str_at(b, s, n, 0);
 }
 
 static void indent(gh_buf *b, int depth)
@@ -176,7 +250,7 @@ static bool is_block(const gh_value *v)
 
 static int emit(gh_bctx *bc, gh_buf *b, const gh_value *v, int depth, bool inline_first);
 
-static int emit_scalar(gh_bctx *bc, gh_buf *b, const gh_value *v)
+static int emit_scalar(gh_bctx *bc, gh_buf *b, const gh_value *v, int level)
 {
     size_t n;
     const char *s;
@@ -191,7 +265,7 @@ static int emit_scalar(gh_bctx *bc, gh_buf *b, const gh_value *v)
     }
     case GH_KIND_STRING:
         s = gh_string_ptr(v, &n);
-        put_str(b, s, n);
+        put_str_at(b, s, n, level);
         break;
     case GH_KIND_ARRAY:
     case GH_KIND_SET: gh_buf_puts(b, "[]"); break;
@@ -247,7 +321,7 @@ static int emit_map(gh_bctx *bc, gh_buf *b, const gh_value *v, int depth, bool i
             if (rc) return rc;
         } else {
             gh_buf_putc(b, ' ');
-            emit_scalar(bc, b, val);
+            emit_scalar(bc, b, val, depth + 1);
             gh_buf_putc(b, '\n');
         }
     }
@@ -259,7 +333,7 @@ static int emit(gh_bctx *bc, gh_buf *b, const gh_value *v, int depth, bool inlin
     if (depth > GH_YAML_MAX_DEPTH)
         return bi_builtin_err(bc, "yaml.marshal", "value nested too deeply");
     if (!is_block(v)) {
-        emit_scalar(bc, b, v);
+        emit_scalar(bc, b, v, depth);
         gh_buf_putc(b, '\n');
         return 0;
     }
