@@ -388,7 +388,11 @@ static void run_once(worker *w, gh_evaluator *ev, gh_test *t, const char *ref)
     int rc = gh_eval(ev, w->r->rev, ref, NULL, &v, &err);
     t->duration_ns = now_ns() - t0;
     free(t->output);
-    t->output = w->out.len ? strndup(w->out.data, w->out.len) : NULL;
+    t->output = w->out.len ? malloc(w->out.len + 1) : NULL; /* may hold NUL bytes */
+    if (t->output) {
+        memcpy(t->output, w->out.data, w->out.len);
+        t->output[w->out.len] = '\0';
+    }
     t->output_len = t->output ? w->out.len : 0;
     if (rc != 0) {
         if (!err.code) err.code = "eval_internal_error";

@@ -251,9 +251,9 @@ static void put_test_line(gh_buf *b, const gh_test *t)
 static void put_output(gh_buf *b, const gh_test *t)
 {
     const char *s = t->output, *e = t->output + t->output_len;
-    while (s < e && strchr(" \t\r\n\v\f", *s))
+    while (s < e && *s && strchr(" \t\r\n\v\f", *s))
         s++;
-    while (e > s && strchr(" \t\r\n\v\f", e[-1]))
+    while (e > s && e[-1] && strchr(" \t\r\n\v\f", e[-1]))
         e--;
     gh_buf_putc(b, '\n');
     bool at_start = true;
