@@ -756,6 +756,8 @@ typedef struct walk {
     bool *seen;               /* fragments walked into during this top-level walk */
     bool *var_used;           /* the op's variables seen */
     bool *frag_used;          /* fragments spread from some operation */
+    struct fname *fidx;       /* fragment names, sorted (frag_index) */
+    size_t nfidx;
     int depth;
 } walk;
 
@@ -1188,13 +1190,47 @@ static void walk_field(walk *w, const gh_value *f, gq_type *parent)
     walk_selset(w, f, ft);
 }
 
+typedef struct fname {
+    const char *s;
+    size_t n, i;
+} fname;
+
+static int cmp_name(const char *a, size_t an, const char *b, size_t bn)
+{
+    int c = memcmp(a, b, an < bn ? an : bn);
+    return c ? c : (an > bn) - (an < bn);
+}
+
+static int cmp_fname(const void *a, const void *b)
+{
+    const fname *x = a, *y = b;
+    int c = cmp_name(x->s, x->n, y->s, y->n);
+    return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+static bool index_fragments(walk *w)
+{
+    w->nfidx = glen(w->doc, "Fragments");
+    w->fidx = gh_arena_alloc(w->v->bc->arena, (w->nfidx + 1) * sizeof *w->fidx);
+    if (!w->fidx) return false;
+    for (size_t i = 0; i < w->nfidx; i++) {
+        w->fidx[i].s = gstr(gat(w->doc, "Fragments", i), "Name", &w->fidx[i].n);
+        w->fidx[i].i = i;
+    }
+    qsort(w->fidx, w->nfidx, sizeof *w->fidx, cmp_fname);
+    return true;
+}
+
+/* The first fragment called name (Fragments.ForName), or -1. */
 static size_t frag_index(walk *w, const char *name, size_t n)
 {
-    for (size_t i = 0; i < glen(w->doc, "Fragments"); i++) {
-        size_t m;
-        const char *s = gstr(gat(w->doc, "Fragments", i), "Name", &m);
-        if (same(s, m, name, n)) return i;
+    size_t lo = 0, hi = w->nfidx;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cmp_name(w->fidx[mid].s, w->fidx[mid].n, name, n) < 0) lo = mid + 1;
+        else hi = mid;
     }
+    if (lo < w->nfidx && same(w->fidx[lo].s, w->fidx[lo].n, name, n)) return w->fidx[lo].i;
     return (size_t)-1;
 }
 
@@ -1259,6 +1295,8 @@ static void walk_inline(walk *w, const gh_value *f, gq_type *parent)
 typedef struct fld {
     const gh_value *f;
     gq_type *parent;
+    const char *key; /* response name: alias, else name */
+    size_t klen, order;
 } fld;
 
 typedef struct flds {
@@ -1268,6 +1306,12 @@ typedef struct flds {
 } flds;
 
 #define OVERLAP_MAX 2000 /* fields compared per selection set */
+
+static const char *response_name(const gh_value *f, size_t *n)
+{
+    const char *s = gstr(f, "Alias", n);
+    return *n ? s : gstr(f, "Name", n);
+}
 
 static void collect(walk *w, const gh_value *node, gq_type *parent, flds *out, int depth)
 {
@@ -1282,7 +1326,10 @@ static void collect(walk *w, const gh_value *node, gq_type *parent, flds *out, i
                 if (!na) return (void)(w->v->oom = true);
                 out->a = na, out->cap = cap;
             }
-            out->a[out->n++] = (fld){sel, parent};
+            fld *x = &out->a[out->n];
+            *x = (fld){sel, parent, NULL, 0, out->n};
+            x->key = response_name(sel, &x->klen);
+            out->n++;
             continue;
         }
         size_t n;
@@ -1328,40 +1375,53 @@ static bool args_same(const gh_value *f, const gh_value *g)
     return true;
 }
 
-static const char *response_name(const gh_value *f, size_t *n)
+static int cmp_fld(const void *a, const void *b)
 {
-    const char *s = gstr(f, "Alias", n);
-    return *n ? s : gstr(f, "Name", n);
+    const fld *x = a, *y = b;
+    size_t n = x->klen < y->klen ? x->klen : y->klen;
+    int c = memcmp(x->key, y->key, n);
+    if (c || x->klen != y->klen) return c ? c : (x->klen > y->klen ? 1 : -1);
+    if (x->parent != y->parent) return (uintptr_t)x->parent > (uintptr_t)y->parent ? 1 : -1;
+    return (x->order > y->order) - (x->order < y->order);
 }
 
+/* Fields sorted by (response name, type, document order): each is compared with the first
+ * of its run, which is enough as "same name and same arguments" is an equivalence. */
 static void check_overlap(walk *w, const gh_value *node, gq_type *parent)
 {
     flds fs = {.budget = 1000};
     collect(w, node, parent, &fs, 0);
-    for (size_t i = 0; i < fs.n && !w->v->failed; i++)
-        for (size_t j = i + 1; j < fs.n && !w->v->failed; j++) {
-            size_t an, bn, fn, gn;
-            const char *a = response_name(fs.a[i].f, &an), *b = response_name(fs.a[j].f, &bn);
-            if (!same(a, an, b, bn) || !fs.a[i].parent || fs.a[i].parent != fs.a[j].parent) continue;
-            const char *f = gstr(fs.a[i].f, "Name", &fn), *g = gstr(fs.a[j].f, "Name", &gn);
-            if (!same(f, fn, g, gn))
-                verr(w->v, fs.a[i].f, "Fields \"%.*s\" conflict because %.*s and %.*s are different fields. "
-                     "Use different aliases on the fields to fetch both if this was intentional.",
-                     (int)an, a, (int)fn, f, (int)gn, g);
-            else if (!args_same(fs.a[i].f, fs.a[j].f))
-                verr(w->v, fs.a[i].f, "Fields \"%.*s\" conflict because they have differing arguments. "
-                     "Use different aliases on the fields to fetch both if this was intentional.",
-                     (int)an, a);
+    if (fs.n < 2) return;
+    qsort(fs.a, fs.n, sizeof *fs.a, cmp_fld);
+    size_t lead = 0;
+    for (size_t j = 1; j < fs.n && !w->v->failed; j++) {
+        const fld *x = &fs.a[lead], *y = &fs.a[j];
+        if (!same(x->key, x->klen, y->key, y->klen) || x->parent != y->parent) {
+            lead = j;
+            continue;
         }
+        if (!x->parent) continue;
+        size_t fn, gn;
+        const char *f = gstr(x->f, "Name", &fn), *g = gstr(y->f, "Name", &gn);
+        if (!same(f, fn, g, gn))
+            verr(w->v, x->f, "Fields \"%.*s\" conflict because %.*s and %.*s are different fields. "
+                 "Use different aliases on the fields to fetch both if this was intentional.",
+                 (int)x->klen, x->key, (int)fn, f, (int)gn, g);
+        else if (!args_same(x->f, y->f))
+            verr(w->v, x->f, "Fields \"%.*s\" conflict because they have differing arguments. "
+                 "Use different aliases on the fields to fetch both if this was intentional.",
+                 (int)x->klen, x->key);
+    }
 }
 
 static void walk_selset(walk *w, const gh_value *node, gq_type *parent)
 {
-    if (glen(node, "SelectionSet") > 1) check_overlap(w, node, parent);
-    if (++w->depth > GQ_MAX_DEPTH) {
+    if (++w->depth > GQ_MAX_DEPTH) { /* fragments spread in a chain: fail closed */
+        verr(w->v, node, "Nesting too deep (limit is %d)", GQ_MAX_DEPTH);
         w->depth--;
         return;
     }
+    if (glen(node, "SelectionSet") > 1) check_overlap(w, node, parent);
     for (size_t i = 0; i < glen(node, "SelectionSet") && !w->v->failed; i++) {
         const gh_value *sel = gat(node, "SelectionSet", i);
         switch (sel_kind(w, sel)) {
@@ -1504,7 +1564,7 @@ int gq_validate(gh_bctx *bc, gq_schema *schema, const gh_value *query, bool from
     vctx v = {.bc = bc, .s = schema, .err = err};
     walk w = {.v = &v, .doc = query, .from_text = from_text};
     w.frag_used = gh_arena_calloc(bc->arena, glen(query, "Fragments") + 1, 1);
-    if (!w.frag_used) return GH_ENOMEM;
+    if (!w.frag_used || !index_fragments(&w)) return GH_ENOMEM;
     check_operations(&w);
     for (size_t i = 0; i < glen(query, "Operations") && !v.failed && !v.oom; i++)
         walk_operation(&w, gat(query, "Operations", i));

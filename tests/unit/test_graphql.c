@@ -183,6 +183,16 @@ static void test_nesting(void)
     gh_arena_reset(&A);
 }
 
+/* A query spreading a chain of n fragments on User. */
+static char *fragment_chain(int n)
+{
+    char *s = malloc((size_t)n * 64 + 64), *p = s;
+    p += sprintf(p, "{ users { ...F1 } }");
+    for (int i = 1; i < n; i++) p += sprintf(p, " fragment F%d on User { id ...F%d }", i, i + 1);
+    sprintf(p, " fragment F%d on User { name }", n);
+    return s;
+}
+
 static const char schema[] =
     "type Query { user(id: ID!): User  users(first: Int = 10): [User!]! }\n"
     "type User implements Node { id: ID! name: String friends: [User] role: Role }\n"
@@ -275,6 +285,13 @@ static void test_validation(void)
     CHECK_STR(parse("{ a }", "type Query { a: Int }\nscalar Query"),
               "ERR graphql.parse: Error in gqlparser SchemaDocument to Schema conversion: input:2:8: "
               "Cannot redeclare type Query.");
+    /* gql-9d: fragment chains: validated to the nesting limit, failing closed beyond it */
+    char *chain = fragment_chain(100);
+    CHECK_STR(valid(chain, schema), "true");
+    free(chain);
+    chain = fragment_chain(300);
+    CHECK(strstr(parse(chain, schema), "Nesting too deep (limit is 256)") != NULL);
+    free(chain);
     /* gql-10: parse_and_verify never fails on bad documents */
     CHECK_STR(call("graphql.parse_and_verify", "{", 1, schema), "[false,{},{}]");
     CHECK_STR(call("graphql.parse_and_verify", "{ users { id } }", 16, "type Query { users: [Int] }"), "[false,{},{}]");
