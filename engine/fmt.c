@@ -40,6 +40,7 @@ typedef struct fmt {
     bool v1, ref_heads;
     bool ifs, contains; /* write `if` / `contains` (v1, or imported in v0) */
     bool kw_refs;       /* keywords may follow a dot in refs (v1, future imports) */
+    bool tpl_verbatim;  /* template strings as written */
     gh_buf *err;
     bool failed;
 } fmt;
@@ -524,6 +525,62 @@ static void verbatim(fmt *f, const gh_loc *l)
     gh_buf_append(f->out, f->src + l->off, l->end - l->off);
 }
 
+/* Literal text of a template string: `{` escaped; JSON escapes unless raw. */
+static void tpl_text(fmt *f, const gh_str *s, bool raw)
+{
+    if (raw) {
+        for (size_t i = 0; i < s->len; i++) {
+            if (s->s[i] == '{') gh_buf_putc(f->out, '\\');
+            gh_buf_putc(f->out, s->s[i]);
+        }
+        return;
+    }
+    size_t start = f->out->len;
+    json_string(f, s);
+    f->out->len--; /* the closing quote */
+    size_t n = f->out->len - start - 1;
+    char *q = malloc(n + 1);
+    if (!q) {
+        fail(f, NULL, "out of memory");
+        return;
+    }
+    memcpy(q, f->out->data + start + 1, n);
+    f->out->len = start;
+    for (size_t i = 0; i < n; i++) {
+        if (q[i] == '{') gh_buf_putc(f->out, '\\');
+        gh_buf_putc(f->out, q[i]);
+    }
+    free(q);
+}
+
+/* $"...{expr}..." / $`...`: literal parts re-escaped, expressions formatted (as opa fmt).
+ * Written as in the source when asked to, or when a part is not plain text. */
+static void template(fmt *f, const gh_term *t)
+{
+    bool plain = !f->tpl_verbatim;
+    for (size_t i = 0; i < t->u.tpl.n; i++) {
+        const gh_tpl_part *p = &t->u.tpl.parts[i];
+        if ((p->str && p->str->kind != GH_TERM_STRING) || (!p->str && !p->expr)) plain = false;
+    }
+    if (!plain) {
+        verbatim(f, &t->loc);
+        return;
+    }
+    bool raw = t->u.tpl.raw;
+    puts_(f, raw ? "$`" : "$\"");
+    for (size_t i = 0; i < t->u.tpl.n; i++) {
+        const gh_tpl_part *p = &t->u.tpl.parts[i];
+        if (p->str) {
+            tpl_text(f, &p->str->u.str, raw);
+        } else {
+            gh_buf_putc(f->out, '{');
+            expr(f, p->expr);
+            gh_buf_putc(f->out, '}');
+        }
+    }
+    gh_buf_putc(f->out, raw ? '`' : '"');
+}
+
 static void term_body(fmt *f, const gh_term *t, bool in_term)
 {
     switch (t->kind) {
@@ -546,7 +603,7 @@ static void term_body(fmt *f, const gh_term *t, bool in_term)
     case GH_TERM_ARRAY_COMPR: comprehension(f, t, '[', ']'); break;
     case GH_TERM_SET_COMPR:
     case GH_TERM_OBJECT_COMPR: comprehension(f, t, '{', '}'); break;
-    case GH_TERM_TEMPLATE: verbatim(f, &t->loc); break;
+    case GH_TERM_TEMPLATE: template(f, t); break;
     default: fail(f, &t->loc, "unknown term kind"); break;
     }
 }
@@ -1049,6 +1106,7 @@ int gh_fmt_module(const gh_module *m, const char *src, size_t len, const gh_fmt_
     f.ifs = f.v1 || imports_future(m, "if");
     f.contains = f.v1 || imports_future(m, "contains");
     f.kw_refs = f.v1;
+    f.tpl_verbatim = o && o->verbatim_templates;
     f.ncm = m->ncomments;
     f.cm = gh_arena_alloc(&a, (f.ncm + 1) * sizeof *f.cm);
     f.used = gh_arena_calloc(&a, f.ncm + 1, sizeof *f.used);
@@ -1136,6 +1194,31 @@ static int verify(const char *file, gh_module *m1, const gh_buf *out, const gh_f
     return rc;
 }
 
+/* Formats and verifies; when the check fails and template strings were re-rendered,
+ * tries once more with them as written. */
+static int format_verified(const char *file, gh_module *m, const char *src, size_t len,
+                           const gh_fmt_opts *o, gh_buf *out, gh_buf *err, gh_arena *a)
+{
+    gh_fmt_opts o2 = o ? *o : (gh_fmt_opts){0};
+    size_t out0 = out->len, err0 = err->len;
+    gh_module saved = *m;
+    gh_import **imports = gh_arena_alloc(a, (m->nimports + 1) * sizeof *imports);
+    if (m->nimports) memcpy(imports, m->imports, m->nimports * sizeof *imports);
+    int rc = gh_fmt_module(m, src, len, &o2, out, err);
+    if (rc == 0) rc = verify(file, m, out, &o2, a, err);
+    if (rc != GH_EINTERNAL || o2.verbatim_templates || !memmem(src, len, "$", 1)) return rc;
+    /* verify() normalized m (imports filtered and sorted): put them back first */
+    *m = saved;
+    m->imports = imports; /* rule `assign` flags were cleared too: v1 output writes := anyway */
+    out->len = out0, err->len = err0;
+    if (out->data) out->data[out0] = 0;
+    if (err->data) err->data[err0] = 0;
+    o2.verbatim_templates = true;
+    rc = gh_fmt_module(m, src, len, &o2, out, err);
+    if (rc == 0) rc = verify(file, m, out, &o2, a, err);
+    return rc;
+}
+
 int gh_fmt_source(const char *file, const char *src, size_t len, const gh_fmt_opts *o,
                   gh_buf *out, gh_buf *err)
 {
@@ -1150,8 +1233,7 @@ int gh_fmt_source(const char *file, const char *src, size_t len, const gh_fmt_op
         gh_diags_format(&d, err);
         rc = GH_EPARSE;
     } else {
-        rc = gh_fmt_module(m, src, len, o, out, err);
-        if (rc == 0) rc = verify(file, m, out, o, &a, err);
+        rc = format_verified(file, m, src, len, o, out, err, &a);
     }
     gh_diags_free(&d);
     gh_arena_free(&a);

@@ -14,6 +14,8 @@
 typedef struct gh_fmt_opts {
     bool v0_compatible;   /* input and output are Rego v0 */
     bool drop_v0_imports; /* v1: leave out `import rego.v1` (and so `future.keywords`) */
+    bool verbatim_templates; /* template strings exactly as written (gh_fmt_source falls
+                                back to this when re-rendering them would change the tree) */
 } gh_fmt_opts;
 
 /* Writes m (parsed from src[0..len)) formatted into out. 0, or GH_EINVAL with the reason

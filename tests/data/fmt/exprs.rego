@@ -33,6 +33,9 @@ x if {
   s := "esc\"aped\u00e9\n"
   num := [1, -2, 1.50, 1e3, 0.5e-10]
   tpl := $"user {input.user} has {count(input.xs)} items"
+  tpl2 := $"sum {1+2} \{literal} \"quoted\""
+  tpl3 := $`raw {concat(",",["a","b"])}
+second line \{x}`
   arr := [v | some v in input.xs; v > 1]
   set := {v | some v in input.xs}
   obj := {k: v | some k, v in input.obj}
