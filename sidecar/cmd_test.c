@@ -35,7 +35,8 @@ static const char test_usage[] =
     "      --count N         run the tests N times (default 1)\n"
     "      --bench           time each passing test: iterations and ns/op\n"
     "      --var-values      with failures, print the FAILURES section\n"
-    "      --v0-compatible   parse modules as Rego v0\n"
+    "      --v0-compatible   parse modules as Rego v0 (--v1-compatible: the default)\n"
+    "      --explain MODE    fails, full, notes or debug: turns on -v (no traces yet)\n"
     "  -p, --parallel N      worker threads (default: one per core)\n"
     "  -c, --coverage        print OPA's coverage report (JSON) instead of the test report:\n"
     "                        covered and not covered lines per file, percentages\n"
@@ -60,7 +61,16 @@ typedef struct test_args {
     int npaths;
 } test_args;
 
-enum { OPT_COUNT = 256, OPT_BENCH, OPT_VARS, OPT_V0, OPT_THRESHOLD, OPT_EMPTY };
+enum {
+    OPT_COUNT = 256,
+    OPT_BENCH,
+    OPT_VARS,
+    OPT_V0,
+    OPT_THRESHOLD,
+    OPT_EMPTY,
+    OPT_V1,
+    OPT_EXPLAIN
+};
 
 static const struct option test_options[] = {
     {"verbose", no_argument, NULL, 'v'},
@@ -76,6 +86,8 @@ static const struct option test_options[] = {
     {"threshold", required_argument, NULL, OPT_THRESHOLD},
     {"exit-zero-on-skipped", no_argument, NULL, 'z'},
     {"fail-on-empty", no_argument, NULL, OPT_EMPTY},
+    {"v1-compatible", no_argument, NULL, OPT_V1},
+    {"explain", required_argument, NULL, OPT_EXPLAIN},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -157,6 +169,13 @@ static int parse_option(test_args *a, int c)
     case 'c': a->coverage = true; break;
     case 'z': a->skip_exit_zero = true; break;
     case OPT_EMPTY: a->fail_on_empty = true; break;
+    case OPT_V1: break; /* the default */
+    case OPT_EXPLAIN:   /* as opa: any explain mode turns on verbose reporting */
+        if (strcmp(optarg, "fails") != 0 && strcmp(optarg, "full") != 0 &&
+            strcmp(optarg, "notes") != 0 && strcmp(optarg, "debug") != 0)
+            return usage_error("unknown --explain mode '%s' (fails, full, notes, debug)", optarg);
+        a->verbose = true;
+        break;
     case OPT_THRESHOLD:
         a->threshold = strtod(optarg, &end);
         if (*end || !(a->threshold >= 0 && a->threshold <= 100)) {

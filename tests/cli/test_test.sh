@@ -103,6 +103,9 @@ expect "test-2.15 --coverage with an erroring test" 1 --coverage --run 'conflict
 expect_out "test-2.16 the error" "eval_conflict_error: complete rules must not produce multiple outputs"
 expect "test-2.17 --coverage --bench" 1 --coverage --bench "$FIX/repo"
 
+golden "test-2.26 --explain means -v" 2 verbose --explain fails --v1-compatible repo
+expect "test-2.27 bad --explain" 1 --explain everything "$FIX/repo"
+
 # ---- errors before any test runs: exit 1, as opa test ----
 expect "test-3.1 no path" 1
 expect "test-3.2 missing path" 1 "$tmp/nope"
