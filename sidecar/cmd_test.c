@@ -762,6 +762,30 @@ static int run_and_report(const gh_revision *rev, gh_test_list *l, const test_ar
     return CLI_OK;
 }
 
+/* Module names as Go's filepath.Clean leaves them (opa's loader joins paths with it):
+ * "./a//b/./c.rego" -> "a/b/c.rego". In place: the result is never longer. */
+static void clean_path(char *p)
+{
+    char *w = p;
+    const char *r = p;
+    bool abs = *r == '/';
+    while (*r) {
+        if (*r == '/') {
+            r++;
+            continue;
+        }
+        if (r[0] == '.' && (r[1] == '/' || r[1] == '\0')) {
+            r += 1;
+            continue;
+        }
+        if (w > p || abs) *w++ = '/';
+        while (*r && *r != '/')
+            *w++ = *r++;
+    }
+    if (w == p) *w++ = abs ? '/' : '.';
+    *w = '\0';
+}
+
 static int load_and_run(const test_args *a, loader *ld)
 {
     gh_buf lerr;
@@ -772,6 +796,8 @@ static int load_and_run(const test_args *a, loader *ld)
         return CLI_FAIL;
     }
     gh_buf_free(&lerr);
+    for (size_t i = 0; i < ld->nmodules; i++)
+        clean_path((char *)ld->modules[i].name);
     if (gh_tests_rename_duplicates(ld->modules, ld->nmodules, a->v0) != 0) {
         fprintf(stderr, "gatehouse test: out of memory\n");
         return CLI_FAIL;

@@ -62,6 +62,7 @@ golden "test-1.4 junit" 2 junit --format junit repo
 golden "test-1.5 --run, all pass" 0 run -v --run 'strings_test\.(test_segments|test_shout|cases\..*)$' repo
 golden "test-1.6 serial gives the same" 2 verbose -v -p 1 repo
 
+golden "test-1.6b ./repo/ named as repo/, as Go's filepath.Clean" 2 pretty ./repo/
 golden "test-1.7 coverage" 0 coverage --coverage --run 'strings_test\.test_s(egments|hout)$' repo
 
 # ---- options ----
