@@ -36,6 +36,8 @@ typedef struct fmt {
     const gh_comment **cm; /* the module's comments, by offset */
     bool *used;            /* cm[i] written */
     size_t ncm, next;      /* first comment that may still be unwritten */
+    uint32_t *nl_off;      /* offsets of the source's newlines, ascending */
+    size_t nnl;
     int indent;
     bool v1, ref_heads;
     bool ifs, contains; /* write `if` / `contains` (v1, or imported in v0) */
@@ -75,14 +77,29 @@ static void tabs(fmt *f)
     for (int i = 0; i < f->indent; i++) gh_buf_putc(f->out, '\t');
 }
 
-/* 1-based line of a byte offset in the source. */
+/* 1-based line of a byte offset in the source: 1 + newlines before it (binary search). */
 static int line_of(const fmt *f, uint32_t off)
 {
-    int line = 1;
-    if (off > f->len) off = (uint32_t)f->len;
-    for (uint32_t i = 0; i < off; i++)
-        if (f->src[i] == '\n') line++;
-    return line;
+    size_t lo = 0, hi = f->nnl;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (f->nl_off[mid] < off) lo = mid + 1;
+        else hi = mid;
+    }
+    return (int)lo + 1;
+}
+
+static void index_lines(fmt *f, gh_arena *a)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < f->len; i++) n += f->src[i] == '\n';
+    f->nl_off = gh_arena_alloc(a, (n + 1) * sizeof *f->nl_off);
+    if (!f->nl_off) {
+        fail(f, NULL, "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < f->len; i++)
+        if (f->src[i] == '\n') f->nl_off[f->nnl++] = (uint32_t)i;
 }
 
 static int end_line(const fmt *f, const gh_loc *l)
@@ -1040,6 +1057,10 @@ static void statements(fmt *f, gh_arena *a, const gh_fmt_opts *o)
     const gh_module *m = f->m;
     const gh_import **im = gh_arena_alloc(a, (m->nimports + 1) * sizeof *im);
     const gh_rule **ru = gh_arena_alloc(a, (m->nrules + 1) * sizeof *ru);
+    if (!im || !ru) {
+        fail(f, NULL, "out of memory");
+        return;
+    }
     size_t ni = 0, nr = 0;
     for (size_t i = 0; i < m->nimports; i++)
         if (!dropped_import(m, o, m->imports[i])) im[ni++] = m->imports[i];
@@ -1110,11 +1131,17 @@ int gh_fmt_module(const gh_module *m, const char *src, size_t len, const gh_fmt_
     f.ncm = m->ncomments;
     f.cm = gh_arena_alloc(&a, (f.ncm + 1) * sizeof *f.cm);
     f.used = gh_arena_calloc(&a, f.ncm + 1, sizeof *f.used);
+    if (!f.cm || !f.used) {
+        gh_arena_free(&a);
+        gh_buf_puts(err, "gatehouse fmt: out of memory");
+        return GH_ENOMEM;
+    }
     for (size_t i = 0; i < f.ncm; i++) f.cm[i] = &m->comments[i];
     if (f.ncm) qsort(f.cm, f.ncm, sizeof *f.cm, cmp_comment);
     compute_ref_heads(&f);
+    index_lines(&f, &a);
     size_t start = out->len;
-    package(&f);
+    if (!f.failed) package(&f);
     if (!f.failed) statements(&f, &a, o);
     if (!f.failed) trailing_comments(&f);
     gh_arena_free(&a);
@@ -1129,6 +1156,7 @@ int gh_fmt_module(const gh_module *m, const char *src, size_t len, const gh_fmt_
 static void drop_imports(gh_module *m, const gh_fmt_opts *o, gh_arena *a)
 {
     bool *drop = gh_arena_calloc(a, m->nimports + 1, sizeof *drop);
+    if (!drop) return;
     for (size_t i = 0; i < m->nimports; i++) drop[i] = dropped_import(m, o, m->imports[i]);
     size_t n = 0;
     for (size_t i = 0; i < m->nimports; i++)
@@ -1203,6 +1231,7 @@ static int format_verified(const char *file, gh_module *m, const char *src, size
     size_t out0 = out->len, err0 = err->len;
     gh_module saved = *m;
     gh_import **imports = gh_arena_alloc(a, (m->nimports + 1) * sizeof *imports);
+    if (!imports) return GH_ENOMEM;
     if (m->nimports) memcpy(imports, m->imports, m->nimports * sizeof *imports);
     int rc = gh_fmt_module(m, src, len, &o2, out, err);
     if (rc == 0) rc = verify(file, m, out, &o2, a, err);
