@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "fmt.h"
@@ -156,6 +157,7 @@ static void print_diff(const char *path, const char *old, size_t on, const char 
 
 /* ---- one file ---- */
 
+/* Replaces path's contents through a temporary file and a rename, keeping its mode. */
 static int write_file(const char *path, const char *data, size_t len)
 {
     size_t n = strlen(path) + 16;
@@ -165,6 +167,8 @@ static int write_file(const char *path, const char *data, size_t len)
     FILE *fp = fopen(tmp, "wb");
     int rc = fp && fwrite(data, 1, len, fp) == len ? 0 : -1;
     if (fp && fclose(fp) != 0) rc = -1;
+    struct stat st;
+    if (rc == 0 && stat(path, &st) == 0 && chmod(tmp, st.st_mode & 07777) != 0) rc = -1;
     if (rc == 0 && rename(tmp, path) != 0) rc = -1;
     if (rc != 0) remove(tmp);
     free(tmp);

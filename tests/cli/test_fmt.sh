@@ -62,7 +62,10 @@ expect_out "fmt-2.8 -d added line" "+default allow := false"
 expect "fmt-2.9 --fail with a difference" 1 "$GH" fmt -l --fail "$tmp/r.rego"
 expect "fmt-2.10 --fail without one" 0 "$GH" fmt -l --fail "$tmp/ok.rego"
 expect "fmt-2.10b --fail alone, with a difference" 1 "$GH" fmt --fail "$tmp/r.rego"
+chmod 640 "$tmp/r.rego"
 expect "fmt-2.11 -w" 0 "$GH" fmt -w "$tmp/r.rego"
+checks=$((checks + 1))
+[ "$(stat -c %a "$tmp/r.rego")" = 640 ] || fail "fmt-2.11b -w changed the file mode"
 same_file "fmt-2.12 -w wrote the formatted text" "$tmp/r.rego" "$DATA/rules.expected"
 expect "fmt-2.13 -l after -w lists nothing" 0 "$GH" fmt -l "$tmp/r.rego"
 checks=$((checks + 1))
