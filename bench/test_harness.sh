@@ -20,19 +20,24 @@ for p in $(seq 0 49); do
         done
     } >"$dir/p$p/policy_test.rego"
 done
-best() { # best wall seconds of 5 runs of gatehouse test ARGS
+# One checked run first: a failing command must not be timed as a fast one.
+if ! "$GH" test "$dir" >/dev/null; then
+    echo "bench/test_harness.sh: '$GH test' failed on the generated suite" >&2
+    exit 1
+fi
+best() { # best wall milliseconds of 5 runs of gatehouse test ARGS
     local b=""
     for _ in 1 2 3 4 5; do
         local t0 t1
         t0=$(date +%s%N)
-        "$GH" test "$@" "$dir" >/dev/null
+        "$GH" test "$@" "$dir" >/dev/null || return 1
         t1=$(date +%s%N)
         local s=$(((t1 - t0) / 1000000))
         if [ -z "$b" ] || [ "$s" -lt "$b" ]; then b=$s; fi
     done
     echo "$b"
 }
-serial=$(best -p 1)
-parallel=$(best)
+serial=$(best -p 1) || exit 1
+parallel=$(best) || exit 1
 printf '| suite | serial (-p 1) | parallel (%d cores) |\n|---|---|---|\n' "$(nproc)"
 printf '| 2,000 tests, 50 packages | %d ms | %d ms |\n' "$serial" "$parallel"

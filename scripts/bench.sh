@@ -17,3 +17,6 @@ if [ -x "$BUILD/bench/bench_builtins" ]; then
   echo "### bench/builtins"
   "$BUILD/bench/bench_builtins" ../shared/seed-policies/data-master
 fi
+echo
+echo "### bench/test-harness"
+bench/test_harness.sh "$BUILD/gatehouse"
