@@ -12,51 +12,12 @@
 #include <time.h>
 
 #include "builtins/builtins.h"
+#include "bench_util.h"
 #include "gatehouse/engine.h"
 
 #define CALLS       200000 /* timed calls per run */
 #define RUNS        5      /* runs per row; the median is reported */
 #define ARENA_BATCH 256    /* calls between two resets of the evaluation arena */
-
-/* ---- malloc counting: the executable's malloc wins over libc's ---- */
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-static volatile unsigned long mallocs;
-void *malloc(size_t n)
-{
-    mallocs++;
-    return __libc_malloc(n);
-}
-void *calloc(size_t c, size_t n)
-{
-    mallocs++;
-    return __libc_calloc(c, n);
-}
-void *realloc(void *p, size_t n)
-{
-    mallocs++;
-    return __libc_realloc(p, n);
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 typedef struct bench_case {
     const char *name;   /* builtin */
@@ -106,17 +67,17 @@ static void run_case(const bench_case *c, gh_bctx *bc, gh_arena *eval_arena)
     double ns[RUNS];
     unsigned long m0 = 0, errors = 0;
     for (int r = -1; r < RUNS; r++) { /* run -1 warms the cache up */
-        if (r == 0) m0 = mallocs;
-        uint64_t t0 = now_ns();
+        if (r == 0) m0 = bench_mallocs;
+        uint64_t t0 = bench_now_ns();
         for (int i = 0; i < CALLS; i++) {
             const gh_value *out;
             if (gh_builtin_call(b, bc, args, n, &out) != 0) errors++;
             if (i % ARENA_BATCH == ARENA_BATCH - 1) gh_arena_reset(eval_arena);
         }
-        if (r >= 0) ns[r] = (double)(now_ns() - t0) / CALLS;
+        if (r >= 0) ns[r] = (double)(bench_now_ns() - t0) / CALLS;
     }
-    double per_call_mallocs = (double)(mallocs - m0) / ((double)CALLS * RUNS);
-    qsort(ns, RUNS, sizeof ns[0], cmp_double);
+    double per_call_mallocs = (double)(bench_mallocs - m0) / ((double)CALLS * RUNS);
+    qsort(ns, RUNS, sizeof ns[0], bench_cmp_double);
     printf("| %s | `%s` | %.0f | %.3f | %s |\n", c->name, c->shown, ns[RUNS / 2], per_call_mallocs,
            errors ? "errors!" : "");
     gh_arena_free(&args_arena);
@@ -155,16 +116,16 @@ static double seed_decision_us(const gh_revision *rev, const gh_value *inputs)
     const char *refs[] = {"data.authz.Decision", "data.authz.Message"};
     for (int i = -WARMUP; i < ROUNDS; i++) {
         const gh_value *input = gh_array_get(inputs, (size_t)(i + WARMUP) % ninputs);
-        uint64_t t0 = now_ns();
+        uint64_t t0 = bench_now_ns();
         for (int r = 0; r < 2; r++) {
             const gh_value *out;
             gh_eval_error err;
             gh_eval(ev, rev, refs[r], input, &out, &err);
         }
-        if (i >= 0) lat[i] = now_ns() - t0;
+        if (i >= 0) lat[i] = bench_now_ns() - t0;
     }
     gh_evaluator_free(ev);
-    qsort(lat, ROUNDS, sizeof lat[0], cmp_u64);
+    qsort(lat, ROUNDS, sizeof lat[0], bench_cmp_u64);
     return (double)lat[ROUNDS / 2] / 1e3;
 }
 

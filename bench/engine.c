@@ -15,44 +15,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "gatehouse/engine.h"
 
 #define ROUNDS  20000 /* timed decisions per row */
 #define WARMUP  2000
-
-/* ---- malloc counting: the executable's malloc wins over libc's ---- */
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-static volatile unsigned long mallocs;
-void *malloc(size_t n)
-{
-    mallocs++;
-    return __libc_malloc(n);
-}
-void *calloc(size_t c, size_t n)
-{
-    mallocs++;
-    return __libc_calloc(c, n);
-}
-void *realloc(void *p, size_t n)
-{
-    mallocs++;
-    return __libc_realloc(p, n);
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
 
 static char *slurp(const char *path, size_t *len)
 {
@@ -104,10 +71,10 @@ static void run_workload(const workload *w)
     unsigned long errors = 0, defined = 0, malloc_count = 0;
     for (int phase = 0; phase < 2; phase++) {
         int rounds = phase ? ROUNDS : WARMUP;
-        unsigned long m0 = mallocs;
+        unsigned long m0 = bench_mallocs;
         for (int i = 0; i < rounds; i++) {
             const gh_value *input = gh_array_get(w->inputs, (size_t)i % ninputs);
-            uint64_t t0 = now_ns();
+            uint64_t t0 = bench_now_ns();
             if (w->together) {
                 const gh_value *outs[2];
                 gh_eval_error err;
@@ -123,13 +90,13 @@ static void run_workload(const workload *w)
                     else if (out) defined++;
                 }
             }
-            if (phase) lat[i] = now_ns() - t0;
+            if (phase) lat[i] = bench_now_ns() - t0;
         }
-        malloc_count = mallocs - m0;
+        malloc_count = bench_mallocs - m0;
     }
     uint64_t total = 0;
     for (int i = 0; i < ROUNDS; i++) total += lat[i];
-    qsort(lat, ROUNDS, sizeof *lat, cmp_u64);
+    qsort(lat, ROUNDS, sizeof *lat, bench_cmp_u64);
     printf("| %s | %.2f | %.2f | %.0f | %.3f | %lu errors, %lu defined |\n", w->name,
            (double)lat[ROUNDS / 2] / 1e3, (double)lat[ROUNDS * 99 / 100] / 1e3,
            (double)ROUNDS / ((double)total / 1e9), (double)malloc_count / ROUNDS, errors,
@@ -221,7 +188,7 @@ static double oneshot_eval_ms(const char *gh, const char *dir, const char *input
     uint64_t t[11];
     for (int i = 0; i < 11; i++) {
         fflush(stdout); /* or the child's freopen flushes our buffered table again */
-        uint64_t t0 = now_ns();
+        uint64_t t0 = bench_now_ns();
         pid_t pid = fork();
         if (pid == 0) {
             freopen("/dev/null", "w", stdout);
@@ -231,10 +198,10 @@ static double oneshot_eval_ms(const char *gh, const char *dir, const char *input
         }
         int status;
         waitpid(pid, &status, 0);
-        t[i] = now_ns() - t0;
+        t[i] = bench_now_ns() - t0;
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return -1;
     }
-    qsort(t, 11, sizeof *t, cmp_u64);
+    qsort(t, 11, sizeof *t, bench_cmp_u64);
     return (double)t[5] / 1e6;
 }
 
@@ -262,9 +229,9 @@ int main(int argc, char **argv)
         uint64_t best = UINT64_MAX;
         gh_revision *rev = NULL;
         for (int i = 0; i < 20 && data; i++) { /* load+compile: best of 20 */
-            uint64_t t0 = now_ns();
+            uint64_t t0 = bench_now_ns();
             gh_revision *r = load("policy.rego", policy, plen, data);
-            uint64_t t = now_ns() - t0;
+            uint64_t t = bench_now_ns() - t0;
             if (t < best) best = t;
             if (rev) gh_revision_release(rev);
             rev = r;
