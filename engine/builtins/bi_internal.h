@@ -35,6 +35,7 @@ extern const bi_family bi_family_globs; /* globs.c */
 extern const bi_family bi_family_template; /* template.c */
 extern const bi_family bi_family_yaml; /* yaml_bi.c */
 extern const bi_family bi_family_graphql; /* graphql.c */
+extern const bi_family bi_family_uri; /* uri.c */
 
 /* Function-like entry helpers for the tables. */
 #define BI_FN(nm, ar, dc, f)         {.name = nm, .arity = ar, .decl = dc, .fn = f}

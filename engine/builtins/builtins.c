@@ -25,6 +25,7 @@ static const bi_family *const families[] = {
     &bi_family_template,
     &bi_family_yaml,
     &bi_family_graphql,
+    &bi_family_uri,
 };
 
 #define MAX_BUILTINS 512

@@ -1,4 +1,5 @@
-/* Set builtins: and (&), or (|), intersection, union. (Set difference is `minus`.) */
+/* Set builtins: and (&), or (|), intersection, union, and set_diff (deprecated: OPA's older
+ * name for set difference, which is otherwise `minus`; only in v0 / when capabilities ask). */
 #include "builtins/bi_internal.h"
 
 static int set_and(gh_bctx *bc, const gh_value *a, const gh_value *b, const gh_value **out)
@@ -89,10 +90,25 @@ static int bi_intersection(gh_bctx *bc, const gh_value *const *args, const gh_va
     return bi_ret(out, acc);
 }
 
+static int bi_set_diff(gh_bctx *bc, const gh_value *const *args, const gh_value **out)
+{
+    int rc = two_sets(bc, "set_diff", args);
+    if (rc) return rc;
+    size_t n = gh_value_len(args[0]), m = 0;
+    const gh_value **items = bi_ptrs(bc, n ? n : 1);
+    if (!items) return GH_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const gh_value *x = gh_set_item_at(args[0], i);
+        if (!gh_set_contains(args[1], x)) items[m++] = x;
+    }
+    return bi_ret(out, m == n ? args[0] : gh_value_set(bc->arena, items, m));
+}
+
 static const gh_builtin table[] = {
     BI_OP("and", "&", 2, "(set[any], set[any]) => set[any]", bi_and),
     BI_OP("or", "|", 2, "(set[any], set[any]) => set[any]", bi_or),
     BI_FN("union", 1, "(set[set[any]]) => set[any]", bi_union),
     BI_FN("intersection", 1, "(set[set[any]]) => set[any]", bi_intersection),
+    BI_FNF("set_diff", 2, "(set[any], set[any]) => set[any]", bi_set_diff, GH_BI_DEPRECATED),
 };
 BI_FAMILY(sets, table);

@@ -1,7 +1,7 @@
 /* String builtins with Go's semantics (OPA calls Go's strings package): concat contains
  * startswith endswith lower upper replace strings.replace_n split trim trim_left trim_right
  * trim_prefix trim_suffix trim_space indexof indexof_n substring format_int strings.count
- * strings.reverse strings.any_prefix_match strings.any_suffix_match. Positions and lengths
+ * strings.reverse strings.split_n strings.any_prefix_match strings.any_suffix_match. Positions and lengths
  * that OPA counts in runes are counted in runes here (invalid UTF-8 bytes are one rune,
  * U+FFFD, as in Go). */
 #include "builtins/bi_internal.h"
@@ -348,6 +348,54 @@ static int bi_split(gh_bctx *bc, const gh_value *const *args, const gh_value **o
     return bi_ret(out, gh_value_array(bc->arena, items, k));
 }
 
+/* strings.split_n: n >= 0 keeps the first n pieces of Go's strings.SplitN(s, d, n + 1) (the
+ * remainder after the n-th separator is dropped); n < 0 keeps the last -n pieces of
+ * strings.Split(s, d). An empty separator splits into runes (invalid bytes one by one). */
+static int bi_split_n(gh_bctx *bc, const gh_value *const *args, const gh_value **out)
+{
+    STR_ARG(s, n, 1, "strings.split_n");
+    STR_ARG(d, dn, 2, "strings.split_n");
+    int64_t lim;
+    int rc = bi_int_arg(bc, "strings.split_n", args[2], 3, &lim);
+    if (rc) return rc;
+    /* every piece boundary: piece i is s[b[2i] .. b[2i+1]) */
+    size_t cap = dn == 0 ? n : n / dn + 1, k = 0;
+    size_t *b = (size_t *)(void *)bi_bytes(bc, (2 * cap + 2) * sizeof *b);
+    if (!b) return GH_ENOMEM;
+    if (dn == 0) {
+        for (size_t i = 0; i < n;) {
+            uint32_t r;
+            size_t w = bi_utf8_decode(s + i, n - i, &r);
+            b[2 * k] = i;
+            b[2 * k + 1] = i + w;
+            k++;
+            i += w;
+        }
+    } else {
+        const char *p = s, *end = s + n, *q;
+        while ((q = find(p, (size_t)(end - p), d, dn))) {
+            b[2 * k] = (size_t)(p - s);
+            b[2 * k + 1] = (size_t)(q - s);
+            k++;
+            p = q + dn;
+        }
+        b[2 * k] = (size_t)(p - s);
+        b[2 * k + 1] = n;
+        k++;
+    }
+    size_t from = 0, to = k;
+    if (lim >= 0) {
+        if ((uint64_t)lim < k) to = (size_t)lim;
+    } else if ((uint64_t)(-(lim + 1)) + 1 < k) {
+        from = k - ((size_t)(-(lim + 1)) + 1);
+    }
+    const gh_value **items = bi_ptrs(bc, to - from + 1);
+    if (!items) return GH_ENOMEM;
+    for (size_t i = from; i < to; i++)
+        if (!(items[i - from] = bi_str(bc, s + b[2 * i], b[2 * i + 1] - b[2 * i]))) return GH_ENOMEM;
+    return bi_ret(out, gh_value_array(bc->arena, items, to - from));
+}
+
 /* ---- trim ---- */
 
 static bool in_cutset(uint32_t r, const char *cut, size_t cn)
@@ -612,6 +660,7 @@ static const gh_builtin table[] = {
     BI_FN("replace", 3, "(string, string, string) => string", bi_replace),
     BI_FN("strings.replace_n", 2, "(object[string: string], string) => string", bi_replace_n),
     BI_FN("split", 2, "(string, string) => array[string]", bi_split),
+    BI_FN("strings.split_n", 3, "(string, string, number) => array[string]", bi_split_n),
     BI_FN("trim", 2, "(string, string) => string", bi_trim),
     BI_FN("trim_left", 2, "(string, string) => string", bi_trim_left),
     BI_FN("trim_right", 2, "(string, string) => string", bi_trim_right),
