@@ -356,16 +356,25 @@ static void attach(gh_pctx *ctx, gh_module *m, gh_annotations *a, int after)
     }
 }
 
+static bool is_metadata_hint(const gh_comment *c)
+{
+    const char *t = c->text.s;
+    while (*t == ' ' || *t == '\t') t++;
+    return strncmp(t, "METADATA", 8) == 0;
+}
+
+/* A block runs over the comments on the following lines at column 1; the next METADATA line
+ * ends it and starts a block of its own (OPA accepts two blocks back to back). */
 void gh_annotations_collect(gh_pctx *ctx, gh_module *m)
 {
     gh_vec found = {0};
     const gh_comment *cs = m->comments;
     for (size_t i = 0; i < m->ncomments; i++) {
-        const char *t = cs[i].text.s;
-        while (*t == ' ' || *t == '\t') t++;
-        if (strncmp(t, "METADATA", 8) != 0) continue;
+        if (!is_metadata_hint(&cs[i])) continue;
         size_t j = i + 1;
-        while (j < m->ncomments && cs[j].loc.line == cs[j - 1].loc.line + 1 && cs[j].loc.col == 1) j++;
+        while (j < m->ncomments && cs[j].loc.line == cs[j - 1].loc.line + 1 && cs[j].loc.col == 1 &&
+               !is_metadata_hint(&cs[j]))
+            j++;
         gh_annotations *a = parse_block(ctx, cs, i, j);
         if (a) {
             attach(ctx, m, a, cs[j - 1].loc.line);

@@ -278,6 +278,80 @@ static void test_seed_policy(void)
     free(src);
 }
 
+static bool title_is(const gh_annotations *a, const char *t)
+{
+    return a->has_title && a->title.len == strlen(t) && memcmp(a->title.s, t, a->title.len) == 0;
+}
+
+/* The first line of the diagnostics of a module that must not parse ("" if it parses). */
+static const char *first_error(const char *src)
+{
+    static char out[512];
+    gh_diags d;
+    gh_module *m = NULL;
+    gh_diags_init(&d);
+    int rc = gh_parse_module(&arena, "test.rego", src, strlen(src), NULL, &m, &d);
+    gh_buf b;
+    gh_buf_init(&b, 0);
+    gh_diags_format(&d, &b);
+    snprintf(out, sizeof out, "%s", rc == 0 ? "" : b.data ? b.data : "?");
+    out[strcspn(out, "\n")] = 0;
+    gh_buf_free(&b);
+    gh_diags_free(&d);
+    return out;
+}
+
+/* METADATA blocks: a block ends at a non-comment line, a comment off column 1, or the next
+ * METADATA line (two blocks back to back, as OPA's format test test_metadata.rego) */
+static void test_metadata_blocks(void)
+{
+    gh_module *m = parse("package test\n\n# METADATA\n# title: My rule\n# METADATA\n# title: My rule 2\n"
+                         "p if input = \"str\"\n", false);
+    if (m) {
+        CHECK_INT(m->nannotations, 2);
+        CHECK(title_is(m->annotations[0], "My rule") && title_is(m->annotations[1], "My rule 2"));
+        CHECK_INT(m->annotations[0]->loc.line, 3);
+        CHECK_INT(m->annotations[1]->loc.line, 5);
+        for (size_t i = 0; i < m->nannotations; i++)
+            CHECK(m->annotations[i]->target_rule && m->annotations[i]->scope == GH_SCOPE_RULE);
+    }
+    /* separated by a blank line: the same two blocks */
+    m = parse("package test\n\n# METADATA\n# title: A\n\n# METADATA\n# title: B\np := 1\n", false);
+    if (m) {
+        CHECK_INT(m->nannotations, 2);
+        CHECK(title_is(m->annotations[0], "A") && title_is(m->annotations[1], "B"));
+        CHECK(m->annotations[0]->target_rule && m->annotations[0]->target_rule == m->annotations[1]->target_rule);
+    }
+    /* a plain comment after a blank line is no part of the block */
+    m = parse("package test\n\n# METADATA\n# title: A\n\n# just a comment: here\np := 1\n", false);
+    if (m) CHECK(m->nannotations == 1 && title_is(m->annotations[0], "A"));
+    /* both blocks document the package; each keeps its own scope, and a rule scope there is
+     * the second block's error */
+    m = parse("# METADATA\n# scope: package\n# title: P\n# METADATA\n# scope: subpackages\n# title: S\n"
+              "package test\n\np := 1\n", false);
+    if (m) {
+        CHECK_INT(m->nannotations, 2);
+        CHECK(m->nannotations == 2 && m->annotations[0]->target_package && m->annotations[1]->target_package &&
+              m->annotations[0]->scope == GH_SCOPE_PACKAGE && m->annotations[1]->scope == GH_SCOPE_SUBPACKAGES);
+    }
+    CHECK_STR(first_error("# METADATA\n# scope: package\n# METADATA\n# scope: document\npackage test\n\np := 1\n"),
+              "test.rego:3:1: rego_parse_error: annotation scope 'document' must be applied to rule (have package)");
+    /* three in a row before a rule, defaults and explicit scopes */
+    m = parse("package test\n# METADATA\n# title: 1\n# METADATA\n# scope: document\n# METADATA\n"
+              "# title: 3\np := 1\n", false);
+    if (m) {
+        CHECK_INT(m->nannotations, 3);
+        CHECK(m->nannotations == 3 && m->annotations[1]->scope == GH_SCOPE_DOCUMENT &&
+              m->annotations[2]->scope == GH_SCOPE_RULE && title_is(m->annotations[2], "3"));
+    }
+    /* an empty block right before another is still OPA's error, at its own line */
+    CHECK_STR(first_error("package test\n# METADATA\n# METADATA\n# title: B\np := 1\n"),
+              "test.rego:2:1: rego_parse_error: expected METADATA block, found whitespace");
+    /* a METADATA line inside a YAML value still ends the block */
+    CHECK_STR(first_error("package test\n# METADATA\n# description: >\n#   text\n# METADATA\np := 1\n"),
+              "test.rego:5:1: rego_parse_error: expected METADATA block, found whitespace");
+}
+
 int main(void)
 {
     gh_arena_init(&arena, 0);
@@ -289,6 +363,7 @@ int main(void)
     test_query_and_term();
     test_v0();
     test_seed_policy();
+    test_metadata_blocks();
     gh_arena_free(&arena);
     return tests_done("test_parse");
 }
