@@ -40,6 +40,7 @@ typedef struct yr {
     size_t nanchors, acap;
     gh_yaml_error *err;
     bool tab_problem; /* libyaml failed on a tab in indentation: worth the retry */
+    bool go_v2;       /* GH_YAML_GO_V2: go-yaml v2's YAML 1.1 resolution */
 } yr;
 
 /* ---- errors ---- */
@@ -217,9 +218,144 @@ static res_want tag_want(const char *tag)
     return RES_ANY;
 }
 
+/* ---- go-yaml v2 (GH_YAML_GO_V2) ---- */
+
+static const char *const v2_true_words[] = {"y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE",
+                                            "on", "On", "ON", NULL};
+static const char *const v2_false_words[] = {"n", "N", "no", "No", "NO", "false", "False", "FALSE",
+                                             "off", "Off", "OFF", NULL};
+
+/* Go's strconv.ParseUint(s, 0, 64) on an unsigned digit string: 0b/0o/0x prefixes (either
+ * case), a leading 0 alone meaning octal. */
+static bool go_parse_uint(const char *s, size_t n, uint64_t *out)
+{
+    unsigned base = 10;
+    if (n == 0) return false;
+    if (s[0] == '0') {
+        char c = n >= 3 ? (char)(s[1] | 0x20) : 0;
+        base = c == 'b' ? 2 : c == 'o' ? 8 : c == 'x' ? 16 : 8;
+        size_t skip = c == 'b' || c == 'o' || c == 'x' ? 2 : 1;
+        s += skip, n -= skip;
+    }
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned c = (unsigned char)s[i], d;
+        if (c >= '0' && c <= '9') d = c - '0';
+        else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') d = (c | 0x20) - 'a' + 10;
+        else return false;
+        if (d >= base || v > (UINT64_MAX - d) / base) return false;
+        v = v * base + d;
+    }
+    *out = v;
+    return true;
+}
+
+/* go-yaml v2's integer step: strconv.ParseInt(s, 0, 64), then ParseUint(s, 0, 64). */
+static bool v2_int(yr *r, const char *s, size_t n, const gh_value **out, int *rc)
+{
+    bool neg = n && s[0] == '-', sign = n && (s[0] == '-' || s[0] == '+');
+    uint64_t mag;
+    if (!go_parse_uint(s + sign, n - sign, &mag)) return false;
+    if (sign && mag > (neg ? UINT64_C(1) << 63 : (UINT64_C(1) << 63) - 1)) return false;
+    if (neg) {
+        *out = gh_value_int(r->a, mag == UINT64_C(1) << 63 ? INT64_MIN : -(int64_t)mag);
+    } else if (mag <= INT64_MAX) {
+        *out = gh_value_int(r->a, (int64_t)mag);
+    } else {
+        char buf[24];
+        int len = snprintf(buf, sizeof buf, "%llu", (unsigned long long)mag);
+        *rc = gh_value_number(r->a, buf, (size_t)len, out);
+        if (*rc == GH_ENOMEM) *rc = fail_nomem(r);
+        return true;
+    }
+    *rc = *out ? 0 : fail_nomem(r);
+    return true;
+}
+
+/* A float as strconv.ParseFloat takes it: what overflows float64 is no float (a string). */
+static bool v2_float(yr *r, const char *s, size_t n, const gh_value **out, int *rc)
+{
+    char stack[64], *buf = n + 1 <= sizeof stack ? stack : malloc(n + 1);
+    if (!buf) return *rc = fail_nomem(r), true;
+    memcpy(buf, s, n);
+    buf[n] = 0;
+    double d = strtod(buf, NULL);
+    if (buf != stack) free(buf);
+    if (d > 1.7976931348623157e308 || d < -1.7976931348623157e308) return false;
+    *rc = make_number(r, s, n, out);
+    return true;
+}
+
+/* Drops every '_' of s[0..n) into a malloc'd copy (go-yaml v2 does before reading numbers). */
+static char *strip_underscores(const char *s, size_t n, size_t *len)
+{
+    char *p = malloc(n + 1);
+    if (!p) return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != '_') p[k++] = s[i];
+    p[k] = 0;
+    *len = k;
+    return p;
+}
+
+/* Numbers behind a digit or sign: ints (underscores dropped, Go's base prefixes), then floats
+ * of the YAML-style pattern. Returns false when the text is none of them. */
+static bool v2_number(yr *r, const char *s, size_t n, const gh_value **out, int *rc)
+{
+    size_t len;
+    char *plain = strip_underscores(s, n, &len);
+    if (!plain) return *rc = fail_nomem(r), true;
+    bool done = v2_int(r, plain, len, out, rc) || (is_float(plain, len) && v2_float(r, plain, len, out, rc));
+    free(plain);
+    return done;
+}
+
+/* go-yaml v2's resolve(): the first character picks what a plain scalar may be. */
+static bool v2_resolve(yr *r, const char *s, size_t n, const gh_value **out, int *rc)
+{
+    *rc = 0;
+    if (one_of(s, n, null_words)) return *out = GH_NULL, true;
+    if (one_of(s, n, v2_true_words)) return *out = GH_TRUE, true;
+    if (one_of(s, n, v2_false_words)) return *out = GH_FALSE, true;
+    const char *t = n && (*s == '-' || *s == '+') ? s + 1 : s;
+    if (one_of(t, n - (size_t)(t - s), inf_words) || (t == s && one_of(s, n, nan_words))) {
+        *rc = fail_here(r, GH_EPARSE, "%s is not a Rego number (Rego numbers are finite)",
+                        one_of(s, n, nan_words) ? ".nan" : ".inf");
+        return true;
+    }
+    if (s[0] == '.') return is_float(s, n) && v2_float(r, s, n, out, rc);
+    if ((s[0] >= '0' && s[0] <= '9') || s[0] == '-' || s[0] == '+') return v2_number(r, s, n, out, rc);
+    return false;
+}
+
+static bool kind_wanted(const gh_value *v, res_want want)
+{
+    switch (gh_value_kind(v)) {
+    case GH_KIND_NULL: return want == RES_NULL;
+    case GH_KIND_BOOL: return want == RES_BOOL;
+    case GH_KIND_NUMBER: return want == RES_INT || want == RES_FLOAT;
+    default: return false;
+    }
+}
+
+static int resolve_v2(yr *r, const char *s, size_t n, res_want want, const gh_value **out)
+{
+    int rc = 0;
+    if (v2_resolve(r, s, n, out, &rc)) {
+        if (rc != 0 || want == RES_ANY || kind_wanted(*out, want)) return rc;
+    } else if (want == RES_ANY) {
+        *out = gh_value_string(r->a, s, n);
+        return *out ? 0 : fail_nomem(r);
+    }
+    static const char *const names[] = {"", "", "null", "bool", "int", "float"};
+    return fail_here(r, GH_EPARSE, "value does not match its tag !!%s", names[want]);
+}
+
 /* Resolves a plain (or explicitly tagged) scalar; want says what a tag demands. */
 static int resolve_scalar(yr *r, const char *s, size_t n, res_want want, const gh_value **out)
 {
+    if (r->go_v2) return resolve_v2(r, s, n, want, out);
     if ((want == RES_ANY || want == RES_NULL) && one_of(s, n, null_words)) {
         *out = GH_NULL;
         return 0;
@@ -505,6 +641,7 @@ static int read_once(gh_arena *a, const char *text, size_t len, const gh_yaml_op
 {
     yr r = {.a = a, .err = err};
     r.max_depth = opts && opts->max_depth > 0 ? opts->max_depth : GH_YAML_MAX_DEPTH;
+    r.go_v2 = opts && (opts->flags & GH_YAML_GO_V2);
     if (!yaml_parser_initialize(&r.p)) {
         if (err) *err = (gh_yaml_error){.code = GH_ENOMEM, .msg = "yaml: out of memory"};
         return GH_ENOMEM;

@@ -534,8 +534,9 @@ static int load_input(const eval_args *ea, gh_arena *a, const gh_value **input, 
             gh_json_opts jo = {.flags = GH_JSON_RELAXED};
             gh_json_error je;
             gh_yaml_error ye;
+            gh_yaml_opts yo = {.flags = GH_YAML_GO_V2};
             if (gh_json_read(a, in.data ? in.data : "", in.len, &jo, input, &je) != 0 &&
-                gh_yaml_read(a, in.data, in.len, NULL, input, &ye) != 0) {
+                gh_yaml_read(a, in.data, in.len, &yo, input, &ye) != 0) {
                 gh_buf_printf(&msg, "stdin: %s\n", je.msg);
                 rc = -1;
             }

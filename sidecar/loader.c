@@ -45,7 +45,8 @@ static int parse_as(gh_arena *a, const char *name, const char *text, size_t len,
 {
     if (yaml) {
         gh_yaml_error ye;
-        if (gh_yaml_read(a, text, len, NULL, out, &ye) == 0) return 0;
+        gh_yaml_opts yo = {.flags = GH_YAML_GO_V2}; /* as opa reads data.yaml (go-yaml v2) */
+        if (gh_yaml_read(a, text, len, &yo, out, &ye) == 0) return 0;
         gh_buf_printf(errs, "%s: %s\n", name, ye.msg);
         return -1;
     }

@@ -1,5 +1,5 @@
 /* YAML builtins: yaml.unmarshal and yaml.is_valid on gatehouse's YAML reader (OPA reads YAML
- * through sigs.k8s.io/yaml, as gh_yaml_read does), and yaml.marshal, which writes the block
+ * through sigs.k8s.io/yaml: gh_yaml_read with GH_YAML_GO_V2), and yaml.marshal, which writes the block
  * style go-yaml v2 emits for JSON data (keys sorted, sequences unindented under keys). */
 #include "builtins/bi_internal.h"
 
@@ -46,6 +46,9 @@ static void go_yaml_msg(const char *m, char *dst, size_t cap)
         snprintf(dst, cap, "yaml: line %d: %s", parser_problem(what) ? l0 : l0 + 1, what);
 }
 
+/* OPA reads YAML through sigs.k8s.io/yaml, i.e. go-yaml v2's YAML 1.1 resolution. */
+static const gh_yaml_opts go_v2 = {.flags = GH_YAML_GO_V2};
+
 static int bi_yaml_unmarshal(gh_bctx *bc, const gh_value *const *args, const gh_value **out)
 {
     static const char *const name = "yaml.unmarshal";
@@ -54,7 +57,7 @@ static int bi_yaml_unmarshal(gh_bctx *bc, const gh_value *const *args, const gh_
     const char *s = bi_str_arg(bc, name, args, 1, &n, &rc);
     if (!s) return rc;
     gh_yaml_error e = {0};
-    rc = gh_yaml_read(bc->arena, s, n, NULL, out, &e);
+    rc = gh_yaml_read(bc->arena, s, n, &go_v2, out, &e);
     if (rc == GH_EPARSE) {
         char msg[240];
         go_yaml_msg(e.msg, msg, sizeof msg);
@@ -72,7 +75,7 @@ static int bi_yaml_is_valid(gh_bctx *bc, const gh_value *const *args, const gh_v
     gh_arena_init(&tmp, 0);
     const gh_value *v;
     gh_yaml_error e = {0};
-    int rc = gh_yaml_read(&tmp, s, n, NULL, &v, &e);
+    int rc = gh_yaml_read(&tmp, s, n, &go_v2, &v, &e);
     gh_arena_free(&tmp);
     if (rc == GH_ENOMEM) return rc;
     (void)bc;

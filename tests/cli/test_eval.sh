@@ -162,6 +162,19 @@ expect "eval-5.6 -i and --stdin-input" 2 "$GH" eval -i "$tmp/in.json" --stdin-in
 printf '{"n": }' >"$tmp/bad.json"
 expect "eval-5.7 malformed input" 2 "$GH" eval -i "$tmp/bad.json" 'input'
 expect_has "eval-5.8 malformed input named" out "bad.json: json: 1:7:"
+# YAML data and input as opa reads them (sigs.k8s.io/yaml on go-yaml v2: YAML 1.1 words, octal)
+mkdir -p "$tmp/y"
+printf 'enabled: yes\ndebug: off\nmode: 0777\nsize: 1_000\nname: "yes"\n' >"$tmp/y/data.yaml"
+expect "eval-5.9 yaml data, go-yaml v2 resolution" 0 "$GH" eval -f raw -d "$tmp/y" \
+    '[data.enabled, data.debug, data.mode, data.size, data.name]'
+expect_out "eval-5.10 enabled: yes is true" out '[true,false,511,1000,"yes"]'
+printf 'admin: on\n' >"$tmp/in11.yaml"
+expect "eval-5.11 yaml input, on is true" 0 "$GH" eval -f raw -i "$tmp/in11.yaml" 'input.admin == true'
+expect_out "eval-5.12 yaml input value" out 'true'
+checks=$((checks + 1))
+if [ "$(printf 'admin: Y\n' | "$GH" eval -f raw --stdin-input 'input.admin')" != "true" ]; then
+    echo "FAIL eval-5.13 yaml stdin input, Y is true"; fails=$((fails + 1))
+fi
 
 # eval-6: errors as opa prints them, exit 2
 expect "eval-6.1 query parse error" 2 "$GH" eval -f pretty 'x := 1 +'

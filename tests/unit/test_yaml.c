@@ -190,6 +190,53 @@ static void test_conformance_shape(void)
                   "\"want_result\":[{\"x\":1}]}]}");
 }
 
+#define CHECK_V2(text, want) CHECK_STR(yaml_json(text, GH_YAML_GO_V2), want)
+
+/* yaml-go-v2: GH_YAML_GO_V2 resolves plain scalars as go-yaml v2's resolve.go (the default
+ * mode, checked side by side, keeps the YAML 1.2 core schema) */
+static void test_go_v2(void)
+{
+    CHECK_V2("[y, Y, yes, Yes, YES, on, On, ON, true, True, TRUE]",
+             "[true,true,true,true,true,true,true,true,true,true,true]");
+    CHECK_V2("[n, N, no, No, NO, off, Off, OFF, false, False, FALSE]",
+             "[false,false,false,false,false,false,false,false,false,false,false]");
+    CHECK_YAML("[y, Yes, ON, n, No, OFF]", "[\"y\",\"Yes\",\"ON\",\"n\",\"No\",\"OFF\"]");
+    CHECK_V2("[yES, oN, nO, yess, 'yes', \"on\", !!str no]",
+             "[\"yES\",\"oN\",\"nO\",\"yess\",\"yes\",\"on\",\"no\"]");
+    CHECK_V2("[~, null, Null, NULL, '']", "[null,null,null,null,\"\"]");
+    CHECK_V2("enabled: yes\ndebug: off", "{\"debug\":false,\"enabled\":true}");
+    CHECK_V2("{yes: 1, off: 2}", "{\"false\":2,\"true\":1}");
+    /* ints as strconv.ParseInt(s, 0, 64): a bare leading 0 is octal, prefixes in either case */
+    CHECK_V2("[0777, 0o17, 0O17, 0x1F, 0X1f, 0b101, 0B11, -0b101, +0x10, 0, -0, 00]",
+             "[511,15,15,31,31,5,3,-5,16,0,0,0]");
+    CHECK_YAML("[0777, 0X1F, 0b101]", "[777,\"0X1F\",\"0b101\"]");
+    /* '_' dropped from anything starting with a digit or sign */
+    CHECK_V2("[1_000, 1__0, 0x_ff, -1_000, 1_000.5, 1_0e1_0]", "[1000,10,255,-1000,1000.5,10e10]");
+    CHECK_YAML("[1_000]", "[\"1_000\"]");
+    CHECK_V2("[_1, ._5]", "[\"_1\",\"._5\"]");
+    /* int64 then uint64 range; beyond that a decimal float, hex a string */
+    CHECK_V2("[9223372036854775807, -9223372036854775808, 18446744073709551615]",
+             "[9223372036854775807,-9223372036854775808,18446744073709551615]");
+    CHECK_V2("[+9223372036854775808, 18446744073709551616, 0x10000000000000000]",
+             "[9223372036854775808,18446744073709551616,\"0x10000000000000000\"]");
+    /* 08 is no octal: the float pattern reads it; floats as before, .5 style too */
+    CHECK_V2("[08, 09.5, 1.5, -.5, +.5, .5, 1e3, 1., 1e400, .e1]",
+             "[8,9.5,1.5,-0.5,0.5,0.5,1e3,1.0,\"1e400\",\".e1\"]");
+    CHECK_V2("[0x, 0b, 0o, 0o8, 0b2, 08x, -, +, 12abc, 1:30, 2001-12-14, 1e]",
+             "[\"0x\",\"0b\",\"0o\",\"0o8\",\"0b2\",\"08x\",\"-\",\"+\",\"12abc\",\"1:30\","
+             "\"2001-12-14\",\"1e\"]");
+    CHECK_V2("[+.nan, nan, inf]", "[\"+.nan\",\"nan\",\"inf\"]");
+    CHECK(strstr(yaml_json("[.inf]", GH_YAML_GO_V2), "finite") != NULL);
+    CHECK(strstr(yaml_json("-.Inf", GH_YAML_GO_V2), "finite") != NULL);
+    CHECK(strstr(yaml_json(".NaN", GH_YAML_GO_V2), "finite") != NULL);
+    /* explicit tags still decide */
+    CHECK_V2("[!!bool yes, !!int 0777, !!float 1_0, !!null ~]", "[true,511,10,null]");
+    CHECK(strstr(yaml_json("!!int yes", GH_YAML_GO_V2), "does not match its tag !!int") != NULL);
+    CHECK(strstr(yaml_json("!!bool 1", GH_YAML_GO_V2), "does not match its tag !!bool") != NULL);
+    /* with GH_YAML_MULTI too */
+    CHECK_STR(yaml_json("yes\n---\n0x10\n", GH_YAML_GO_V2 | GH_YAML_MULTI), "[true,16]");
+}
+
 int main(void)
 {
     gh_arena_init(&arena, 0);
@@ -201,6 +248,7 @@ int main(void)
     test_errors();
     test_tabs();
     test_conformance_shape();
+    test_go_v2();
     gh_arena_free(&arena);
     return tests_done("test_yaml");
 }

@@ -8,7 +8,17 @@
  * strings, and so is anything tagged !!str. Mapping keys become strings as Go's YAML to JSON
  * conversion makes them (1 -> "1", true -> "true"); null and collection keys are errors.
  * Anchors and aliases are resolved (an alias shares its anchor's value, so "billion laughs"
- * input costs no memory); `<<` merge keys are honoured. */
+ * input costs no memory); `<<` merge keys are honoured.
+ *
+ * GH_YAML_GO_V2 resolves plain scalars as go-yaml v2 (under sigs.k8s.io/yaml, which OPA uses
+ * for data files, input and yaml.unmarshal) does, YAML 1.1 style: y/Y/yes/Yes/YES, on/On/ON
+ * and true/True/TRUE are true, n/N/no/No/NO, off/Off/OFF and false/False/FALSE false; null
+ * words as above. A scalar starting with a digit or sign has every '_' dropped, then is an
+ * integer as Go's strconv.ParseInt/ParseUint with base 0 read it (0x/0X hex, 0o/0O and a bare
+ * leading 0 octal, 0b/0B binary, up to uint64), else a decimal float of the pattern above; a
+ * scalar starting with '.' is a float (.5). No sexagesimal (1:30 stays a string); timestamps
+ * stay strings. Floats beyond float64 are strings (ParseFloat fails); numbers keep their
+ * digits rather than Go's float64 rounding. Anything else is a string. */
 #ifndef GATEHOUSE_YAML_H
 #define GATEHOUSE_YAML_H
 
@@ -21,6 +31,7 @@
 
 enum {
     GH_YAML_MULTI = 1u << 0, /* a stream of documents gives an array, one item per document */
+    GH_YAML_GO_V2 = 1u << 1, /* resolve plain scalars as go-yaml v2 does (below) */
 };
 
 typedef struct gh_yaml_opts {
