@@ -136,6 +136,33 @@ gh_buf *bi_scratch(gh_bctx *bc, int which);
 /* Per-evaluation memo (bc->memo): the value stored for (name, key), or NULL. */
 const gh_value *bi_memo_get(gh_bctx *bc, const char *name, const gh_value *key);
 int bi_memo_put(gh_bctx *bc, const char *name, const gh_value *key, const gh_value *val);
+/* ---- http.send's inter-query cache (http_cache.c): process-wide, thread-safe ---- */
+typedef struct bi_hresp {
+    long status_code;
+    const char *status;              /* "200 OK" */
+    const char *body;                /* raw body, body_len bytes */
+    size_t body_len;
+    const char *names, *values;      /* header lines: NUL-terminated names / values */
+    size_t names_len, values_len, nheaders;
+} bi_hresp;
+typedef struct bi_hcache_ref {
+    void *entry;
+    const bi_hresp *resp; /* valid until bi_hcache_release */
+    int64_t expires_ns;
+} bi_hcache_ref;
+/* The entry stored under key (a reference the caller releases), or false. */
+bool bi_hcache_get(const char *key, size_t n, bi_hcache_ref *ref);
+void bi_hcache_release(bi_hcache_ref *ref);
+void bi_hcache_delete(const char *key, size_t n);
+/* Stores a copy of r under key (replacing any), evicting expired-at-now_ns then oldest
+ * entries to stay within the bound. 0 (also when not stored) or BI_NOMEM. */
+int bi_hcache_put(const char *key, size_t n, const bi_hresp *r, int64_t expires_ns,
+                  int64_t now_ns);
+/* The bound in bytes (0 = the default, 64 MiB); shrinking evicts oldest entries. */
+void bi_hcache_configure(size_t limit_bytes);
+void bi_hcache_clear(void);
+void bi_hcache_stats(size_t *entries, size_t *bytes);
+
 /* n random bytes from the system; false when none could be had. */
 bool bi_random(void *buf, size_t n);
 
