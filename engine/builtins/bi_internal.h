@@ -166,7 +166,8 @@ void bi_hcache_stats(size_t *entries, size_t *bytes);
 /* n random bytes from the system; false when none could be had. */
 bool bi_random(void *buf, size_t n);
 
-/* Rego text of v (gh_value_to_rego) into arena memory; NULL when out of memory. */
+/* Rego text of v (gh_value_to_rego) into arena memory; NULL when out of memory. len may be
+ * NULL. */
 const char *bi_rego_text(gh_bctx *bc, const gh_value *v, size_t *len);
 
 #endif

@@ -93,7 +93,7 @@ const char *bi_rego_text(gh_bctx *bc, const gh_value *v, size_t *len)
 {
     gh_buf *b = bi_scratch(bc, BI_SCRATCH_TMP);
     if (!b || gh_value_to_rego(b, v) != 0) return NULL;
-    *len = b->len;
+    if (len) *len = b->len; /* callers that only want the text pass NULL */
     return gh_arena_strndup(bc->arena, b->data ? b->data : "", b->len);
 }
 
