@@ -12,8 +12,9 @@
  *    or a negative code: after gh_builtin_error (then
  *    bc->err_code / bc->err_msg say what, OPA's words) or GH_ENOMEM/GH_ELIMIT when the arena
  *    ran out (bc->err_code stays NULL).
- *  - Builtins never abort and hold no global mutable state; any number of threads may call
- *    them at once with different gh_bctx. Per-call malloc is avoided: results and scratch
+ *  - Builtins never abort and hold no global mutable state (one exception: http.send's
+ *    inter-query cache, process-wide behind a mutex, as OPA's); any number of threads may
+ *    call them at once with different gh_bctx. Per-call malloc is avoided: results and scratch
  *    go in bc->arena.
  *  - Relations (GH_BI_RELATION, e.g. walk) produce several results: *out is an array of
  *    them and the VM iterates over it as if the call had been a ref with a free variable.
