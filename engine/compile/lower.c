@@ -482,6 +482,12 @@ static uint16_t lower_call(gh_comp *c, gh_term *const *items, size_t n, bool *is
         gh_buf_free(&b);
         return d;
     }
+    if (bi && (bi->flags & GH_BI_DEPRECATED) && c->mod && c->mod->m->rego_version != GH_REGO_V0) {
+        /* Rego v1 (and v0 with `import rego.v1`) drops the deprecated builtins, as OPA */
+        comp_error(c, &op->loc, "rego_type_error",
+                   "deprecated built-in function calls in expression: %s", bi->name);
+        return d;
+    }
     bool variadic = bi && (bi->flags & GH_BI_VARIADIC);
     if (bi && !variadic && !check_const_args(c, op, bi, items + 1, nargs)) return d;
     uint16_t blk = reg_block(c, (uint32_t)(nargs ? nargs : 1));

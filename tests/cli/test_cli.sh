@@ -82,5 +82,14 @@ printf 'package d\n\nimport data.c\n\nz := c.f(1)\n' >"$tmp/use.rego"
 expect "cli-7.6 modules compile together" 0 "$GH" check "$tmp/lib.rego" "$tmp/use.rego"
 expect "cli-7.7 a module alone misses its import" 1 "$GH" check "$tmp/use.rego"
 
+printf 'package d\n\nx := any([true, false])\ny := set_diff({1, 2}, {2})\n' >"$tmp/deprecated.rego"
+expect "cli-8.1 deprecated builtins refused in v1" 1 "$GH" check "$tmp/deprecated.rego"
+expect_out "cli-8.2 any named" "$tmp/deprecated.rego:3:6: rego_type_error: deprecated built-in function calls in expression: any"
+expect_out "cli-8.3 set_diff named" "$tmp/deprecated.rego:4:6: rego_type_error: deprecated built-in function calls in expression: set_diff"
+printf 'package d\n\nx := any([true, false])\n' >"$tmp/deprecated0.rego"
+expect "cli-8.4 deprecated builtins allowed in v0" 0 "$GH" check --v0-compatible "$tmp/deprecated0.rego"
+printf 'package d\n\nall(xs) := count(xs) > 0\n\nx := all([true])\n' >"$tmp/own_all.rego"
+expect "cli-8.5 a function of the policy's own named all" 0 "$GH" check "$tmp/own_all.rego"
+
 echo "test_cli: $checks checks, $fails failed"
 [ "$fails" -eq 0 ]
