@@ -3,29 +3,30 @@
  * and Expires freshness at the evaluation's time (now_ns moved, never slept), no-store,
  * force_cache with its duration, revalidation with If-None-Match (304 refreshing headers),
  * the byte bound (expired entries first, then oldest), and threads sharing the cache. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "builtins/bi_internal.h"
+#include "loopback_http.h"
 #include "testlib.h"
 
 static gh_arena A;
-static int port;
-static int listen_fd;
-static int requests;             /* requests the server answered */
-static char last_request[8192];  /* the last request's head and body */
+static lb_server srv;
+static int port; /* srv.port, for the request formats */
+
+static int served(void)
+{
+    return __atomic_load_n(&srv.requests, __ATOMIC_SEQ_CST);
+}
 static const char *DATE = "Mon, 23 Nov 2026 12:00:00 GMT";
 static int64_t date_s;           /* DATE as seconds since the epoch */
 static int date_off;             /* the server's clock: DATE + date_off seconds */
 
-/* ---- the server: one connection at a time, one request per connection ---- */
+/* ---- the server's answers (tests/lib/loopback_http.c runs it) ---- */
 
 static void respond(int fd, const char *req, int n)
 {
@@ -72,57 +73,6 @@ static void respond(int fd, const char *req, int n)
     if (write(fd, out, (size_t)len) < 0) perror("write");
 }
 
-static void *serve(void *arg)
-{
-    (void)arg;
-    for (;;) {
-        int fd = accept(listen_fd, NULL, NULL);
-        if (fd < 0) return NULL;
-        char buf[8192];
-        size_t got = 0;
-        ssize_t r;
-        while (got < sizeof buf - 1 && (r = read(fd, buf + got, sizeof buf - 1 - got)) > 0) {
-            got += (size_t)r;
-            buf[got] = '\0';
-            if (strstr(buf, "\r\n\r\n")) break; /* GET requests only: no body */
-        }
-        buf[got] = '\0';
-        if (strncmp(buf, "QUIT", 4) == 0) {
-            close(fd);
-            return NULL;
-        }
-        snprintf(last_request, sizeof last_request, "%s", buf);
-        int n = __atomic_add_fetch(&requests, 1, __ATOMIC_SEQ_CST);
-        respond(fd, buf, n);
-        close(fd);
-    }
-}
-
-static void server_start(pthread_t *th)
-{
-    listen_fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    if (bind(listen_fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(listen_fd, 64) != 0 ||
-        getsockname(listen_fd, (struct sockaddr *)&a, &len) != 0) {
-        perror("server");
-        exit(1);
-    }
-    port = ntohs(a.sin_port);
-    pthread_create(th, NULL, serve, NULL);
-}
-
-static void server_stop(pthread_t th)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0 && write(fd, "QUIT", 4) < 0) perror("quit");
-    close(fd);
-    pthread_join(th, NULL);
-    close(listen_fd);
-}
-
 /* ---- calling the builtin ---- */
 
 typedef struct call {
@@ -167,85 +117,85 @@ static call send_at(int64_t at_s, const char *req_fmt)
 
 static void test_shared_and_max_age(void)
 {
-    int before = requests;
+    int before = served();
     call c1 = send_at(1, GET("/ma/1", ", \"cache\": true"));
     CHECK_INT(c1.rc, 0);
     CHECK(strstr(c1.json, "\"raw_body\":\"n=") != NULL);
     call c2 = send_at(30, GET("/ma/1", ", \"cache\": true")); /* another evaluation */
-    CHECK_INT(requests - before, 1);
+    CHECK_INT(served() - before, 1);
     CHECK_STR(c2.json, c1.json);
     send_at(30, GET("/ma/1", "")); /* without cache: true the cache is not consulted */
-    CHECK_INT(requests - before, 2);
+    CHECK_INT(served() - before, 2);
     call c3 = send_at(59, GET("/ma/1", ", \"cache\": true"));
     CHECK_STR(c3.json, c1.json);
-    CHECK_INT(requests - before, 2);
+    CHECK_INT(served() - before, 2);
     /* max-age=60: stale at 60 s, and no validator, so sent again (the server's clock
      * moved on too) */
     __atomic_store_n(&date_off, 60, __ATOMIC_SEQ_CST);
     call c4 = send_at(60, GET("/ma/1", ", \"cache\": true"));
-    CHECK_INT(requests - before, 3);
+    CHECK_INT(served() - before, 3);
     CHECK(strcmp(c4.json, c1.json) != 0);
     call c5 = send_at(61, GET("/ma/1", ", \"cache\": true"));
     CHECK_STR(c5.json, c4.json); /* the new answer is cached */
-    CHECK_INT(requests - before, 3);
+    CHECK_INT(served() - before, 3);
     /* a Date in the future (an evaluation earlier than the response) is stale */
     send_at(-5, GET("/ma/1", ", \"cache\": true"));
-    CHECK_INT(requests - before, 4);
+    CHECK_INT(served() - before, 4);
     __atomic_store_n(&date_off, 0, __ATOMIC_SEQ_CST);
 
     /* cache_ignored_headers' headers are not part of the key */
-    before = requests;
+    before = served();
     send_at(1, GET("/ma/2", ", \"cache\": true, \"headers\": {\"x-id\": \"1\"}, "
                             "\"cache_ignored_headers\": [\"x-id\"]"));
     send_at(2, GET("/ma/2", ", \"cache\": true, \"headers\": {\"x-id\": \"2\"}, "
                             "\"cache_ignored_headers\": [\"x-id\"]"));
-    CHECK_INT(requests - before, 1);
+    CHECK_INT(served() - before, 1);
     send_at(2, GET("/ma/2", ", \"cache\": true, \"headers\": {\"x-id\": \"2\"}"));
-    CHECK_INT(requests - before, 2);
+    CHECK_INT(served() - before, 2);
 
     /* Expires - Date is the lifetime when there is no max-age */
-    before = requests;
+    before = served();
     send_at(1, GET("/expires", ", \"cache\": true"));
     send_at(59, GET("/expires", ", \"cache\": true"));
-    CHECK_INT(requests - before, 1);
+    CHECK_INT(served() - before, 1);
     send_at(60, GET("/expires", ", \"cache\": true"));
-    CHECK_INT(requests - before, 2);
+    CHECK_INT(served() - before, 2);
 
     /* uncacheable status codes are not stored */
-    before = requests;
+    before = served();
     send_at(1, GET("/missing", ", \"cache\": true"));
     send_at(2, GET("/missing", ", \"cache\": true"));
-    CHECK_INT(requests - before, 2);
+    CHECK_INT(served() - before, 2);
 }
 
 static void test_no_store_and_force(void)
 {
-    int before = requests;
+    int before = served();
     send_at(1, GET("/ns", ", \"cache\": true"));
     send_at(2, GET("/ns", ", \"cache\": true"));
-    CHECK_INT(requests - before, 2); /* no-store */
+    CHECK_INT(served() - before, 2); /* no-store */
 
     /* no cache headers at all: stored, but never fresh */
-    before = requests;
+    before = served();
     send_at(1, GET("/plain", ", \"cache\": true"));
     send_at(2, GET("/plain", ", \"cache\": true"));
-    CHECK_INT(requests - before, 2);
+    CHECK_INT(served() - before, 2);
 
     /* force_cache: fresh for force_cache_duration_seconds after Date, whatever the headers */
-    before = requests;
+    before = served();
     const char *force = GET("/plain", ", \"force_cache\": true, \"force_cache_duration_seconds\": 100");
     call f1 = send_at(1, force);
     call f2 = send_at(99, force);
-    CHECK_INT(requests - before, 1);
+    CHECK_INT(served() - before, 1);
     CHECK_STR(f2.json, f1.json);
     send_at(100, force);
-    CHECK_INT(requests - before, 2);
+    CHECK_INT(served() - before, 2);
     /* and no-store is overridden */
     const char *force_ns = GET("/ns", ", \"force_cache\": true, \"force_cache_duration_seconds\": 100");
-    before = requests;
+    before = served();
     send_at(1, force_ns);
     send_at(50, force_ns);
-    CHECK_INT(requests - before, 1);
+    CHECK_INT(served() - before, 1);
 
     call e = send_at(1, GET("/plain", ", \"force_cache\": true"));
     CHECK_STR(e.err, "eval_builtin_error: http.send: 'force_cache' set but "
@@ -258,18 +208,18 @@ static void test_no_store_and_force(void)
     CHECK_STR(e.err, "eval_builtin_error: http.send: invalid value for \"cache\" field");
 
     /* an unknown caching_mode keeps the response out of the inter-query cache */
-    before = requests;
+    before = served();
     send_at(1, GET("/ma/3", ", \"cache\": true, \"caching_mode\": \"weird\""));
     send_at(2, GET("/ma/3", ", \"cache\": true, \"caching_mode\": \"weird\""));
-    CHECK_INT(requests - before, 2);
+    CHECK_INT(served() - before, 2);
     send_at(1, GET("/ma/3", ", \"cache\": true, \"caching_mode\": \"deserialized\""));
     send_at(2, GET("/ma/3", ", \"cache\": true, \"caching_mode\": \"deserialized\""));
-    CHECK_INT(requests - before, 3);
+    CHECK_INT(served() - before, 3);
 }
 
 static void test_revalidation(void)
 {
-    int before = requests;
+    int before = served();
     const char *req = GET("/etag", ", \"cache\": true");
     call c1 = send_at(1, req);
     CHECK_INT(c1.rc, 0);
@@ -277,11 +227,11 @@ static void test_revalidation(void)
     CHECK(strstr(c1.json, "\"body\":{\"n\":") != NULL);
     call c2 = send_at(5, req);
     CHECK_STR(c2.json, c1.json);
-    CHECK_INT(requests - before, 1);
+    CHECK_INT(served() - before, 1);
     /* stale at 10 s: revalidated with the ETag; the 304's headers replace the stored ones */
     call c3 = send_at(20, req);
-    CHECK_INT(requests - before, 2);
-    CHECK(strstr(last_request, "\r\nIf-None-Match: \"v1\"\r\n") != NULL);
+    CHECK_INT(served() - before, 2);
+    CHECK(strstr(srv.last_request, "\r\nIf-None-Match: \"v1\"\r\n") != NULL);
     CHECK_INT(c3.rc, 0);
     CHECK(strstr(c3.json, "\"x-rev\":[\"2\"]") != NULL);
     CHECK(strstr(c3.json, "\"cache-control\":[\"max-age=30\"]") != NULL);
@@ -292,21 +242,21 @@ static void test_revalidation(void)
     /* fresh again for the 304's max-age=30 */
     call c4 = send_at(25, req);
     CHECK_STR(c4.json, c3.json);
-    CHECK_INT(requests - before, 2);
+    CHECK_INT(served() - before, 2);
 
     /* Last-Modified: If-Modified-Since; a 200 replaces the entry */
-    before = requests;
+    before = served();
     const char *lm = GET("/lm", ", \"cache\": true");
     call l1 = send_at(1, lm);
     __atomic_store_n(&date_off, 15, __ATOMIC_SEQ_CST); /* the new answer's Date */
     call l2 = send_at(20, lm);
     __atomic_store_n(&date_off, 0, __ATOMIC_SEQ_CST);
-    CHECK_INT(requests - before, 2);
-    CHECK(strstr(last_request, "\r\nIf-Modified-Since: Sun, 22 Nov 2026 10:00:00 GMT\r\n") != NULL);
+    CHECK_INT(served() - before, 2);
+    CHECK(strstr(srv.last_request, "\r\nIf-Modified-Since: Sun, 22 Nov 2026 10:00:00 GMT\r\n") != NULL);
     CHECK(strcmp(l1.json, l2.json) != 0);
     call l3 = send_at(21, lm);
     CHECK_STR(l3.json, l2.json);
-    CHECK_INT(requests - before, 2);
+    CHECK_INT(served() - before, 2);
 }
 
 static void test_bound(void)
@@ -318,28 +268,28 @@ static void test_bound(void)
     CHECK_INT(entries, 1);
     CHECK(bytes > 1000);
     bi_hcache_configure(bytes * 2 + bytes / 2); /* room for two */
-    int before = requests;
+    int before = served();
     send_at(1, GET("/big/2", ", \"cache\": true"));
     send_at(1, GET("/big/3", ", \"cache\": true")); /* evicts /big/1, the oldest */
     bi_hcache_stats(&entries, NULL);
     CHECK_INT(entries, 2);
-    CHECK_INT(requests - before, 2);
+    CHECK_INT(served() - before, 2);
     send_at(2, GET("/big/2", ", \"cache\": true"));
     send_at(2, GET("/big/3", ", \"cache\": true"));
-    CHECK_INT(requests - before, 2);
+    CHECK_INT(served() - before, 2);
     send_at(2, GET("/big/1", ", \"cache\": true")); /* evicted: sent (and evicts /big/2) */
-    CHECK_INT(requests - before, 3);
+    CHECK_INT(served() - before, 3);
 
     /* expired entries go before older live ones */
     bi_hcache_clear();
-    before = requests;
+    before = served();
     send_at(1, GET("/big/a", ", \"cache\": true"));  /* max-age=60 */
     send_at(1, GET("/old/b", ", \"cache\": true"));  /* max-age=1: expired at 2 s */
     send_at(10, GET("/big/c", ", \"cache\": true")); /* needs one slot: /old/b goes */
-    CHECK_INT(requests - before, 3);
+    CHECK_INT(served() - before, 3);
     send_at(11, GET("/big/a", ", \"cache\": true"));
     send_at(11, GET("/big/c", ", \"cache\": true"));
-    CHECK_INT(requests - before, 3);
+    CHECK_INT(served() - before, 3);
 
     /* an entry larger than the whole bound is not stored */
     bi_hcache_configure(100);
@@ -400,14 +350,14 @@ int main(void)
     strptime(DATE, "%a, %d %b %Y %H:%M:%S GMT", &tm);
     date_s = (int64_t)timegm(&tm);
     gh_arena_init(&A, 0);
-    pthread_t th;
-    server_start(&th);
+    lb_start(&srv, respond);
+    port = srv.port;
     test_shared_and_max_age();
     test_no_store_and_force();
     test_revalidation();
     test_bound();
     test_threads();
-    server_stop(th);
+    lb_stop(&srv);
     bi_hcache_clear();
     gh_arena_free(&A);
     return tests_done("test_http_cache");

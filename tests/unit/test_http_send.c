@@ -2,28 +2,30 @@
  * request shape (method, headers, JSON and raw bodies), response object (status, headers,
  * decoded and raw bodies), redirects, timeouts, connection errors with raise_error on and
  * off, the operand checks, and the intra-query cache (one request per evaluation). */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "builtins/builtins.h"
+#include "loopback_http.h"
 #include "testlib.h"
 
 static gh_arena A;
-static int port;
-static int listen_fd;
-static int requests;           /* requests the server answered */
-static char last_request[8192]; /* the last request's head and body, as received */
+static lb_server srv;
+static int port; /* srv.port, for the request formats */
+
+static int served(void)
+{
+    return __atomic_load_n(&srv.requests, __ATOMIC_SEQ_CST);
+}
 
 /* ---- the server: one connection at a time, one request per connection ---- */
 
-static void respond(int fd, const char *req)
+static void respond(int fd, const char *req, int nth)
 {
+    (void)nth;
     char path[256] = "";
     sscanf(req, "%*s %255s", path);
     char out[12288];
@@ -58,63 +60,6 @@ static void respond(int fd, const char *req)
     int n = snprintf(out, sizeof out, "HTTP/1.1 %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
                      head, strlen(body), body);
     if (write(fd, out, (size_t)n) < 0) perror("write");
-}
-
-static void *serve(void *arg)
-{
-    (void)arg;
-    for (;;) {
-        int fd = accept(listen_fd, NULL, NULL);
-        if (fd < 0) return NULL;
-        char buf[8192];
-        size_t got = 0;
-        ssize_t r;
-        /* read the head, then Content-Length bytes of body */
-        while (got < sizeof buf - 1 && (r = read(fd, buf + got, sizeof buf - 1 - got)) > 0) {
-            got += (size_t)r;
-            buf[got] = '\0';
-            char *end = strstr(buf, "\r\n\r\n");
-            if (!end) continue;
-            char *cl = strcasestr(buf, "\r\nContent-Length:");
-            size_t want = cl && cl < end ? (size_t)atol(cl + 17) : 0;
-            if (got >= (size_t)(end + 4 - buf) + want) break;
-        }
-        buf[got] = '\0';
-        if (strncmp(buf, "QUIT", 4) == 0) {
-            close(fd);
-            return NULL;
-        }
-        snprintf(last_request, sizeof last_request, "%s", buf);
-        /* counted before answering, so the client never sees an answer not yet counted */
-        __atomic_add_fetch(&requests, 1, __ATOMIC_SEQ_CST);
-        respond(fd, buf);
-        close(fd);
-    }
-}
-
-static void server_start(pthread_t *th)
-{
-    listen_fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    if (bind(listen_fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(listen_fd, 16) != 0 ||
-        getsockname(listen_fd, (struct sockaddr *)&a, &len) != 0) {
-        perror("server");
-        exit(1);
-    }
-    port = ntohs(a.sin_port);
-    pthread_create(th, NULL, serve, NULL);
-}
-
-static void server_stop(pthread_t th)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0 && write(fd, "QUIT", 4) < 0) perror("quit");
-    close(fd);
-    pthread_join(th, NULL);
-    close(listen_fd);
 }
 
 /* ---- calling the builtin ---- */
@@ -170,8 +115,8 @@ static void test_responses(void)
     CHECK(strstr(c.json, "\"status_code\":200") != NULL);
     CHECK(strstr(c.json, "\"x-multi\":[\"a\",\"b\"]") != NULL);
     CHECK(strstr(c.json, "\"content-type\":[\"application/json; charset=utf-8\"]") != NULL);
-    CHECK(strncmp(last_request, "GET /json HTTP/1.1\r\n", 20) == 0);
-    CHECK(strstr(last_request, "\r\nAccept:") == NULL); /* curl's own default is removed */
+    CHECK(strncmp(srv.last_request, "GET /json HTTP/1.1\r\n", 20) == 0);
+    CHECK(strstr(srv.last_request, "\r\nAccept:") == NULL); /* curl's own default is removed */
 
     c = send_json(&bc, "{\"method\": \"GET\", \"url\": \"http://127.0.0.1:%d/yaml\"}");
     CHECK(strstr(c.json, "\"body\":{\"a\":1,\"b\":[\"x\",\"y\"]}") != NULL);
@@ -194,17 +139,17 @@ static void test_requests(void)
                             "\"headers\": {\"x-token\": \"abc\", \"content-type\": \"application/json\"}, "
                             "\"body\": {\"b\": \"<&>\", \"a\": [1]}}");
     CHECK_INT(c.rc, 0);
-    CHECK(strncmp(last_request, "POST /echo HTTP/1.1\r\n", 21) == 0);
-    CHECK(strstr(last_request, "\r\nX-Token: abc\r\n") != NULL);
-    CHECK(strstr(last_request, "\r\nContent-Type: application/json\r\n") != NULL);
-    CHECK(strstr(last_request, "\r\nUser-Agent: gatehouse/") != NULL);
+    CHECK(strncmp(srv.last_request, "POST /echo HTTP/1.1\r\n", 21) == 0);
+    CHECK(strstr(srv.last_request, "\r\nX-Token: abc\r\n") != NULL);
+    CHECK(strstr(srv.last_request, "\r\nContent-Type: application/json\r\n") != NULL);
+    CHECK(strstr(srv.last_request, "\r\nUser-Agent: gatehouse/") != NULL);
     /* the body is the value marshalled as Go does: sorted keys, HTML escaped */
-    CHECK(strstr(last_request, "\r\n\r\n{\"a\":[1],\"b\":\"\\u003c\\u0026\\u003e\"}") != NULL);
+    CHECK(strstr(srv.last_request, "\r\n\r\n{\"a\":[1],\"b\":\"\\u003c\\u0026\\u003e\"}") != NULL);
 
     c = send_json(&bc, "{\"method\": \"PUT\", \"url\": \"http://127.0.0.1:%d/echo\", \"raw_body\": \"k=v\"}");
-    CHECK(strncmp(last_request, "PUT /echo HTTP/1.1\r\n", 20) == 0);
-    CHECK(strstr(last_request, "\r\n\r\nk=v") != NULL);
-    CHECK(strstr(last_request, "application/x-www-form-urlencoded") == NULL);
+    CHECK(strncmp(srv.last_request, "PUT /echo HTTP/1.1\r\n", 20) == 0);
+    CHECK(strstr(srv.last_request, "\r\n\r\nk=v") != NULL);
+    CHECK(strstr(srv.last_request, "application/x-www-form-urlencoded") == NULL);
 
     c = send_json(&bc, "{\"method\": \"GET\", \"url\": \"http://127.0.0.1:%d/redirect\"}");
     CHECK(strstr(c.json, "\"status_code\":302") != NULL); /* not followed by default */
@@ -222,14 +167,7 @@ static void test_errors(void)
     snprintf(want, sizeof want, "eval_builtin_error: http.send: Get http://127.0.0.1:%d/slow: request timed out", port);
     CHECK_STR(c.err, want);
 
-    /* a port nothing listens on: the listener's own port after a bind-and-close */
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    bind(fd, (struct sockaddr *)&a, sizeof a);
-    getsockname(fd, (struct sockaddr *)&a, &len);
-    int dead = ntohs(a.sin_port);
-    close(fd);
+    int dead = lb_dead_port();
     char req[256];
     snprintf(req, sizeof req, "{\"method\": \"get\", \"url\": \"http://127.0.0.1:%d/\"}", dead);
     c = send_json(&bc, req);
@@ -258,28 +196,28 @@ static void test_errors(void)
 static void test_cache(void)
 {
     gh_bctx bc = fresh(); /* one evaluation: bc->memo lives as long as bc */
-    int before = requests;
+    int before = served();
     call c1 = send_json(&bc, "{\"method\": \"get\", \"url\": \"http://127.0.0.1:%d/json\"}");
     call c2 = send_json(&bc, "{\"method\": \"get\", \"url\": \"http://127.0.0.1:%d/json\"}");
-    CHECK_INT(requests - before, 1);
+    CHECK_INT(served() - before, 1);
     CHECK_STR(c2.json, c1.json);
     send_json(&bc, "{\"method\": \"get\", \"url\": \"http://127.0.0.1:%d/json\", \"headers\": {\"a\": \"1\"}}");
-    CHECK_INT(requests - before, 2); /* a different request */
+    CHECK_INT(served() - before, 2); /* a different request */
     gh_bctx other = fresh();          /* the next evaluation sends again */
     send_json(&other, "{\"method\": \"get\", \"url\": \"http://127.0.0.1:%d/json\"}");
-    CHECK_INT(requests - before, 3);
+    CHECK_INT(served() - before, 3);
 }
 
 int main(void)
 {
     gh_arena_init(&A, 0);
-    pthread_t th;
-    server_start(&th);
+    lb_start(&srv, respond);
+    port = srv.port;
     test_responses();
     test_requests();
     test_errors();
     test_cache();
-    server_stop(th);
+    lb_stop(&srv);
     gh_arena_free(&A);
     return tests_done("test_http_send");
 }
