@@ -25,7 +25,8 @@
 #endif
 
 static const char eval_usage[] =
-    "usage: gatehouse eval [-d PATH]... [-i FILE | --stdin-input] [-f FORMAT] [--v0-compatible]\n"
+    "usage: gatehouse eval [-d PATH]... [-b DIR]... [--ignore PATTERN]...\n"
+    "                      [-i FILE | --stdin-input] [-f FORMAT] [--v0-compatible]\n"
     "                      [--strict-builtin-errors] [--fail | --fail-defined] QUERY\n\n"
     "Evaluates QUERY against the policies and data under each PATH, as opa eval does.\n\n"
     "options:\n"
@@ -33,6 +34,12 @@ static const char eval_usage[] =
     "                              placed by their directory below PATH (PATH/a/b/data.json is\n"
     "                              data.a.b); directories are read recursively. JSON files may\n"
     "                              carry // and /* */ comments and trailing commas\n"
+    "  -b, --bundle DIR            a bundle directory, as OPA's bundle format: an optional\n"
+    "                              .manifest (revision, roots, rego_version), .rego modules,\n"
+    "                              data.json/data.yaml placed by directory; packages and data\n"
+    "                              must lie under the manifest's roots\n"
+    "      --ignore PATTERN        skip files and directories whose name matches PATTERN\n"
+    "                              (a glob, e.g. '*_test.rego'); repeatable\n"
     "  -i, --input FILE            the input document (JSON with comments, or YAML)\n"
     "  -I, --stdin-input           read the input document from stdin\n"
     "  -f, --format FORMAT         json (default), values, bindings, raw or pretty\n"
@@ -48,6 +55,8 @@ enum fmt { FMT_JSON, FMT_VALUES, FMT_BINDINGS, FMT_RAW, FMT_PRETTY };
 typedef struct eval_args {
     char **data;
     int ndata;
+    char **bundles, **ignore;
+    int nbundles, nignore;
     const char *input_path;
     bool stdin_input, v0, strict, fail, fail_defined;
     enum fmt fmt;
@@ -572,7 +581,12 @@ static int run_eval(const eval_args *ea)
 
     gh_buf lerr;
     gh_buf_init(&lerr, 0);
-    if (loader_load(&l, ea->data, ea->ndata, &lerr) != 0) {
+    l.ignore = ea->ignore;
+    l.nignore = (size_t)ea->nignore;
+    l.v0_compatible = ea->v0;
+    int lrc = loader_load(&l, ea->data, ea->ndata, &lerr);
+    if (loader_load_bundles(&l, ea->bundles, ea->nbundles, &lerr) != 0) lrc = -1;
+    if (lrc != 0) {
         for (char *line = lerr.data, *nl; line && *line; line = nl + 1) {
             nl = strchr(line, '\n');
             if (nl) *nl = '\0';
@@ -585,7 +599,7 @@ static int run_eval(const eval_args *ea)
     if (errs.n == 0) load_input(ea, &arena, &input, &errs);
     if (errs.n == 0) plan_query(ea->query, ea->v0, &plan, &errs);
     if (errs.n == 0) {
-        gh_load_opts lo = {.v0_compatible = ea->v0};
+        gh_load_opts lo = {.v0_compatible = l.v0_compatible}; /* a bundle may set it */
         rev = gh_revision_load(l.modules, l.nmodules, l.data, &lo, &diags);
         if (!rev) errs_from_diags(&errs, &diags);
     }
@@ -655,6 +669,8 @@ int cmd_eval(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"data", required_argument, NULL, 'd'},
+        {"bundle", required_argument, NULL, 'b'},
+        {"ignore", required_argument, NULL, 'g'},
         {"input", required_argument, NULL, 'i'},
         {"stdin-input", no_argument, NULL, 'I'},
         {"format", required_argument, NULL, 'f'},
@@ -666,14 +682,18 @@ int cmd_eval(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     eval_args ea = {0};
-    char **data = calloc((size_t)argc + 1, sizeof *data);
+    char **data = calloc(3 * ((size_t)argc + 1), sizeof *data);
     if (!data) return CLI_USAGE;
     ea.data = data;
+    ea.bundles = data + argc + 1;
+    ea.ignore = data + 2 * (argc + 1);
     int c, status = -1;
     optind = 1;
-    while (status < 0 && (c = getopt_long(argc, argv, "d:i:If:sh", longopts, NULL)) != -1) {
+    while (status < 0 && (c = getopt_long(argc, argv, "d:b:i:If:sh", longopts, NULL)) != -1) {
         switch (c) {
         case 'd': data[ea.ndata++] = optarg; break;
+        case 'b': ea.bundles[ea.nbundles++] = optarg; break;
+        case 'g': ea.ignore[ea.nignore++] = optarg; break;
         case 'i': ea.input_path = optarg; break;
         case 'I': ea.stdin_input = true; break;
         case 'f':

@@ -19,7 +19,8 @@
 static const char test_usage[] =
     "usage: gatehouse test [-v] [--run REGEX] [--format pretty|json|junit] [--timeout D]\n"
     "                      [--count N] [--bench] [--var-values] [--v0-compatible]\n"
-    "                      [--coverage] [--threshold N] [-p N] PATH...\n\n"
+    "                      [--coverage] [--threshold N] [-p N] [-b] [--ignore PATTERN]...\n"
+    "                      PATH...\n\n"
     "Runs the Rego tests under each PATH, as opa test does. Every rule whose name starts with\n"
     "test_ is a test: it passes when its value is true, fails when it is undefined or anything\n"
     "else, and is an error when its evaluation fails (conflict, timeout...). Rules named\n"
@@ -41,6 +42,10 @@ static const char test_usage[] =
     "  -c, --coverage        print OPA's coverage report (JSON) instead of the test report:\n"
     "                        covered and not covered lines per file, percentages\n"
     "      --threshold N     exit 2 when coverage is below N percent (implies --coverage)\n"
+    "  -b, --bundle          load each PATH as a bundle directory (OPA's bundle format:\n"
+    "                        .manifest roots enforced, only data.json/data.yaml as data)\n"
+    "      --ignore PATTERN  skip files and directories whose name matches PATTERN (a glob);\n"
+    "                        repeatable\n"
     "  -z, --exit-zero-on-skipped  skipped tests do not make the exit status 2\n"
     "      --fail-on-empty   exit 1 when no test ran\n"
     "  -h, --help            show this help\n\n"
@@ -50,7 +55,9 @@ static const char test_usage[] =
 enum fmt { FMT_PRETTY, FMT_JSON, FMT_JUNIT, FMT_GOBENCH };
 
 typedef struct test_args {
-    bool verbose, bench, var_values, v0, coverage, skip_exit_zero, fail_on_empty;
+    bool verbose, bench, var_values, v0, coverage, skip_exit_zero, fail_on_empty, bundle;
+    char **ignore; /* --ignore patterns (the array is malloc'd, the strings are argv's) */
+    int nignore;
     const char *run;
     enum fmt fmt;
     uint64_t timeout_ns;
@@ -69,7 +76,8 @@ enum {
     OPT_THRESHOLD,
     OPT_EMPTY,
     OPT_V1,
-    OPT_EXPLAIN
+    OPT_EXPLAIN,
+    OPT_IGNORE
 };
 
 static const struct option test_options[] = {
@@ -88,6 +96,8 @@ static const struct option test_options[] = {
     {"fail-on-empty", no_argument, NULL, OPT_EMPTY},
     {"v1-compatible", no_argument, NULL, OPT_V1},
     {"explain", required_argument, NULL, OPT_EXPLAIN},
+    {"bundle", no_argument, NULL, 'b'},
+    {"ignore", required_argument, NULL, OPT_IGNORE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -169,6 +179,8 @@ static int parse_option(test_args *a, int c)
     case 'c': a->coverage = true; break;
     case 'z': a->skip_exit_zero = true; break;
     case OPT_EMPTY: a->fail_on_empty = true; break;
+    case 'b': a->bundle = true; break;
+    case OPT_IGNORE: a->ignore[a->nignore++] = optarg; break;
     case OPT_V1: break; /* the default */
     case OPT_EXPLAIN:   /* as opa: any explain mode turns on verbose reporting */
         if (strcmp(optarg, "fails") != 0 && strcmp(optarg, "full") != 0 &&
@@ -190,11 +202,12 @@ static int parse_option(test_args *a, int c)
 
 static int parse_args(int argc, char **argv, test_args *a)
 {
-    *a = (test_args){.count = 1};
+    *a = (test_args){.count = 1, .ignore = calloc((size_t)argc + 1, sizeof(char *))};
+    if (!a->ignore) return CLI_FAIL;
     optind = 1;
     opterr = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "vr:f:t:p:czh", test_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "vr:f:t:p:czbh", test_options, NULL)) != -1) {
         if (c == 'h') {
             fputs(test_usage, stdout);
             return -1;
@@ -701,7 +714,8 @@ static int report_coverage(const gh_test_list *l, const test_args *a, const gh_c
         put_test_line(&miss, &failed.items[0]);
         fprintf(stderr, "%s\n\n", miss.data ? miss.data : "");
         status = CLI_FAIL;
-    } else if (gh_cover_report(cov, ld->modules, ld->nmodules, a->v0, &b, &pct, &miss) != 0) {
+    } else if (gh_cover_report(cov, ld->modules, ld->nmodules, ld->v0_compatible, &b, &pct,
+                               &miss) != 0) {
         fprintf(stderr, "gatehouse test: out of memory\n");
         status = CLI_FAIL;
     } else if (pct < a->threshold) {
@@ -790,7 +804,12 @@ static int load_and_run(const test_args *a, loader *ld)
 {
     gh_buf lerr;
     gh_buf_init(&lerr, 0);
-    if (loader_load(ld, a->paths, a->npaths, &lerr) != 0) {
+    ld->ignore = a->ignore;
+    ld->nignore = (size_t)a->nignore;
+    ld->v0_compatible = a->v0;
+    int lrc = a->bundle ? loader_load_bundles(ld, a->paths, a->npaths, &lerr)
+                        : loader_load(ld, a->paths, a->npaths, &lerr);
+    if (lrc != 0) {
         if (lerr.data) fputs(lerr.data, stderr);
         gh_buf_free(&lerr);
         return CLI_FAIL;
@@ -798,13 +817,13 @@ static int load_and_run(const test_args *a, loader *ld)
     gh_buf_free(&lerr);
     for (size_t i = 0; i < ld->nmodules; i++)
         clean_path((char *)ld->modules[i].name);
-    if (gh_tests_rename_duplicates(ld->modules, ld->nmodules, a->v0) != 0) {
+    if (gh_tests_rename_duplicates(ld->modules, ld->nmodules, ld->v0_compatible) != 0) {
         fprintf(stderr, "gatehouse test: out of memory\n");
         return CLI_FAIL;
     }
     gh_diags diags;
     gh_diags_init(&diags);
-    gh_load_opts lo = {.v0_compatible = a->v0};
+    gh_load_opts lo = {.v0_compatible = ld->v0_compatible}; /* a bundle may set it */
     gh_revision *rev = gh_revision_load(ld->modules, ld->nmodules, ld->data, &lo, &diags);
     int status = CLI_OK;
     if (!rev) {
@@ -813,8 +832,8 @@ static int load_and_run(const test_args *a, loader *ld)
     }
     gh_test_list tests = {0};
     char err[512];
-    if (status == CLI_OK &&
-        gh_tests_discover(ld->modules, ld->nmodules, a->v0, a->run, &tests, err, sizeof err) != 0) {
+    if (status == CLI_OK && gh_tests_discover(ld->modules, ld->nmodules, ld->v0_compatible, a->run,
+                                              &tests, err, sizeof err) != 0) {
         fprintf(stderr, "%s\n", err);
         status = CLI_FAIL;
     }
@@ -826,17 +845,13 @@ static int load_and_run(const test_args *a, loader *ld)
     return status;
 }
 
-int cmd_test(int argc, char **argv)
+static int test_with_args(const test_args *a)
 {
-    test_args a;
-    int rc = parse_args(argc, argv, &a);
-    if (rc < 0) return CLI_OK; /* --help */
-    if (rc != CLI_OK) return rc;
-    if (a.fmt == FMT_GOBENCH && !a.bench) { /* opa prints this and exits 0 */
+    if (a->fmt == FMT_GOBENCH && !a->bench) { /* opa prints this and exits 0 */
         fprintf(stderr, "cannot use output format gobench without running benchmarks (--bench)\n");
         return CLI_OK;
     }
-    if (a.coverage && a.bench) {
+    if (a->coverage && a->bench) {
         fprintf(stderr, "coverage reporting is not supported when benchmarking tests\n");
         return CLI_FAIL;
     }
@@ -844,8 +859,18 @@ int cmd_test(int argc, char **argv)
     gh_arena_init(&arena, 0);
     loader ld;
     loader_init(&ld, &arena);
-    rc = load_and_run(&a, &ld);
+    int rc = load_and_run(a, &ld);
     loader_free(&ld);
     gh_arena_free(&arena);
+    return rc;
+}
+
+int cmd_test(int argc, char **argv)
+{
+    test_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc == CLI_OK) rc = test_with_args(&a);
+    else if (rc < 0) rc = CLI_OK; /* --help */
+    free(a.ignore);
     return rc;
 }
