@@ -77,6 +77,7 @@ gh_revision *gh_revision_load(const gh_source *modules, size_t n, const gh_value
     atomic_init(&rev->refs, 1);
     gh_arena_init(&rev->arena, opts && opts->arena_cap ? opts->arena_cap : (size_t)1 << 30);
     rev->v0 = opts && opts->v0_compatible;
+    rev->strict = opts && opts->strict;
     if (data && gh_value_kind(data) != GH_KIND_OBJECT) {
         gh_diags_add(diags, "", NULL, 0, 0, 0, "rego_compile_error", "data must be an object");
         gh_revision_release(rev);

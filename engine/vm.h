@@ -110,6 +110,7 @@ struct gh_revision {
     uint32_t nprocs;
     uint32_t nmemo; /* memo slots: one per procedure, then one per interior node */
     bool v0;
+    bool strict; /* compiled in OPA's strict mode (compile/strict.c) */
 };
 
 struct gh_query {

@@ -53,7 +53,7 @@ int gh_compile_revision(gh_revision *rev, gh_module **mods, const gh_source *src
     }
     c.mods = cm;
     c.nmods = n;
-    int rc = tree_build(&c, cm, n, rev->data);
+    int rc = strict_check(&c) ? GH_EPARSE : tree_build(&c, cm, n, rev->data);
     if (rc == 0) {
         gh_vec nodes = {0};
         collect_rule_nodes(&c, rev->root, &nodes);

@@ -1,4 +1,6 @@
 /* The compiler's private interface: the state shared by its passes.
+ *   strict.c   pass 0: OPA's declaration checks (unused locals, shadowed input/data,
+ *              duplicate and, in strict mode, unused imports)
  *   tree.c     pass 1: merge modules and base documents into the rule tree under `data`
  *   scope.c    pass 2: name resolution (locals, rules, imports, input/data, builtins)
  *   safety.c   pass 3: safety check and body reordering (OPA's algorithm)
@@ -98,6 +100,11 @@ typedef struct gh_comp {
 /* ---- diagnostics ---- */
 void comp_error(gh_comp *c, const gh_loc *loc, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* ---- strict.c ---- */
+/* OPA's declaration checks, and its strict mode when c->rev->strict; returns the number of
+ * errors reported (only the first failing stage's, as OPA stops there). */
+int strict_check(gh_comp *c);
 
 /* ---- tree.c ---- */
 gh_rnode *tree_child(gh_comp *c, gh_rnode *n, const char *key, size_t len, bool create);

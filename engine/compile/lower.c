@@ -482,8 +482,10 @@ static uint16_t lower_call(gh_comp *c, gh_term *const *items, size_t n, bool *is
         gh_buf_free(&b);
         return d;
     }
-    if (bi && (bi->flags & GH_BI_DEPRECATED) && c->mod && c->mod->m->rego_version != GH_REGO_V0) {
-        /* Rego v1 (and v0 with `import rego.v1`) drops the deprecated builtins, as OPA */
+    if (bi && (bi->flags & GH_BI_DEPRECATED) && c->mod &&
+        (c->mod->m->rego_version != GH_REGO_V0 || c->rev->strict)) {
+        /* Rego v1 (and v0 with `import rego.v1`, or strict mode) drops the deprecated
+           builtins, as OPA */
         comp_error(c, &op->loc, "rego_type_error",
                    "deprecated built-in function calls in expression: %s", bi->name);
         return d;

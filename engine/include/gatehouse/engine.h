@@ -27,6 +27,7 @@ typedef struct gh_source {
 
 typedef struct gh_load_opts {
     bool v0_compatible; /* parse modules as Rego v0 */
+    bool strict;        /* OPA's strict mode: unused locals, arguments and imports are errors */
     size_t arena_cap;   /* byte cap of the revision arena; 0 = 1 GiB */
 } gh_load_opts;
 
