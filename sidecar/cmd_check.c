@@ -13,14 +13,17 @@
 #include "loader.h"
 
 static const char check_usage[] =
-    "usage: gatehouse check [--v0-compatible] [--format pretty|json] [-b] [--ignore PATTERN]...\n"
-    "                       PATH...\n\n"
+    "usage: gatehouse check [--v0-compatible] [--strict] [--format pretty|json] [-b]\n"
+    "                       [--ignore PATTERN]... PATH...\n\n"
     "Parses and compiles every .rego file under each PATH (directories recursively) as one\n"
     "policy and reports every error found (rego_parse_error, rego_compile_error,\n"
     "rego_type_error, rego_unsafe_var_error, rego_recursion_error) as\n"
     "file:line:col: code: message, with the source line and a caret.\n\n"
     "options:\n"
     "      --v0-compatible   accept Rego v0 syntax\n"
+    "  -S, --strict          OPA's strict mode: unused local assignments, function arguments\n"
+    "                        and imports are errors, and so are, in Rego v0 modules too,\n"
+    "                        duplicate imports, input/data as names and deprecated builtins\n"
     "  -f, --format FORMAT   pretty (default) or json ({\"errors\": [...]}, like opa)\n"
     "  -b, --bundle          load each PATH as a bundle directory: its .manifest roots are\n"
     "                        enforced and its data files read\n"
@@ -122,6 +125,7 @@ int cmd_check(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"v0-compatible", no_argument, NULL, 'V'},
+        {"strict", no_argument, NULL, 'S'},
         {"format", required_argument, NULL, 'f'},
         {"bundle", no_argument, NULL, 'b'},
         {"ignore", required_argument, NULL, 'g'},
@@ -135,9 +139,10 @@ int cmd_check(int argc, char **argv)
     bool json = false;
     int c, status = -1;
     optind = 1;
-    while (status < 0 && (c = getopt_long(argc, argv, "f:bh", longopts, NULL)) != -1) {
+    while (status < 0 && (c = getopt_long(argc, argv, "f:bhS", longopts, NULL)) != -1) {
         switch (c) {
         case 'V': r.opts.v0_compatible = true; break;
+        case 'S': r.opts.strict = true; break;
         case 'b': r.bundle = true; break;
         case 'g': ignore[nignore++] = optarg; break;
         case 'f':

@@ -27,7 +27,8 @@
 static const char eval_usage[] =
     "usage: gatehouse eval [-d PATH]... [-b DIR]... [--ignore PATTERN]...\n"
     "                      [-i FILE | --stdin-input] [-f FORMAT] [--v0-compatible]\n"
-    "                      [--strict-builtin-errors] [--fail | --fail-defined] QUERY\n\n"
+    "                      [--strict] [--strict-builtin-errors] [--fail | --fail-defined]\n"
+    "                      QUERY\n\n"
     "Evaluates QUERY against the policies and data under each PATH, as opa eval does.\n\n"
     "options:\n"
     "  -d, --data PATH             .rego files are modules; .json, .yaml and .yml files are data,\n"
@@ -45,6 +46,8 @@ static const char eval_usage[] =
     "  -f, --format FORMAT         json (default), values, bindings, raw or pretty\n"
     "      --v0-compatible         parse modules and the query as Rego v0\n"
     "  -s, --strict-builtin-errors a builtin error stops the evaluation instead of undefined\n"
+    "  -S, --strict                compile the modules in OPA's strict mode (unused locals,\n"
+    "                              arguments and imports are errors; see gatehouse check)\n"
     "      --fail                  exit 1 when the result is undefined\n"
     "      --fail-defined          exit 1 when the result is defined\n"
     "  -h, --help                  show this help\n\n"
@@ -59,6 +62,7 @@ typedef struct eval_args {
     int nbundles, nignore;
     const char *input_path;
     bool stdin_input, v0, strict, fail, fail_defined;
+    bool strict_mode; /* -S: OPA's compiler strict mode (strict: --strict-builtin-errors) */
     enum fmt fmt;
     const char *query;
 } eval_args;
@@ -599,7 +603,8 @@ static int run_eval(const eval_args *ea)
     if (errs.n == 0) load_input(ea, &arena, &input, &errs);
     if (errs.n == 0) plan_query(ea->query, ea->v0, &plan, &errs);
     if (errs.n == 0) {
-        gh_load_opts lo = {.v0_compatible = l.v0_compatible}; /* a bundle may set it */
+        /* a bundle may set v0_compatible */
+        gh_load_opts lo = {.v0_compatible = l.v0_compatible, .strict = ea->strict_mode};
         rev = gh_revision_load(l.modules, l.nmodules, l.data, &lo, &diags);
         if (!rev) errs_from_diags(&errs, &diags);
     }
@@ -676,6 +681,7 @@ int cmd_eval(int argc, char **argv)
         {"format", required_argument, NULL, 'f'},
         {"v0-compatible", no_argument, NULL, 'V'},
         {"strict-builtin-errors", no_argument, NULL, 's'},
+        {"strict", no_argument, NULL, 'S'},
         {"fail", no_argument, NULL, 'F'},
         {"fail-defined", no_argument, NULL, 'D'},
         {"help", no_argument, NULL, 'h'},
@@ -689,7 +695,7 @@ int cmd_eval(int argc, char **argv)
     ea.ignore = data + 2 * (argc + 1);
     int c, status = -1;
     optind = 1;
-    while (status < 0 && (c = getopt_long(argc, argv, "d:b:i:If:sh", longopts, NULL)) != -1) {
+    while (status < 0 && (c = getopt_long(argc, argv, "d:b:i:If:shS", longopts, NULL)) != -1) {
         switch (c) {
         case 'd': data[ea.ndata++] = optarg; break;
         case 'b': ea.bundles[ea.nbundles++] = optarg; break;
@@ -706,6 +712,7 @@ int cmd_eval(int argc, char **argv)
             }
             break;
         case 'V': ea.v0 = true; break;
+        case 'S': ea.strict_mode = true; break;
         case 's': ea.strict = true; break;
         case 'F': ea.fail = true; break;
         case 'D': ea.fail_defined = true; break;

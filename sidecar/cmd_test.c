@@ -18,7 +18,7 @@
 
 static const char test_usage[] =
     "usage: gatehouse test [-v] [--run REGEX] [--format pretty|json|junit] [--timeout D]\n"
-    "                      [--count N] [--bench] [--var-values] [--v0-compatible]\n"
+    "                      [--count N] [--bench] [--var-values] [--v0-compatible] [--strict]\n"
     "                      [--coverage] [--threshold N] [-p N] [-b] [--ignore PATTERN]...\n"
     "                      PATH...\n\n"
     "Runs the Rego tests under each PATH, as opa test does. Every rule whose name starts with\n"
@@ -37,6 +37,8 @@ static const char test_usage[] =
     "      --bench           time each passing test: iterations and ns/op\n"
     "      --var-values      with failures, print the FAILURES section\n"
     "      --v0-compatible   parse modules as Rego v0 (--v1-compatible: the default)\n"
+    "  -S, --strict          compile in OPA's strict mode (unused locals, arguments and\n"
+    "                        imports are errors; see gatehouse check)\n"
     "      --explain MODE    fails, full, notes or debug: turns on -v (no traces yet)\n"
     "  -p, --parallel N      worker threads (default: one per core)\n"
     "  -c, --coverage        print OPA's coverage report (JSON) instead of the test report:\n"
@@ -56,6 +58,7 @@ enum fmt { FMT_PRETTY, FMT_JSON, FMT_JUNIT, FMT_GOBENCH };
 
 typedef struct test_args {
     bool verbose, bench, var_values, v0, coverage, skip_exit_zero, fail_on_empty, bundle;
+    bool strict; /* -S: OPA's compiler strict mode */
     char **ignore; /* --ignore patterns (the array is malloc'd, the strings are argv's) */
     int nignore;
     const char *run;
@@ -89,6 +92,7 @@ static const struct option test_options[] = {
     {"bench", no_argument, NULL, OPT_BENCH},
     {"var-values", no_argument, NULL, OPT_VARS},
     {"v0-compatible", no_argument, NULL, OPT_V0},
+    {"strict", no_argument, NULL, 'S'},
     {"parallel", required_argument, NULL, 'p'},
     {"coverage", no_argument, NULL, 'c'},
     {"threshold", required_argument, NULL, OPT_THRESHOLD},
@@ -176,6 +180,7 @@ static int parse_option(test_args *a, int c)
     case OPT_BENCH: a->bench = true; break;
     case OPT_VARS: a->var_values = true; break;
     case OPT_V0: a->v0 = true; break;
+    case 'S': a->strict = true; break;
     case 'c': a->coverage = true; break;
     case 'z': a->skip_exit_zero = true; break;
     case OPT_EMPTY: a->fail_on_empty = true; break;
@@ -207,7 +212,7 @@ static int parse_args(int argc, char **argv, test_args *a)
     optind = 1;
     opterr = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "vr:f:t:p:czbh", test_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "vr:f:t:p:czbhS", test_options, NULL)) != -1) {
         if (c == 'h') {
             fputs(test_usage, stdout);
             return -1;
@@ -823,7 +828,8 @@ static int load_and_run(const test_args *a, loader *ld)
     }
     gh_diags diags;
     gh_diags_init(&diags);
-    gh_load_opts lo = {.v0_compatible = ld->v0_compatible}; /* a bundle may set it */
+    /* a bundle may set v0_compatible */
+    gh_load_opts lo = {.v0_compatible = ld->v0_compatible, .strict = a->strict};
     gh_revision *rev = gh_revision_load(ld->modules, ld->nmodules, ld->data, &lo, &diags);
     int status = CLI_OK;
     if (!rev) {

@@ -48,7 +48,7 @@ table_granted(table) if {
 	table_matches(grant.tables, table)
 }
 
-table_matches(patterns, table) if "*" in patterns
+table_matches(patterns, _) if "*" in patterns
 
 table_matches(patterns, table) if {
 	some p in patterns
