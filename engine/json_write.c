@@ -359,3 +359,10 @@ int gh_value_to_rego(gh_buf *out, const gh_value *v)
     write_value(&w, v, 0);
     return w.rc;
 }
+
+int gh_json_write_str(gh_buf *out, const char *s, size_t n)
+{
+    jw w = {.b = out};
+    write_string(&w, s, n);
+    return w.rc;
+}

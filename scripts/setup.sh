@@ -11,6 +11,8 @@ PACKAGES=(
   libre2-dev                                     # regex builtins (RE2: linear time, Go syntax)
   libssl-dev                                     # crypto, JWT and x509 builtins (OpenSSL)
   libcurl4-openssl-dev                           # http.send
+  libuv1-dev node-llhttp                         # the daemon: event loops, HTTP/1.1 parser
+  curl                                           # integration tests drive the daemon with it
 )
 
 missing=()

@@ -17,6 +17,8 @@ int cmd_conformance(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_fmt(int argc, char **argv);
 int cmd_capabilities(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_bench(int argc, char **argv);   /* cmd_bench.c */
 
 /* True when argv[i] is -h or --help. */
 bool cli_wants_help(int argc, char **argv);

@@ -16,12 +16,14 @@ static int cmd_help(int argc, char **argv);
 int cmd_test(int argc, char **argv); /* sidecar/cmd_test.c */
 
 static const command commands[] = {
+    {"bench", cmd_bench, "benchmark a Rego query (as opa bench)"},
     {"capabilities", cmd_capabilities, "print the supported builtins as OPA capabilities JSON"},
     {"check", cmd_check, "parse and compile Rego modules, reporting every error"},
     {"conformance", cmd_conformance, "run folders of OPA YAML test cases"},
     {"eval", cmd_eval, "evaluate a Rego query against policies and data"},
     {"fmt", cmd_fmt, "format Rego modules in the canonical layout (as opa fmt)"},
     {"parse", cmd_parse, "print the syntax tree of a Rego module"},
+    {"run", cmd_run, "run the daemon: OPA's Data API, health, metrics, hot reload"},
     {"test", cmd_test, "run Rego tests (test_* rules), reporting as opa test does"},
     {"version", cmd_version, "print the version"},
     {"help", cmd_help, "show this help, or a command's (gatehouse help COMMAND)"},

@@ -145,6 +145,8 @@ enum {
  * Non-string object keys are written as the string of their JSON text. Returns 0,
  * GH_EINVAL (a NaN or infinite double), or the buffer's GH_ENOMEM/GH_ELIMIT. */
 int gh_json_write(gh_buf *out, const gh_value *v, unsigned flags);
+/* Appends s[0..n) as a JSON string (quoted, escaped as gh_json_write does). Same returns. */
+int gh_json_write_str(gh_buf *out, const char *s, size_t n);
 /* Appends v as Rego source text: {"a": 1}, [1, 2], {1, 2}, set(). Same returns. */
 int gh_value_to_rego(gh_buf *out, const gh_value *v);
 

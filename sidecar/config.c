@@ -1,0 +1,314 @@
+/* Configuration: defaults, then the JSON file read through one table of fields per section
+ * (name, kind, where it goes), so an unknown or mistyped field is reported with its path. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "gatehouse/error.h"
+
+void str_list_push(gh_arena *a, str_list *l, const char *s)
+{
+    const char **items = gh_arena_alloc(a, (l->n + 1) * sizeof *items);
+    if (l->n) memcpy(items, l->items, l->n * sizeof *items);
+    items[l->n++] = gh_arena_strndup(a, s, strlen(s));
+    l->items = items;
+}
+
+void config_init(gh_config *c)
+{
+    memset(c, 0, sizeof *c);
+    gh_arena_init(&c->arena, 0);
+    c->host = "127.0.0.1";
+    c->port = 8181;
+    c->default_decision = "/system/main";
+    c->log_level = LOG_INFO;
+    c->limits = (http_limits){
+        .max_header_bytes = 16 * 1024,
+        .max_headers = 100,
+        .max_body_bytes = 4 * 1024 * 1024,
+        .read_timeout_ms = 10000,
+        .idle_timeout_ms = 60000,
+        .max_connections = 10000,
+    };
+    c->watch = true;
+    c->debounce_ms = 100;
+    c->decision_log.output = DECLOG_NONE;
+    c->decision_log.max_bytes = 100u * 1024 * 1024;
+    c->decision_log.max_files = 5;
+    c->decision_log.queue_size = 16384;
+}
+
+void config_free(gh_config *c)
+{
+    gh_arena_free(&c->arena);
+}
+
+int config_set_addr(gh_config *c, const char *addr)
+{
+    const char *colon = strrchr(addr, ':');
+    if (!colon || !colon[1]) return -1;
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || port < 0 || port > 65535) return -1;
+    size_t hl = (size_t)(colon - addr);
+    const char *host = gh_arena_strndup(&c->arena, addr, hl);
+    if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') host = gh_arena_strndup(&c->arena, addr + 1, hl - 2);
+    if (hl == 0) host = "0.0.0.0";
+    else if (strcmp(host, "localhost") == 0) host = "127.0.0.1";
+    c->host = host;
+    c->port = (int)port;
+    return 0;
+}
+
+int config_parse_log_level(const char *s, log_level *out)
+{
+    static const char *names[] = {"error", "warn", "info", "debug"};
+    for (int i = 0; i < 4; i++)
+        if (strcmp(s, names[i]) == 0) return *out = (log_level)i, 0;
+    return -1;
+}
+
+/* ---- the field tables ---- */
+
+typedef enum {
+    F_STR, F_INT, F_U64, F_SIZE, F_BOOL, F_STRLIST, F_OBJECT, F_LABELS, F_ADDR, F_LOGLEVEL,
+    F_DECLOG_OUTPUT, F_SECTION
+} field_kind;
+
+typedef struct field {
+    const char *name;
+    field_kind kind;
+    size_t off;                  /* into gh_config */
+    const struct field *section; /* for F_SECTION */
+} field;
+
+#define AT(member) offsetof(gh_config, member)
+
+static const field limits_fields[] = {
+    {"max_header_bytes", F_SIZE, AT(limits.max_header_bytes), NULL},
+    {"max_headers", F_SIZE, AT(limits.max_headers), NULL},
+    {"max_body_bytes", F_SIZE, AT(limits.max_body_bytes), NULL},
+    {"read_timeout_ms", F_U64, AT(limits.read_timeout_ms), NULL},
+    {"idle_timeout_ms", F_U64, AT(limits.idle_timeout_ms), NULL},
+    {"max_connections", F_SIZE, AT(limits.max_connections), NULL},
+    {NULL, 0, 0, NULL},
+};
+
+static const field eval_fields[] = {
+    {"timeout_ms", F_U64, AT(eval_timeout_ms), NULL},
+    {"max_steps", F_U64, AT(eval_max_steps), NULL},
+    {NULL, 0, 0, NULL},
+};
+
+static const field reload_fields[] = {
+    {"watch", F_BOOL, AT(watch), NULL},
+    {"debounce_ms", F_U64, AT(debounce_ms), NULL},
+    {NULL, 0, 0, NULL},
+};
+
+static const field health_fields[] = {
+    {"fail_on_reload_error", F_BOOL, AT(health_fail_on_reload_error), NULL},
+    {NULL, 0, 0, NULL},
+};
+
+static const field declog_fields[] = {
+    {"output", F_DECLOG_OUTPUT, AT(decision_log.output), NULL},
+    {"path", F_STR, AT(decision_log.path), NULL},
+    {"max_bytes", F_U64, AT(decision_log.max_bytes), NULL},
+    {"max_files", F_INT, AT(decision_log.max_files), NULL},
+    {"queue_size", F_SIZE, AT(decision_log.queue_size), NULL},
+    {"drop_when_full", F_BOOL, AT(decision_log.drop_when_full), NULL},
+    {"fsync", F_BOOL, AT(decision_log.fsync), NULL},
+    {"erase", F_STRLIST, AT(decision_log.erase), NULL},
+    {"mask", F_OBJECT, AT(decision_log.mask), NULL},
+    {NULL, 0, 0, NULL},
+};
+
+static const field top_fields[] = {
+    {"addr", F_ADDR, 0, NULL},
+    {"workers", F_INT, AT(workers), NULL},
+    {"policy", F_STRLIST, AT(policy), NULL},
+    {"data", F_STRLIST, AT(data), NULL},
+    {"v0_compatible", F_BOOL, AT(v0_compatible), NULL},
+    {"default_decision", F_STR, AT(default_decision), NULL},
+    {"log_level", F_LOGLEVEL, AT(log_level), NULL},
+    {"labels", F_LABELS, AT(labels), NULL},
+    {"limits", F_SECTION, 0, limits_fields},
+    {"eval", F_SECTION, 0, eval_fields},
+    {"reload", F_SECTION, 0, reload_fields},
+    {"health", F_SECTION, 0, health_fields},
+    {"decision_log", F_SECTION, 0, declog_fields},
+    {NULL, 0, 0, NULL},
+};
+
+/* ---- reading one value into its field ---- */
+
+typedef struct reader {
+    gh_config *c;
+    const char *file;
+    gh_buf *errs;
+    int failed;
+} reader;
+
+static void bad(reader *r, const char *path, const char *why)
+{
+    gh_buf_printf(r->errs, "%s: %s: %s\n", r->file, path, why);
+    r->failed = 1;
+}
+
+/* A NUL-terminated copy: short strings live inside the value word, unterminated. */
+static bool as_str(gh_arena *a, const gh_value *v, const char **out)
+{
+    size_t n;
+    const char *s = gh_string_ptr(v, &n);
+    if (!s) return false;
+    *out = gh_arena_strndup(a, s, n);
+    return true;
+}
+
+static bool as_u64(const gh_value *v, uint64_t *out)
+{
+    int64_t i;
+    if (gh_value_kind(v) != GH_KIND_NUMBER || !gh_number_get_int(v, &i) || i < 0) return false;
+    *out = (uint64_t)i;
+    return true;
+}
+
+static void read_strlist(reader *r, const char *path, const gh_value *v, str_list *out)
+{
+    if (gh_value_kind(v) != GH_KIND_ARRAY) return bad(r, path, "expected an array of strings");
+    out->n = 0;
+    for (size_t i = 0; i < gh_value_len(v); i++) {
+        const char *s;
+        if (!as_str(&r->c->arena, gh_array_get(v, i), &s)) return bad(r, path, "expected an array of strings");
+        str_list_push(&r->c->arena, out, s);
+    }
+}
+
+static void read_labels(reader *r, const char *path, const gh_value *v, const gh_value **out)
+{
+    if (gh_value_kind(v) != GH_KIND_OBJECT) return bad(r, path, "expected an object of strings");
+    for (size_t i = 0; i < gh_value_len(v); i++)
+        if (gh_value_kind(gh_object_value_at(v, i)) != GH_KIND_STRING)
+            return bad(r, path, "expected an object of strings");
+    *out = v;
+}
+
+static void read_section(reader *r, const char *prefix, const gh_value *obj, const field *fields);
+
+static void read_field(reader *r, const char *path, const field *f, const gh_value *v)
+{
+    char *base = (char *)r->c;
+    void *at = base + f->off;
+    const char *s;
+    uint64_t u;
+    switch (f->kind) {
+    case F_STR:
+        if (!as_str(&r->c->arena, v, &s)) return bad(r, path, "expected a string");
+        *(const char **)at = s;
+        return;
+    case F_INT:
+        if (!as_u64(v, &u) || u > 1u << 20) return bad(r, path, "expected a non-negative integer");
+        *(int *)at = (int)u;
+        return;
+    case F_U64:
+        if (!as_u64(v, &u)) return bad(r, path, "expected a non-negative integer");
+        *(uint64_t *)at = u;
+        return;
+    case F_SIZE:
+        if (!as_u64(v, &u) || u == 0) return bad(r, path, "expected a positive integer");
+        *(size_t *)at = (size_t)u;
+        return;
+    case F_BOOL:
+        if (gh_value_kind(v) != GH_KIND_BOOL) return bad(r, path, "expected true or false");
+        *(bool *)at = gh_value_get_bool(v);
+        return;
+    case F_STRLIST: return read_strlist(r, path, v, at);
+    case F_OBJECT:
+        if (gh_value_kind(v) != GH_KIND_OBJECT) return bad(r, path, "expected an object");
+        *(const gh_value **)at = v;
+        return;
+    case F_LABELS: return read_labels(r, path, v, at);
+    case F_ADDR:
+        if (!as_str(&r->c->arena, v, &s) || config_set_addr(r->c, s) < 0)
+            return bad(r, path, "expected \"host:port\" (e.g. \"localhost:8181\" or \":8181\")");
+        return;
+    case F_LOGLEVEL:
+        if (!as_str(&r->c->arena, v, &s) || config_parse_log_level(s, at) < 0)
+            return bad(r, path, "expected \"error\", \"warn\", \"info\" or \"debug\"");
+        return;
+    case F_DECLOG_OUTPUT:
+        if (!as_str(&r->c->arena, v, &s)) s = "";
+        if (strcmp(s, "none") == 0) *(declog_output *)at = DECLOG_NONE;
+        else if (strcmp(s, "stdout") == 0) *(declog_output *)at = DECLOG_STDOUT;
+        else if (strcmp(s, "file") == 0) *(declog_output *)at = DECLOG_FILE;
+        else bad(r, path, "expected \"none\", \"stdout\" or \"file\"");
+        return;
+    case F_SECTION:
+        if (gh_value_kind(v) != GH_KIND_OBJECT) return bad(r, path, "expected an object");
+        return read_section(r, path, v, f->section);
+    }
+}
+
+static void read_section(reader *r, const char *prefix, const gh_value *obj, const field *fields)
+{
+    for (size_t i = 0; i < gh_value_len(obj); i++) {
+        size_t kn;
+        const char *key = gh_string_ptr(gh_object_key_at(obj, i), &kn);
+        char path[256];
+        snprintf(path, sizeof path, "%s%s%.*s", prefix, *prefix ? "." : "", (int)kn, key);
+        key = path + strlen(prefix) + (*prefix ? 1 : 0);
+        const field *f = fields;
+        while (f->name && strcmp(f->name, key) != 0) f++;
+        if (!f->name) {
+            bad(r, path, "unknown field");
+            continue;
+        }
+        read_field(r, path, f, gh_object_value_at(obj, i));
+    }
+}
+
+static int check_config(gh_config *c, const char *file, gh_buf *errs)
+{
+    if (c->decision_log.output == DECLOG_FILE && !c->decision_log.path) {
+        gh_buf_printf(errs, "%s: decision_log.path: required when output is \"file\"\n", file);
+        return -1;
+    }
+    if (c->default_decision[0] != '/') {
+        gh_buf_printf(errs, "%s: default_decision: must start with '/' (\"/system/main\")\n",
+                      file);
+        return -1;
+    }
+    return 0;
+}
+
+int config_load_file(gh_config *c, const char *path, gh_buf *errs)
+{
+    char *text;
+    size_t len;
+    if (cli_read_file(path, &text, &len) < 0) {
+        gh_buf_printf(errs, "%s: cannot read the config file\n", path);
+        return -1;
+    }
+    const gh_value *root;
+    gh_json_error je;
+    gh_json_opts jo = {.flags = GH_JSON_RELAXED};
+    int rc = gh_json_read(&c->arena, text, len, &jo, &root, &je);
+    free(text);
+    if (rc) {
+        gh_buf_printf(errs, "%s:%d:%d: %s\n", path, je.line, je.col, je.msg);
+        return -1;
+    }
+    if (gh_value_kind(root) != GH_KIND_OBJECT) {
+        gh_buf_printf(errs, "%s: the config must be a JSON object\n", path);
+        return -1;
+    }
+    reader r = {.c = c, .file = path, .errs = errs};
+    read_section(&r, "", root, top_fields);
+    if (r.failed) return -1;
+    return check_config(c, path, errs);
+}

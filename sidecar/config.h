@@ -1,0 +1,71 @@
+/* The daemon's configuration: defaults, the JSON file (`gatehouse run -c gatehouse.json`,
+ * every field documented in docs/config.md, unknown fields an error naming their path) and
+ * the command-line flags that override it. */
+#ifndef GH_CONFIG_H
+#define GH_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gatehouse/arena.h"
+#include "gatehouse/buf.h"
+#include "gatehouse/value.h"
+#include "http.h"
+
+typedef enum { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG } log_level;
+
+typedef enum { DECLOG_NONE, DECLOG_STDOUT, DECLOG_FILE } declog_output;
+
+typedef struct str_list {
+    const char **items;
+    size_t n;
+} str_list;
+
+typedef struct gh_config {
+    gh_arena arena;     /* every string and value below */
+    const char *host;   /* from "addr" */
+    int port;
+    int workers;        /* 0 = one per core */
+    str_list policy;    /* paths loaded as `gatehouse eval -d` loads them */
+    str_list data;
+    bool v0_compatible;
+    const char *default_decision; /* `POST /` evaluates this path ("/system/main") */
+    log_level log_level;
+    http_limits limits;
+    uint64_t eval_timeout_ms;     /* 0 = none */
+    uint64_t eval_max_steps;      /* 0 = the engine's default */
+    bool watch;                   /* reload on file changes (SIGHUP always reloads) */
+    uint64_t debounce_ms;
+    bool health_fail_on_reload_error; /* /health answers 500 while the last reload failed */
+    struct {
+        declog_output output;
+        const char *path;     /* for DECLOG_FILE */
+        uint64_t max_bytes;   /* rotate when the file grows past this; 0 = never */
+        int max_files;        /* rotated files kept (path.1 ... path.N) */
+        size_t queue_size;    /* decisions waiting for the writer */
+        bool drop_when_full;  /* false: requests wait for room (nothing lost) */
+        bool fsync;           /* fsync after each batch (always on shutdown) */
+        str_list erase;       /* JSON pointers removed from each event ("/input/password") */
+        const gh_value *mask; /* object: JSON pointer -> replacement value */
+    } decision_log;
+    const gh_value *labels; /* object of strings added to each decision's labels */
+} gh_config;
+
+/* Defaults for everything (addr localhost:8181, one worker per core, ...). */
+void config_init(gh_config *c);
+void config_free(gh_config *c);
+
+/* Reads a config file over the defaults. Returns 0, or -1 with "path: reason" in errs
+ * (unknown field "limits.max_body", wrong type, malformed JSON with line:col). */
+int config_load_file(gh_config *c, const char *path, gh_buf *errs);
+
+/* Parses "host:port", ":port" (all interfaces) or "localhost:port" into c. -1 when bad. */
+int config_set_addr(gh_config *c, const char *addr);
+
+/* "error", "warn", "info", "debug"; -1 when unknown. */
+int config_parse_log_level(const char *s, log_level *out);
+
+void str_list_push(gh_arena *a, str_list *l, const char *s);
+
+#endif

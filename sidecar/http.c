@@ -1,0 +1,662 @@
+/* HTTP/1.1 connections: llhttp parses what libuv reads, each complete request goes to the
+ * handler at once (so pipelined requests are answered in order), and the responses produced
+ * by one read are written together. Limits are enforced while parsing; a request the server
+ * refuses gets its 4xx, then the connection is shut down gracefully (the rest of what the
+ * client sends is read and dropped for a moment, so it sees the answer, not a reset). */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <llhttp.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gatehouse/value.h"
+
+#define READ_BUF_SIZE (64 * 1024)
+#define MAX_PENDING_WRITE (1024 * 1024) /* stop reading a client that does not read answers */
+#define LINGER_MS 2000                  /* how long a refused client may keep sending */
+
+typedef struct header_span {
+    size_t name_off, name_len, value_off, value_len;
+} header_span;
+
+struct http_conn {
+    uv_tcp_t tcp;
+    uv_timer_t timer;
+    http_server *srv;
+    http_conn *prev, *next;
+    llhttp_t parser;
+    gh_buf head; /* request target, then header names and values, back to back */
+    size_t url_len;
+    header_span *spans;
+    size_t nspans, spans_cap;
+    http_header *headers; /* built from spans when the request is complete */
+    size_t headers_cap;
+    int last_cb; /* 1 after a header field piece, 2 after a value piece */
+    gh_buf body;
+    int refuse_status; /* set by a parser callback that hit a limit */
+    bool in_message;   /* a request has begun and is not complete */
+    bool read_timer;   /* the timer runs the read timeout (else the idle timeout) */
+    gh_buf out;        /* responses not yet handed to the socket */
+    size_t writing;    /* bytes handed to libuv and not yet written */
+    bool close_after_write, draining, closing, reading;
+    int open_handles;
+    char peer[64];
+};
+
+typedef struct write_req {
+    uv_write_t req;
+    http_conn *conn;
+    size_t len;
+    char data[];
+} write_req;
+
+uint64_t http_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+const char *http_status_text(int status)
+{
+    switch (status) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 411: return "Length Required";
+    case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    default: return "Unknown";
+    }
+}
+
+void http_error(http_response *resp, int status, const char *code, const char *message)
+{
+    resp->status = status;
+    gh_buf_clear(&resp->body);
+    gh_buf_puts(&resp->body, "{\"code\":");
+    gh_json_write_str(&resp->body, code, strlen(code));
+    gh_buf_puts(&resp->body, ",\"message\":");
+    gh_json_write_str(&resp->body, message, strlen(message));
+    gh_buf_puts(&resp->body, "}\n");
+}
+
+const http_header *http_request_header(const http_request *req, const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; i < req->nheaders; i++)
+        if (req->headers[i].name_len == n && strncasecmp(req->headers[i].name, name, n) == 0)
+            return &req->headers[i];
+    return NULL;
+}
+
+/* ---- closing ---- */
+
+static void conn_free(http_conn *c)
+{
+    http_server *s = c->srv;
+    if (c->prev) c->prev->next = c->next;
+    else s->conns = c->next;
+    if (c->next) c->next->prev = c->prev;
+    s->nconns--;
+    atomic_fetch_sub_explicit(&s->connections_open, 1, memory_order_relaxed);
+    gh_buf_free(&c->head);
+    gh_buf_free(&c->body);
+    gh_buf_free(&c->out);
+    free(c->spans);
+    free(c->headers);
+    free(c);
+    if (s->stopping && s->nconns == 0 && s->on_stopped) s->on_stopped(s);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    http_conn *c = h->data;
+    if (--c->open_handles == 0) conn_free(c);
+}
+
+static void conn_close(http_conn *c)
+{
+    if (c->closing) return;
+    c->closing = true;
+    uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+    uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+    http_conn *c = req->data;
+    free(req);
+    if (status < 0) conn_close(c);
+}
+
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
+static void alloc_read_buf(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void on_timer(uv_timer_t *t);
+
+/* Every answer is out: half-close, then read and drop what the client still sends until it
+ * closes too or LINGER_MS pass, so a refused upload does not turn our answer into a reset. */
+static void conn_linger(http_conn *c)
+{
+    if (c->draining || c->closing) return;
+    c->draining = true;
+    uv_shutdown_t *req = malloc(sizeof *req);
+    if (!req || uv_shutdown(req, (uv_stream_t *)&c->tcp, on_shutdown) < 0) {
+        free(req);
+        conn_close(c);
+        return;
+    }
+    req->data = c;
+    if (!c->reading && !c->srv->stopping) {
+        uv_read_start((uv_stream_t *)&c->tcp, alloc_read_buf, on_read);
+        c->reading = true;
+    }
+    uv_timer_start(&c->timer, on_timer, c->srv->stopping ? 0 : LINGER_MS, 0);
+}
+
+/* ---- writing ---- */
+
+static void conn_after_write(http_conn *c)
+{
+    if (c->closing) return;
+    if (c->close_after_write && c->writing == 0 && c->out.len == 0) {
+        conn_linger(c);
+        return;
+    }
+    if (!c->reading && c->writing < MAX_PENDING_WRITE / 2 && !c->close_after_write &&
+        !c->srv->stopping) {
+        uv_read_start((uv_stream_t *)&c->tcp, alloc_read_buf, on_read);
+        c->reading = true;
+    }
+}
+
+static void on_write(uv_write_t *req, int status)
+{
+    write_req *w = (write_req *)req;
+    http_conn *c = w->conn;
+    c->writing -= w->len;
+    free(w);
+    if (status < 0) {
+        conn_close(c);
+        return;
+    }
+    conn_after_write(c);
+}
+
+/* Hands the buffered responses to the socket: directly when it takes them, else queued. */
+static void conn_flush(http_conn *c)
+{
+    if (c->closing || c->out.len == 0) {
+        conn_after_write(c);
+        return;
+    }
+    size_t off = 0;
+    if (c->writing == 0) {
+        uv_buf_t b = uv_buf_init(c->out.data, (unsigned)c->out.len);
+        int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+        if (n > 0) off = (size_t)n;
+        else if (n != UV_EAGAIN) {
+            conn_close(c);
+            return;
+        }
+    }
+    size_t rest = c->out.len - off;
+    if (rest > 0) {
+        write_req *w = malloc(sizeof *w + rest);
+        if (!w) {
+            conn_close(c);
+            return;
+        }
+        memcpy(w->data, c->out.data + off, rest);
+        w->conn = c;
+        w->len = rest;
+        uv_buf_t b = uv_buf_init(w->data, (unsigned)rest);
+        if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_write) < 0) {
+            free(w);
+            conn_close(c);
+            return;
+        }
+        c->writing += rest;
+        if (c->writing > MAX_PENDING_WRITE && c->reading) {
+            uv_read_stop((uv_stream_t *)&c->tcp);
+            c->reading = false;
+        }
+    }
+    gh_buf_clear(&c->out);
+    conn_after_write(c);
+}
+
+static void conn_put_response(http_conn *c, const http_response *r, bool keep_alive,
+                              bool http10)
+{
+    gh_buf *o = &c->out;
+    gh_buf_printf(o, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n", r->status,
+                  http_status_text(r->status),
+                  r->content_type ? r->content_type : "application/json", r->body.len);
+    if (!keep_alive) gh_buf_puts(o, "Connection: close\r\n");
+    else if (http10) gh_buf_puts(o, "Connection: keep-alive\r\n");
+    if (r->headers.len) gh_buf_append(o, r->headers.data, r->headers.len);
+    gh_buf_puts(o, "\r\n");
+    if (r->body.len) gh_buf_append(o, r->body.data, r->body.len);
+}
+
+static void response_reset(http_response *r)
+{
+    r->status = 200;
+    r->content_type = NULL;
+    r->close = false;
+    gh_buf_clear(&r->headers);
+    gh_buf_clear(&r->body);
+}
+
+/* The server's own refusal (limits, malformed, timeout): answer, then close. */
+static void conn_refuse(http_conn *c, int status, const char *code, const char *message)
+{
+    http_server *s = c->srv;
+    http_reject why = status == 431   ? HTTP_REJECT_HEADER_LIMIT
+                      : status == 413 ? HTTP_REJECT_BODY_LIMIT
+                      : status == 408 ? HTTP_REJECT_TIMEOUT
+                                      : HTTP_REJECT_MALFORMED;
+    atomic_fetch_add_explicit(&s->rejected[why], 1, memory_order_relaxed);
+    response_reset(&s->resp);
+    http_error(&s->resp, status, code, message);
+    conn_put_response(c, &s->resp, false, false);
+    c->close_after_write = true;
+    c->in_message = false;
+    if (c->reading) {
+        uv_read_stop((uv_stream_t *)&c->tcp);
+        c->reading = false;
+    }
+    conn_flush(c);
+}
+
+/* ---- parsing ---- */
+
+static http_conn *conn_of(llhttp_t *p) { return p->data; }
+
+static int over_limit(http_conn *c, int status, const char *why)
+{
+    c->refuse_status = status;
+    llhttp_set_error_reason(&c->parser, why);
+    return HPE_USER;
+}
+
+static int head_append(http_conn *c, const char *at, size_t len)
+{
+    if (c->head.len + len > c->srv->limits.max_header_bytes)
+        return over_limit(c, 431, "request header fields too large");
+    if (gh_buf_append(&c->head, at, len) < 0) return over_limit(c, 503, "out of memory");
+    return 0;
+}
+
+static int on_message_begin(llhttp_t *p)
+{
+    http_conn *c = conn_of(p);
+    gh_buf_clear(&c->head);
+    gh_buf_clear(&c->body);
+    c->url_len = 0;
+    c->nspans = 0;
+    c->last_cb = 0;
+    c->in_message = true;
+    return 0;
+}
+
+static int on_url(llhttp_t *p, const char *at, size_t len)
+{
+    http_conn *c = conn_of(p);
+    c->url_len += len;
+    return head_append(c, at, len);
+}
+
+static int on_header_field(llhttp_t *p, const char *at, size_t len)
+{
+    http_conn *c = conn_of(p);
+    if (c->last_cb != 1) {
+        if (c->nspans == c->srv->limits.max_headers)
+            return over_limit(c, 431, "too many header fields");
+        if (c->nspans == c->spans_cap) {
+            size_t cap = c->spans_cap ? c->spans_cap * 2 : 16;
+            header_span *n = realloc(c->spans, cap * sizeof *n);
+            if (!n) return over_limit(c, 503, "out of memory");
+            c->spans = n;
+            c->spans_cap = cap;
+        }
+        c->spans[c->nspans++] = (header_span){.name_off = c->head.len};
+        c->last_cb = 1;
+    }
+    c->spans[c->nspans - 1].name_len += len;
+    return head_append(c, at, len);
+}
+
+static int on_header_value(llhttp_t *p, const char *at, size_t len)
+{
+    http_conn *c = conn_of(p);
+    header_span *h = &c->spans[c->nspans - 1];
+    if (c->last_cb != 2) {
+        h->value_off = c->head.len;
+        c->last_cb = 2;
+    }
+    h->value_len += len;
+    return head_append(c, at, len);
+}
+
+static bool expects_continue(http_conn *c)
+{
+    for (size_t i = 0; i < c->nspans; i++) {
+        header_span *h = &c->spans[i];
+        if (h->name_len == 6 && strncasecmp(c->head.data + h->name_off, "expect", 6) == 0 &&
+            h->value_len == 12 && strncasecmp(c->head.data + h->value_off, "100-continue", 12) == 0)
+            return true;
+    }
+    return false;
+}
+
+static int on_headers_complete(llhttp_t *p)
+{
+    http_conn *c = conn_of(p);
+    if ((p->flags & F_CONTENT_LENGTH) && p->content_length > c->srv->limits.max_body_bytes)
+        return over_limit(c, 413, "request body too large");
+    if (expects_continue(c)) gh_buf_puts(&c->out, "HTTP/1.1 100 Continue\r\n\r\n");
+    return 0;
+}
+
+static int on_body(llhttp_t *p, const char *at, size_t len)
+{
+    http_conn *c = conn_of(p);
+    if (c->body.len + len > c->srv->limits.max_body_bytes)
+        return over_limit(c, 413, "request body too large");
+    if (gh_buf_append(&c->body, at, len) < 0) return over_limit(c, 503, "out of memory");
+    return 0;
+}
+
+/* Turns the spans into the request the handler sees (the head buffer no longer moves). */
+static int conn_build_request(http_conn *c, http_request *req)
+{
+    if (c->nspans > c->headers_cap) {
+        http_header *n = realloc(c->headers, c->nspans * sizeof *n);
+        if (!n) return -1;
+        c->headers = n;
+        c->headers_cap = c->nspans;
+    }
+    const char *h = c->head.data ? c->head.data : "";
+    for (size_t i = 0; i < c->nspans; i++) {
+        header_span *s = &c->spans[i];
+        c->headers[i] = (http_header){h + s->name_off, s->value_len ? h + s->value_off : "",
+                                      s->name_len, s->value_len};
+    }
+    const char *q = memchr(h, '?', c->url_len);
+    *req = (http_request){
+        .method = llhttp_method_name((llhttp_method_t)llhttp_get_method(&c->parser)),
+        .path = h,
+        .path_len = q ? (size_t)(q - h) : c->url_len,
+        .query = q ? q + 1 : NULL,
+        .query_len = q ? c->url_len - (size_t)(q - h) - 1 : 0,
+        .headers = c->headers,
+        .nheaders = c->nspans,
+        .body = c->body.len ? c->body.data : NULL,
+        .body_len = c->body.len,
+        .peer = c->peer,
+        .start_ns = http_now_ns(),
+    };
+    return 0;
+}
+
+static int on_message_complete(llhttp_t *p)
+{
+    http_conn *c = conn_of(p);
+    http_server *s = c->srv;
+    c->in_message = false;
+    http_request req;
+    if (conn_build_request(c, &req) < 0) return over_limit(c, 503, "out of memory");
+    response_reset(&s->resp);
+    s->handler(s->ud, &req, &s->resp);
+    bool keep = llhttp_should_keep_alive(p) && !s->resp.close && !s->stopping;
+    conn_put_response(c, &s->resp, keep, p->http_major == 1 && p->http_minor == 0);
+    if (!keep) {
+        c->close_after_write = true;
+        return HPE_PAUSED; /* nothing after this request is read */
+    }
+    return 0;
+}
+
+static const llhttp_settings_t parser_settings = {
+    .on_message_begin = on_message_begin,
+    .on_url = on_url,
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
+    .on_headers_complete = on_headers_complete,
+    .on_body = on_body,
+    .on_message_complete = on_message_complete,
+};
+
+/* ---- reading and timers ---- */
+
+static void conn_arm_timer(http_conn *c)
+{
+    if (c->closing || c->draining) return;
+    if (c->in_message) {
+        if (!c->read_timer)
+            uv_timer_start(&c->timer, on_timer, c->srv->limits.read_timeout_ms, 0);
+        c->read_timer = true;
+    } else {
+        uv_timer_start(&c->timer, on_timer, c->srv->limits.idle_timeout_ms, 0);
+        c->read_timer = false;
+    }
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    http_conn *c = t->data;
+    if (c->closing) return;
+    if (c->draining || !c->read_timer) {
+        conn_close(c);
+        return;
+    }
+    conn_refuse(c, 408, "request_timeout", "the request did not arrive in time");
+}
+
+/* One buffer per server (loop): libuv calls on_read right after this, and on_read copies
+   what it keeps before the next read. */
+static void alloc_read_buf(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)suggested;
+    http_conn *c = h->data;
+    *buf = uv_buf_init(c->srv->read_buf, READ_BUF_SIZE);
+}
+
+static void conn_parse(http_conn *c, const char *data, size_t len)
+{
+    llhttp_errno_t e = llhttp_execute(&c->parser, data, len);
+    if (e == HPE_OK || e == HPE_PAUSED) {
+        conn_flush(c);
+        if (!c->close_after_write) conn_arm_timer(c);
+        return;
+    }
+    int status = c->refuse_status ? c->refuse_status : 400;
+    char msg[200];
+    if (status == 400)
+        snprintf(msg, sizeof msg, "malformed HTTP request: %s",
+                 llhttp_get_error_reason(&c->parser));
+    else snprintf(msg, sizeof msg, "%s", llhttp_get_error_reason(&c->parser));
+    const char *code = status == 400   ? "invalid_parameter"
+                       : status == 503 ? "internal_error"
+                                       : "request_too_large";
+    conn_refuse(c, status, code, msg);
+}
+
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+    http_conn *c = stream->data;
+    (void)buf;
+    if (nread == 0) return;
+    if (nread < 0) {
+        /* EOF or error: a half-received request is dropped; answers still queued are lost
+           with the peer, as it asked. */
+        conn_close(c);
+        return;
+    }
+    if (c->draining || c->close_after_write) return; /* dropping what a refused client sends */
+    conn_parse(c, buf->base, (size_t)nread);
+}
+
+/* ---- accepting ---- */
+
+static void peer_name(uv_tcp_t *tcp, char *out, size_t n)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof ss;
+    out[0] = 0;
+    if (uv_tcp_getpeername(tcp, (struct sockaddr *)&ss, &len) < 0) return;
+    char host[INET6_ADDRSTRLEN] = "";
+    int port = 0;
+    if (ss.ss_family == AF_INET) {
+        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+        inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+        port = ntohs(a->sin_port);
+        snprintf(out, n, "%s:%d", host, port);
+    } else if (ss.ss_family == AF_INET6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+        inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+        port = ntohs(a->sin6_port);
+        snprintf(out, n, "[%s]:%d", host, port);
+    }
+}
+
+static void on_connection(uv_stream_t *listener, int status)
+{
+    http_server *s = listener->data;
+    if (status < 0) return;
+    http_conn *c = calloc(1, sizeof *c);
+    if (!c) return; /* the pending connection stays in the backlog until memory returns */
+    c->srv = s;
+    uv_tcp_init(s->loop, &c->tcp);
+    uv_timer_init(s->loop, &c->timer);
+    c->tcp.data = c->timer.data = c;
+    c->open_handles = 2;
+    c->next = s->conns;
+    if (s->conns) s->conns->prev = c;
+    s->conns = c;
+    s->nconns++;
+    atomic_fetch_add_explicit(&s->connections_open, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->connections_total, 1, memory_order_relaxed);
+    if (uv_accept(listener, (uv_stream_t *)&c->tcp) < 0) {
+        conn_close(c);
+        return;
+    }
+    if (s->stopping || s->nconns > s->limits.max_connections) {
+        atomic_fetch_add_explicit(&s->rejected[HTTP_REJECT_CONN_LIMIT], 1, memory_order_relaxed);
+        conn_close(c);
+        return;
+    }
+    uv_tcp_nodelay(&c->tcp, 1);
+    peer_name(&c->tcp, c->peer, sizeof c->peer);
+    gh_buf_init(&c->head, 0);
+    gh_buf_init(&c->body, 0);
+    gh_buf_init(&c->out, 0);
+    llhttp_init(&c->parser, HTTP_REQUEST, &parser_settings);
+    c->parser.data = c;
+    uv_read_start((uv_stream_t *)&c->tcp, alloc_read_buf, on_read);
+    c->reading = true;
+    conn_arm_timer(c);
+}
+
+/* A listening socket of our own, so SO_REUSEPORT is set before bind (libuv 1.44 has no
+   flag for it). */
+static int open_listener(const char *host, int port, bool reuseport, int *fd_out)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    int r = uv_ip4_addr(host, port, (struct sockaddr_in *)&ss);
+    if (r < 0) r = uv_ip6_addr(host, port, (struct sockaddr_in6 *)&ss);
+    if (r < 0) return r;
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    int on = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) < 0) {
+        r = -errno;
+        close(fd);
+        return r;
+    }
+    socklen_t len = ss.ss_family == AF_INET ? sizeof(struct sockaddr_in)
+                                            : sizeof(struct sockaddr_in6);
+    if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
+        r = -errno;
+        close(fd);
+        return r;
+    }
+    *fd_out = fd;
+    return 0;
+}
+
+int http_server_listen(http_server *s, uv_loop_t *loop, const char *host, int port,
+                       bool reuseport, const http_limits *limits, http_handler handler,
+                       void *ud, char *err, size_t errlen)
+{
+    memset(s, 0, sizeof *s);
+    s->loop = loop;
+    s->limits = *limits;
+    s->handler = handler;
+    s->ud = ud;
+    gh_buf_init(&s->resp.headers, 0);
+    gh_buf_init(&s->resp.body, 0);
+    s->read_buf = malloc(READ_BUF_SIZE);
+    if (!s->read_buf) {
+        snprintf(err, errlen, "out of memory");
+        return UV_ENOMEM;
+    }
+    int fd = -1;
+    int r = open_listener(host, port, reuseport, &fd);
+    if (r == 0) {
+        uv_tcp_init(loop, &s->listener);
+        s->listener.data = s;
+        r = uv_tcp_open(&s->listener, fd);
+        if (r == 0) r = uv_listen((uv_stream_t *)&s->listener, 1024, on_connection);
+        if (r < 0) uv_close((uv_handle_t *)&s->listener, NULL);
+    }
+    if (r < 0) snprintf(err, errlen, "listen on %s:%d: %s", host, port, uv_strerror(r));
+    return r;
+}
+
+void http_server_stop(http_server *s, void (*on_stopped)(http_server *s))
+{
+    s->stopping = true;
+    s->on_stopped = on_stopped;
+    if (!uv_is_closing((uv_handle_t *)&s->listener)) uv_close((uv_handle_t *)&s->listener, NULL);
+    for (http_conn *c = s->conns, *next; c; c = next) {
+        next = c->next;
+        if (c->reading) {
+            uv_read_stop((uv_stream_t *)&c->tcp);
+            c->reading = false;
+        }
+        c->close_after_write = true;
+        if (c->writing == 0) conn_close(c);
+    }
+    if (s->nconns == 0 && on_stopped) on_stopped(s);
+}
+
+void http_server_free(http_server *s)
+{
+    gh_buf_free(&s->resp.headers);
+    gh_buf_free(&s->resp.body);
+    free(s->read_buf);
+    s->read_buf = NULL;
+}

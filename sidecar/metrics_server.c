@@ -1,0 +1,79 @@
+/* GET /metrics: the request shards of every worker plus the daemon's own state (reloads,
+ * decision log, revision, connections), in Prometheus' text format. */
+#include <stdio.h>
+#include <string.h>
+
+#include "server.h"
+
+static void render_reload(gh_buf *o, server *srv)
+{
+    metrics_put(o, "gatehouse_reload_total", "counter", "Policy and data reloads attempted.",
+                (double)atomic_load(&srv->reloads));
+    metrics_put(o, "gatehouse_reload_failures_total", "counter",
+                "Reloads that failed (the last good revision kept serving).",
+                (double)atomic_load(&srv->reload_failures));
+    metrics_put(o, "gatehouse_reload_last_success_timestamp_seconds", "gauge",
+                "Unix time of the last successful load.",
+                (double)atomic_load(&srv->last_reload_ok_unix_ns) / 1e9);
+    pthread_mutex_lock(&srv->status_mu);
+    bool failing = srv->last_error != NULL;
+    char id[sizeof srv->current->id];
+    snprintf(id, sizeof id, "%s", srv->current ? srv->current->id : "");
+    pthread_mutex_unlock(&srv->status_mu);
+    metrics_put(o, "gatehouse_reload_last_failed", "gauge",
+                "1 while the last reload failed, else 0.", failing ? 1 : 0);
+    gh_buf_printf(o, "# HELP gatehouse_revision_info The revision being served.\n"
+                     "# TYPE gatehouse_revision_info gauge\n"
+                     "gatehouse_revision_info{revision=\"%s\"} 1\n", id);
+}
+
+static void render_declog(gh_buf *o, server *srv)
+{
+    declog_stats st = {0};
+    if (srv->log) declog_stats_get(srv->log, &st);
+    metrics_put(o, "gatehouse_decision_log_queue_depth", "gauge",
+                "Decisions waiting for the decision-log writer.", (double)st.depth);
+    metrics_put(o, "gatehouse_decision_log_written_total", "counter",
+                "Decisions written to the decision log.", (double)st.written);
+    metrics_put(o, "gatehouse_decision_log_dropped_total", "counter",
+                "Decisions lost for any reason (must stay 0).", (double)st.dropped);
+    metrics_put(o, "gatehouse_decision_log_waits_total", "counter",
+                "Requests that waited for room in the decision-log queue.", (double)st.waits);
+}
+
+static void render_http(gh_buf *o, server *srv)
+{
+    static const char *why[HTTP_REJECT_COUNT] = {"malformed", "header_limit", "body_limit",
+                                                 "timeout", "connection_limit"};
+    uint64_t open = 0, total = 0, rej[HTTP_REJECT_COUNT] = {0};
+    for (int i = 0; i < srv->nworkers; i++) {
+        http_server *h = &srv->workers[i].http;
+        open += atomic_load_explicit(&h->connections_open, memory_order_relaxed);
+        total += atomic_load_explicit(&h->connections_total, memory_order_relaxed);
+        for (int r = 0; r < HTTP_REJECT_COUNT; r++)
+            rej[r] += atomic_load_explicit(&h->rejected[r], memory_order_relaxed);
+    }
+    metrics_put(o, "gatehouse_http_connections_open", "gauge", "Open client connections.",
+                (double)open);
+    metrics_put(o, "gatehouse_http_connections_total", "counter", "Client connections accepted.",
+                (double)total);
+    gh_buf_puts(o, "# HELP gatehouse_http_rejected_total Requests the server refused itself.\n"
+                   "# TYPE gatehouse_http_rejected_total counter\n");
+    for (int r = 0; r < HTTP_REJECT_COUNT; r++)
+        gh_buf_printf(o, "gatehouse_http_rejected_total{reason=\"%s\"} %llu\n", why[r],
+                      (unsigned long long)rej[r]);
+}
+
+void metrics_render_server(worker *w, gh_buf *out)
+{
+    server *srv = w->srv;
+    metrics_shard *shards[256];
+    int n = srv->nworkers < 256 ? srv->nworkers : 256;
+    for (int i = 0; i < n; i++) shards[i] = &srv->workers[i].metrics;
+    metrics_render_requests(out, shards, n);
+    render_http(out, srv);
+    render_reload(out, srv);
+    render_declog(out, srv);
+    metrics_put(out, "gatehouse_workers", "gauge", "Worker threads (one event loop each).",
+                srv->nworkers);
+}

@@ -1,0 +1,82 @@
+/* The daemon: worker threads, each with its own libuv loop, SO_REUSEPORT listener,
+ * evaluator and metrics shard; the main thread's loop handles signals and reloads and
+ * publishes each new snapshot to every worker (an atomic hand-over plus a wake-up), so the
+ * request path takes no lock. A worker swaps snapshots between requests; the old one is
+ * freed when the last worker lets go of it. */
+#ifndef GH_SERVER_H
+#define GH_SERVER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <uv.h>
+
+#include "config.h"
+#include "declog.h"
+#include "http.h"
+#include "metrics.h"
+#include "snapshot.h"
+
+typedef struct server server;
+
+typedef struct worker {
+    server *srv;
+    int id;
+    uv_thread_t thread;
+    uv_loop_t loop;
+    uv_async_t wake;             /* a new snapshot is pending, or stop */
+    http_server http;
+    gh_evaluator *ev;
+    gh_evaluator *ev_strict;     /* for ?strict-builtin-errors, made on first use */
+    gh_arena req;                /* the request's input document; reset per request */
+    snapshot *snap;              /* the one this worker evaluates with (a reference) */
+    _Atomic(snapshot *) pending; /* handed over by the main thread (a reference) */
+    _Atomic bool stop;
+    metrics_shard metrics;
+    uint64_t rng[2];             /* decision ids */
+    gh_buf scratch;              /* decision-log lines, JSON pointers */
+    char listen_err[256];
+    int listen_rc;
+} worker;
+
+struct server {
+    gh_config *cfg;
+    worker *workers;
+    int nworkers;
+    declog *log;                 /* NULL when decision logging is off */
+    char instance_id[40];        /* labels.id of every decision */
+    pthread_mutex_t status_mu;   /* guards the reload status below */
+    snapshot *current;           /* the last good snapshot (a reference) */
+    char *last_error;            /* the last failed reload's errors, NULL after a success */
+    _Atomic uint64_t reloads, reload_failures;
+    _Atomic int64_t last_reload_ok_unix_ns, last_reload_fail_unix_ns;
+    int64_t started_unix_ns;
+};
+
+/* Runs the daemon until SIGTERM or SIGINT: listeners, workers, watches, decision log.
+ * `first` is the snapshot loaded at start (taken over). Returns the process exit code. */
+int server_run(gh_config *cfg, snapshot *first);
+
+/* Main thread: makes snap the current snapshot and hands it to every worker (takes over
+ * the caller's reference). */
+void server_publish(server *srv, snapshot *snap);
+/* Main thread: records a failed reload (errors text copied). */
+void server_reload_failed(server *srv, const char *errors);
+
+/* Worker thread: the evaluator for ?strict-builtin-errors (NULL when out of memory). */
+gh_evaluator *worker_strict_evaluator(worker *w);
+
+/* Worker thread: the HTTP handler (api.c). */
+void api_handle(void *ud, const http_request *req, http_response *resp);
+
+/* Reload machinery on the main loop (reload.c). */
+typedef struct reloader reloader;
+reloader *reloader_start(server *srv, uv_loop_t *loop);
+void reloader_trigger(reloader *r, const char *why); /* debounced */
+void reloader_stop(reloader *r); /* closes its handles */
+void reloader_free(reloader *r); /* after the loop has ended */
+
+/* Worker thread: GET /metrics (metrics_server.c). */
+void metrics_render_server(worker *w, gh_buf *out);
+
+#endif
