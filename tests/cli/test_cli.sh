@@ -91,5 +91,29 @@ expect "cli-8.4 deprecated builtins allowed in v0" 0 "$GH" check --v0-compatible
 printf 'package d\n\nall(xs) := count(xs) > 0\n\nx := all([true])\n' >"$tmp/own_all.rego"
 expect "cli-8.5 a function of the policy's own named all" 0 "$GH" check "$tmp/own_all.rego"
 
+# strict mode (-S): findings exit 1, OPA's text and location; off by default; eval and test too
+printf 'package s\n\nimport data.unused_lib\n\nf(a, b) := a\n' >"$tmp/strict_imp.rego"
+expect "cli-9.1 not strict by default" 0 "$GH" check "$tmp/strict_imp.rego"
+expect "cli-9.2 strict finds an unused import" 1 "$GH" check --strict "$tmp/strict_imp.rego"
+expect_out "cli-9.3 unused import named" "$tmp/strict_imp.rego:3:1: rego_compile_error: import data.unused_lib unused"
+printf 'package s\n\nf(a, b) := a\n\np if {\n\tx := 1\n\ttrue\n}\n' >"$tmp/strict.rego"
+expect "cli-9.4 -S finds unused locals" 1 "$GH" check -S "$tmp/strict.rego"
+expect_out "cli-9.5 unused argument" "$tmp/strict.rego:3:1: rego_compile_error: unused argument b. (hint: use _ (wildcard variable) instead)"
+expect_out "cli-9.6 unused assignment" "$tmp/strict.rego:6:2: rego_compile_error: assigned var x unused"
+expect_out "cli-9.7 caret under the assignment" "$(printf '\t\t^')"
+expect "cli-9.8 strict json" 1 "$GH" check --strict --format json "$tmp/strict.rego"
+expect_out "cli-9.9 strict json message" '"message": "assigned var x unused"'
+expect "cli-9.10 examples are strict-clean" 0 "$GH" check --strict "$ROOT/policies"
+expect "cli-9.11 eval --strict refuses" 2 "$GH" eval --strict -d "$tmp/strict.rego" 'data.s.p'
+expect_out "cli-9.12 eval names it" "assigned var x unused"
+expect "cli-9.13 eval without --strict" 0 "$GH" eval -d "$tmp/strict.rego" 'data.s.p'
+printf 'package s_test\n\ntest_t if {\n\ty := 2\n\ttrue\n}\n' >"$tmp/strict_test.rego"
+expect "cli-9.14 test --strict refuses" 1 "$GH" test --strict "$tmp/strict_test.rego"
+expect_out "cli-9.15 test names it" "assigned var y unused"
+expect "cli-9.16 test without --strict" 0 "$GH" test "$tmp/strict_test.rego"
+printf 'package s\n\np if {\n\tsome x\n\ttrue\n}\n' >"$tmp/declared.rego"
+expect "cli-9.17 unused some is an error in every mode" 1 "$GH" check "$tmp/declared.rego"
+expect_out "cli-9.18 declared var named" "$tmp/declared.rego:4:2: rego_compile_error: declared var x unused"
+
 echo "test_cli: $checks checks, $fails failed"
 [ "$fails" -eq 0 ]
