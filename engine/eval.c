@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "compile/driver.h"
 #include "gatehouse/error.h"
@@ -29,6 +30,7 @@ void gh_evaluator_free(gh_evaluator *ev)
     free(ev->stack);
     free(ev->memo);
     free(ev->fmemo);
+    gh_hook_free(ev);
     free(ev);
 }
 
@@ -148,6 +150,19 @@ int gh_eval(gh_evaluator *ev, const gh_revision *rev, const char *ref, const gh_
     return gh_eval_many(ev, rev, &ref, 1, input, out, err);
 }
 
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void gh_query_timings(const gh_query *q, uint64_t *parse_ns, uint64_t *compile_ns)
+{
+    *parse_ns = q->parse_ns;
+    *compile_ns = q->compile_ns;
+}
+
 gh_query *gh_query_prepare(gh_revision *rev, const char *text, size_t len, gh_diags *diags)
 {
     gh_query *q = calloc(1, sizeof *q);
@@ -155,12 +170,15 @@ gh_query *gh_query_prepare(gh_revision *rev, const char *text, size_t len, gh_di
     gh_arena_init(&q->arena, 0);
     gh_body *body = NULL;
     gh_parse_opts po = {.v0_compatible = rev->v0};
+    uint64_t t0 = mono_ns(), t1 = 0;
     if (gh_parse_query(&q->arena, "query", text, len, &po, &body, diags) != 0 ||
-        !(q->proc = gh_compile_query(rev, &q->arena, body, diags))) {
+        (t1 = mono_ns(), !(q->proc = gh_compile_query(rev, &q->arena, body, diags)))) {
         gh_arena_free(&q->arena);
         free(q);
         return NULL;
     }
+    q->parse_ns = t1 - t0;
+    q->compile_ns = mono_ns() - t1;
     gh_revision_retain(rev);
     q->rev = rev;
     return q;

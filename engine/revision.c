@@ -2,6 +2,7 @@
  * share the result read-only between threads under a reference count. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "compile/driver.h"
 #include "gatehouse/error.h"
@@ -69,6 +70,19 @@ static const gh_value *value_copy(gh_arena *a, const gh_value *v)
     return NULL;
 }
 
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void gh_revision_timings(const gh_revision *rev, uint64_t *parse_ns, uint64_t *compile_ns)
+{
+    *parse_ns = rev->parse_ns;
+    *compile_ns = rev->compile_ns;
+}
+
 gh_revision *gh_revision_load(const gh_source *modules, size_t n, const gh_value *data,
                               const gh_load_opts *opts, gh_diags *diags)
 {
@@ -88,14 +102,18 @@ gh_revision *gh_revision_load(const gh_source *modules, size_t n, const gh_value
     gh_module **mods = gh_arena_calloc(&rev->arena, n ? n : 1, sizeof *mods);
     gh_parse_opts popts = {.v0_compatible = rev->v0};
     int bad = 0;
+    uint64_t t0 = mono_ns();
     for (size_t i = 0; i < n; i++)
         if (gh_parse_module(&rev->arena, modules[i].name ? modules[i].name : "", modules[i].text,
                             modules[i].len, &popts, &mods[i], diags) != 0)
             bad++;
+    uint64_t t1 = mono_ns();
     if (bad || !rev->data || gh_compile_revision(rev, mods, modules, n, diags) != 0) {
         gh_revision_release(rev);
         return NULL;
     }
+    rev->parse_ns = t1 - t0;
+    rev->compile_ns = mono_ns() - t1;
     return rev;
 }
 

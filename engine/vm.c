@@ -565,7 +565,7 @@ static const char *op_operands[] = {
 #undef GH_OP_OPS
 };
 
-static void disasm_one(const gh_proc *p, uint32_t pc, gh_buf *out)
+void gh_vm_disasm_one(const gh_proc *p, uint32_t pc, gh_buf *out)
 {
     const gh_ins *i = &p->code[pc];
     gh_buf_printf(out, "%5u  %-6s", pc, op_names[i->op]);
@@ -603,7 +603,7 @@ void gh_vm_disasm(const gh_proc *p, gh_buf *out)
 {
     gh_buf_printf(out, "%s (%u regs, %u args)\n", p->name ? p->name : "?", p->nregs, p->nargs);
     for (uint32_t pc = 0; pc < p->ncode; pc++)
-        disasm_one(p, pc, out);
+        gh_vm_disasm_one(p, pc, out);
 }
 
 static int vm_run(gh_evaluator *ev, const gh_proc *p, const gh_value *const *args,
@@ -618,6 +618,9 @@ static int vm_run(gh_evaluator *ev, const gh_proc *p, const gh_value *const *arg
     size_t base = ev->sp;
     ev->sp += p->nregs;
     ev->depth++;
+    const bool hooks = ev->hooks;
+    gh_hook_frame hf;
+    if (hooks) gh_hook_enter(ev, p, &hf);
     gh_slot *R = ev->stack + base;
     memset(R, 0, p->nregs * sizeof *R);
     for (uint16_t i = 0; i < p->nargs; i++)
@@ -643,18 +646,9 @@ static int vm_run(gh_evaluator *ev, const gh_proc *p, const gh_value *const *arg
             goto timeout;                                                                          \
     } while (0)
 
-    const bool trace = ev->trace || ev->opts.cover;
     for (;;) {
         i = &code[pc++];
-        if (trace && ev->opts.cover && p->locs[pc - 1] && p->locs[pc - 1]->file)
-            ev->opts.cover(ev->opts.cover_ud, p->locs[pc - 1]->file, p->locs[pc - 1]->line);
-        if (trace && ev->trace) {
-            gh_buf tb;
-            gh_buf_init(&tb, 0);
-            disasm_one(p, pc - 1, &tb);
-            fprintf(stderr, "[%s] %s", p->name, tb.data ? tb.data : "");
-            gh_buf_free(&tb);
-        }
+        if (hooks) gh_hook_ins(ev, p, pc - 1, R); /* the only cost of the hooks when off */
         switch ((gh_opcode)i->op) {
         case GH_OP_NOP: break;
         case GH_OP_LOADK: R[i->a].v = K[i->k]; break;
@@ -1020,6 +1014,7 @@ timeout:
     goto error;
 error:
 done:
+    if (hooks) gh_hook_exit(ev, p, &hf);
     ev->sp = base;
     ev->depth--;
     return rc;
@@ -1055,6 +1050,8 @@ int gh_vm_begin(gh_evaluator *ev, const gh_revision *rev, const gh_value *input,
     ev->sp = 0;
     ev->depth = 0;
     ev->err = err;
+    ev->hooks = ev->trace || ev->opts.cover || ev->obs;
+    if (ev->obs) gh_hook_begin(ev);
     if (err) memset(err, 0, sizeof *err);
     ev->bc.arena = &ev->arena;
     ev->bc.strict = ev->opts.strict_builtin_errors;

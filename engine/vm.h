@@ -37,6 +37,28 @@ typedef enum gh_proc_kind {
 
 typedef struct gh_rnode gh_rnode;
 
+/* Debug information (compile/debuginfo.c), read only by the profiler and the explainer
+ * (vm_hooks.c): which body expression each instruction was compiled from, and the local
+ * variables of each expression with their registers. */
+typedef struct gh_cexpr {
+    const gh_expr *e;            /* the expression (a literal of a body) */
+    const gh_term *const *vars;  /* its local variables, first occurrence of each name */
+    const uint16_t *regs;        /* their registers */
+    uint16_t nvars;
+} gh_cexpr;
+
+enum {
+    GH_II_START = 1,   /* the first instruction of its expression */
+    GH_II_FAILJMP = 2, /* a jump meaning its expression failed (`not` whose operand held,
+                          `every` with a counter-example) */
+    GH_II_NOFAIL = 4,  /* failing here is no failure of its expression (inside `not`) */
+};
+
+typedef struct gh_insinfo {
+    const gh_cexpr *x; /* NULL: rule machinery (head, yields, return) */
+    uint8_t flags;     /* GH_II_* */
+} gh_insinfo;
+
 typedef struct gh_proc {
     const gh_ins *code;
     uint32_t ncode;
@@ -48,6 +70,7 @@ typedef struct gh_proc {
     const gh_value *dflt;      /* default value, or NULL */
     const gh_loc *loc;         /* the first definition, for conflict errors */
     const gh_loc *const *locs; /* per instruction, for error locations (entries may be NULL) */
+    const gh_insinfo *info;    /* per instruction, for the profiler and the explainer */
     const gh_value *const *k;  /* constants */
     const void *const *x;      /* aux: builtins, procedures, tree nodes, with targets */
 } gh_proc;
@@ -111,12 +134,14 @@ struct gh_revision {
     uint32_t nmemo; /* memo slots: one per procedure, then one per interior node */
     bool v0;
     bool strict; /* compiled in OPA's strict mode (compile/strict.c) */
+    uint64_t parse_ns, compile_ns; /* what gh_revision_load spent on each (--metrics) */
 };
 
 struct gh_query {
     gh_revision *rev;
     gh_arena arena;
     gh_proc *proc;
+    uint64_t parse_ns, compile_ns; /* what gh_query_prepare spent on each (--metrics) */
 };
 
 /* ---- evaluator ---- */
@@ -166,6 +191,8 @@ struct gh_evaluator {
     uint32_t depth;
     gh_eval_error *err;
     bool trace;
+    bool hooks;          /* trace, coverage, profile or explain: vm_run calls the hooks */
+    struct gh_obs *obs;  /* profile and explain state (vm_hooks.c); NULL when neither is on */
 };
 
 /* Runs proc with args (nargs values) and stores its value in *out (NULL: undefined).
@@ -177,6 +204,27 @@ int gh_vm_node_value(gh_evaluator *ev, const gh_rnode *n, const gh_value **out);
 /* Prepares ev for one evaluation of rev (resets the arena, memo generation, limits). */
 int gh_vm_begin(gh_evaluator *ev, const gh_revision *rev, const gh_value *input,
                 gh_eval_error *err);
+/* ---- hooks (vm_hooks.c): run only when ev->hooks, so they cost one branch when off ---- */
+
+/* What a frame saves of the hook state across a call. */
+typedef struct gh_hook_frame {
+    const gh_proc *p;
+    uint32_t pc;
+    const gh_cexpr *x;
+    uint64_t qid, parent;
+} gh_hook_frame;
+
+/* Before each instruction: coverage, the GH_VM_TRACE print, profile and explain events. */
+void gh_hook_ins(gh_evaluator *ev, const gh_proc *p, uint32_t pc, const gh_slot *R);
+/* Entering and leaving a procedure (rule, function, query). */
+void gh_hook_enter(gh_evaluator *ev, const gh_proc *p, gh_hook_frame *save);
+void gh_hook_exit(gh_evaluator *ev, const gh_proc *p, const gh_hook_frame *save);
+/* Resets the per-evaluation part (explain events) at the start of an evaluation. */
+void gh_hook_begin(gh_evaluator *ev);
+void gh_hook_free(gh_evaluator *ev);
+/* The one-line disassembly of p's instruction pc (GH_VM_TRACE). */
+void gh_vm_disasm_one(const gh_proc *p, uint32_t pc, gh_buf *out);
+
 /* Disassembles a procedure into out. */
 void gh_vm_disasm(const gh_proc *p, gh_buf *out);
 /* Fills err (code, message, location). Returns the GH_E* code to hand back. */

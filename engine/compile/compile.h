@@ -8,6 +8,7 @@
  *   emit.c     instruction, label, register and constant emission
  *   lower.c    pass 5: lowering of terms and literals
  *   rules.c    pass 5: lowering of rules, functions and queries into procedures
+ *   debuginfo.c per-instruction expressions and per-expression variables (profile, explain)
  *   compile.c  the driver (gh_compile_revision, gh_compile_query) */
 #ifndef GH_COMPILE_H
 #define GH_COMPILE_H
@@ -79,6 +80,9 @@ typedef struct gh_comp {
     uint32_t nregs;
     uint32_t fail;     /* current failure label */
     const gh_loc *loc; /* location stamped on emitted instructions */
+    gh_insinfo *info;  /* per instruction: expression and flags (debuginfo.c) */
+    const gh_cexpr *cx; /* expression stamped on emitted instructions; NULL outside bodies */
+    bool cx_start;      /* the next instruction is the first of cx */
 
     /* constants and aux entries shared by all procedures of the unit */
     gh_vec consts, aux;
@@ -148,6 +152,15 @@ uint32_t const_add(gh_comp *c, const gh_value *v);
 uint32_t aux_add(gh_comp *c, const void *p);
 void proc_begin(gh_comp *c);
 gh_proc *proc_end(gh_comp *c, gh_proc_kind kind, const char *name);
+
+/* ---- debuginfo.c ---- */
+/* Starts the expression e (saving the current one in *saved); every instruction emitted
+ * until debug_expr_end belongs to it. */
+void debug_expr_begin(gh_comp *c, const gh_expr *e, const gh_cexpr **saved, bool *saved_start);
+/* Ends it: records its local variables (those in scope now) and restores the saved one. */
+void debug_expr_end(gh_comp *c, const gh_expr *e, const gh_cexpr *saved, bool saved_start);
+/* Sets flag on the instructions emitted from `from` on whose failure target is `label`. */
+void debug_mark_fails(gh_comp *c, uint32_t from, uint32_t label, uint8_t flag);
 
 /* ---- lower.c ---- */
 /* Lowers a term to a register, emitting code that fails to c->fail when undefined. May

@@ -20,6 +20,8 @@ uint32_t emit(gh_comp *c, gh_opcode op, unsigned a, unsigned b, unsigned cc, uin
                                    cap * sizeof *c->code);
         c->locs = gh_arena_realloc(&c->scratch, c->locs, c->capcode * sizeof *c->locs,
                                    cap * sizeof *c->locs);
+        c->info = gh_arena_realloc(&c->scratch, c->info, c->capcode * sizeof *c->info,
+                                   cap * sizeof *c->info);
         c->capcode = cap;
     }
     assert(a <= 0xffff && b <= 0xffff && cc <= 0xffff);
@@ -32,6 +34,8 @@ uint32_t emit(gh_comp *c, gh_opcode op, unsigned a, unsigned b, unsigned cc, uin
     i->k = k;
     i->f = f;
     c->locs[c->ncode] = c->loc;
+    c->info[c->ncode] = (gh_insinfo){c->cx, c->cx && c->cx_start ? GH_II_START : 0};
+    c->cx_start = false;
     return c->ncode++;
 }
 
@@ -108,6 +112,8 @@ void proc_begin(gh_comp *c)
     c->depth = 0;
     c->decl_at = -1;
     c->cur_lit = 0;
+    c->cx = NULL;
+    c->cx_start = false;
 }
 
 /* The invariants the VM relies on without checking: every register named by an operand is
@@ -143,9 +149,11 @@ gh_proc *proc_end(gh_comp *c, gh_proc_kind kind, const char *name)
     gh_proc *p = gh_arena_calloc(c->a, 1, sizeof *p);
     gh_ins *code = gh_arena_alloc(c->a, (c->ncode ? c->ncode : 1) * sizeof *code);
     const gh_loc **locs = gh_arena_alloc(c->a, (c->ncode ? c->ncode : 1) * sizeof *locs);
+    gh_insinfo *info = gh_arena_alloc(c->a, (c->ncode ? c->ncode : 1) * sizeof *info);
     for (uint32_t i = 0; i < c->ncode; i++) {
         code[i] = c->code[i];
         locs[i] = c->locs[i];
+        info[i] = c->info[i];
         if (strchr(op_operands[code[i].op], 'F')) {
             assert(code[i].f < c->nlabels);
             uint32_t pc = code[i].f < c->nlabels ? c->labels[code[i].f] : UINT32_MAX;
@@ -155,6 +163,7 @@ gh_proc *proc_end(gh_comp *c, gh_proc_kind kind, const char *name)
     }
     p->code = code;
     p->locs = locs;
+    p->info = info;
     p->ncode = c->ncode;
     p->nregs = c->nregs ? c->nregs : 1;
     proc_verify(c, p, name);

@@ -720,7 +720,8 @@ static void lower_every(gh_comp *c, gh_expr *e)
     lower_destructure(c, e->u.every.value, vr);
     if (lower_body(c, e->u.every.body)) emit(c, GH_OP_JMP, 0, 0, 0, 0, next);
     label_here(c, bad);
-    emit(c, GH_OP_JMP, 0, 0, 0, 0, save);
+    uint32_t jmp = emit(c, GH_OP_JMP, 0, 0, 0, 0, save);
+    c->info[jmp].flags |= GH_II_FAILJMP;
     label_here(c, ok);
     c->fail = save;
     scope_pop(c, mark);
@@ -745,11 +746,13 @@ static void lower_lit_pos(gh_comp *c, gh_expr *e)
 
 static void lower_not(gh_comp *c, gh_expr *e)
 {
-    uint32_t save = c->fail, ok = label_new(c), mark;
+    uint32_t save = c->fail, ok = label_new(c), mark, from = c->ncode;
     c->fail = ok;
     scope_push(c, &mark);
     lower_lit_pos(c, e);
-    emit(c, GH_OP_JMP, 0, 0, 0, 0, save);
+    debug_mark_fails(c, from, ok, GH_II_NOFAIL); /* the operand failing is `not` holding */
+    uint32_t jmp = emit(c, GH_OP_JMP, 0, 0, 0, 0, save);
+    c->info[jmp].flags |= GH_II_FAILJMP;
     label_here(c, ok);
     c->fail = save;
     scope_pop(c, mark);
@@ -760,13 +763,17 @@ void lower_with(gh_comp *c, gh_expr *e);
 static void lower_lit(gh_comp *c, gh_expr *e)
 {
     const gh_loc *saved = c->loc;
+    const gh_cexpr *saved_cx;
+    bool saved_start;
     c->loc = &e->loc;
+    debug_expr_begin(c, e, &saved_cx, &saved_start);
     if (e->nwith)
         lower_with(c, e);
     else if (e->negated)
         lower_not(c, e);
     else
         lower_lit_pos(c, e);
+    debug_expr_end(c, e, saved_cx, saved_start);
     c->loc = saved;
 }
 

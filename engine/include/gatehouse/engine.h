@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "gatehouse/arena.h"
+#include "gatehouse/buf.h"
 #include "gatehouse/diag.h"
 #include "gatehouse/value.h"
 
@@ -117,5 +118,113 @@ int gh_query_eval(gh_evaluator *ev, const gh_query *q, const gh_value *input,
 
 /* Appends the disassembly of the query and of every procedure of its revision. */
 void gh_query_disasm(const gh_query *q, gh_buf *out);
+
+/* ---- metrics (gatehouse eval --metrics: OPA's timer_rego_* names) ---- */
+
+/* Nanoseconds gh_revision_load spent parsing the modules and compiling them. */
+void gh_revision_timings(const gh_revision *rev, uint64_t *parse_ns, uint64_t *compile_ns);
+/* Nanoseconds gh_query_prepare spent parsing the query and compiling it. */
+void gh_query_timings(const gh_query *q, uint64_t *parse_ns, uint64_t *compile_ns);
+
+/* ---- profile (gatehouse eval --profile) ----
+ * While on, every evaluation of the evaluator adds to per-expression statistics, kept
+ * until gh_evaluator_profile_reset. An expression's time is its own: from when control
+ * enters one of its instructions until it moves to another expression's (a rule it calls
+ * counts for that rule's expressions). NUM EVAL counts its first instruction running, NUM
+ * REDO evaluation coming back into it for another solution (a scan step or a `with`
+ * re-entry after a later expression failed). Off: one predictable branch per instruction. */
+
+typedef struct gh_expr_stat {
+    const char *file; /* module name; "query" for the query */
+    int row, col;
+    uint32_t off, end; /* the expression's bytes in its source */
+    uint64_t time_ns, num_eval, num_redo;
+    uint64_t seq; /* order in which expressions were first seen */
+} gh_expr_stat;
+
+/* 0, or GH_ENOMEM (then nothing changed). */
+int gh_evaluator_set_profile(gh_evaluator *ev, bool on);
+void gh_evaluator_profile_reset(gh_evaluator *ev);
+/* The statistics so far, one per expression evaluated, in a malloc'd array (caller frees);
+ * file names point into the revision (or the query). GH_ENOMEM when some were lost. */
+int gh_evaluator_profile(const gh_evaluator *ev, gh_expr_stat **stats, size_t *n);
+
+/* OPA's profile rows: statistics summed per file and row (the location is that of the
+ * first expression seen on the row; num_gen_expr counts the expressions summed). */
+typedef struct gh_profile_row {
+    const char *file;
+    int row, col;
+    uint32_t off, end;
+    uint64_t time_ns, num_eval, num_redo, num_gen_expr;
+} gh_profile_row;
+
+/* Rows from stats, sorted by `sort` (comma-separated criteria, each descending:
+ * total_time_ns, num_eval, num_redo, num_gen_expr, file, line; NULL = OPA's default
+ * "total_time_ns,num_eval,num_redo,file,line"), at most `limit` (0 = all), in a malloc'd
+ * array. GH_EINVAL with the bad criterion named in err when `sort` has an unknown one. */
+int gh_profile_rows(const gh_expr_stat *stats, size_t n, const char *sort, size_t limit,
+                    gh_profile_row **rows, size_t *nrows, char *err, size_t errsize);
+
+/* ---- explanations (gatehouse eval --explain, gatehouse test --var-values) ----
+ * While on, each evaluation records a trace shaped as OPA's: every procedure (rule,
+ * function, the query) is a query with its own id; Enter on entry, Exit at each value it
+ * yields; Eval/Redo/Fail per expression (as the profile counts them); Note for trace(). */
+
+typedef enum gh_trace_op {
+    GH_TRACE_ENTER,
+    GH_TRACE_EXIT,
+    GH_TRACE_EVAL,
+    GH_TRACE_REDO,
+    GH_TRACE_FAIL,
+    GH_TRACE_NOTE,
+} gh_trace_op;
+
+typedef enum gh_trace_node { GH_TNODE_EXPR, GH_TNODE_RULE, GH_TNODE_BODY } gh_trace_node;
+
+/* A local variable of a failed expression and its value then (NULL: undefined). */
+typedef struct gh_trace_var {
+    const char *name;
+    int row, col; /* its first occurrence in the expression */
+    const gh_value *value;
+} gh_trace_var;
+
+typedef struct gh_trace_event {
+    uint8_t op;   /* gh_trace_op */
+    uint8_t node; /* gh_trace_node: what the event is about */
+    uint64_t qid, parent;
+    const char *file; /* "query" for the query */
+    int row, col;
+    uint32_t off, end;    /* expressions: their bytes in the source */
+    const char *name;     /* rules and functions: "data.x.p" */
+    const char *message;  /* notes: trace()'s argument */
+    size_t message_len;
+    const gh_trace_var *vars; /* Fail: the expression's local variables */
+    size_t nvars;
+} gh_trace_event;
+
+/* 0, or GH_ENOMEM. */
+int gh_evaluator_set_explain(gh_evaluator *ev, bool on);
+/* The events of the last evaluation (valid until the next one); *truncated when it had
+ * more than a million. */
+const gh_trace_event *gh_evaluator_explain(const gh_evaluator *ev, size_t *n, bool *truncated);
+
+typedef enum gh_explain_mode { GH_EXPLAIN_FULL, GH_EXPLAIN_NOTES, GH_EXPLAIN_FAILS } gh_explain_mode;
+
+/* OPA's lineage filters: full keeps everything; notes and fails keep Note (Fail) events,
+ * each preceded by the Enter events of the queries leading to it since the last one kept.
+ * Pointers to the kept events go into a malloc'd array. GH_ENOMEM. */
+int gh_trace_filter(const gh_trace_event *ev, size_t n, gh_explain_mode mode,
+                    const gh_trace_event ***out, size_t *nout);
+
+/* The text of an event's expression or query: `len` bytes at the returned pointer (NULL
+ * when unknown). gh_trace_source_text serves modules by name. */
+typedef const char *(*gh_trace_text_fn)(void *ud, const gh_trace_event *e, size_t *len);
+const char *gh_trace_source_text(const gh_source *modules, size_t n, const gh_trace_event *e,
+                                 size_t *len);
+
+/* OPA's PrettyTraceWithLocation: "file:row" padded, then "| " per depth, the op and what
+ * it is about (rule path, expression text with line breaks folded, or a quoted note). */
+void gh_trace_pretty(const gh_trace_event *const *ev, size_t n, gh_trace_text_fn text, void *ud,
+                     gh_buf *out);
 
 #endif
