@@ -10,8 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
+#include "eval_obs.h"
 #include "gatehouse/arena.h"
 #include "gatehouse/buf.h"
 #include "gatehouse/diag.h"
@@ -50,6 +52,17 @@ static const char eval_usage[] =
     "                              arguments and imports are errors; see gatehouse check)\n"
     "      --fail                  exit 1 when the result is undefined\n"
     "      --fail-defined          exit 1 when the result is defined\n"
+    "      --metrics               report OPA's timers (timer_rego_*_ns): a \"metrics\" member\n"
+    "                              in json, a table in pretty\n"
+    "      --profile               time and count each expression (implies --metrics): a\n"
+    "                              \"profile\" member in json, a table in pretty\n"
+    "      --profile-sort LIST     sort the profile by total_time_ns, num_eval, num_redo,\n"
+    "                              num_gen_expr, file, line (comma-separated, repeatable;\n"
+    "                              implies --profile)\n"
+    "      --profile-limit N       show the first N profile rows (default 10; implies --profile)\n"
+    "      --explain MODE          trace the evaluation: notes (trace() notes and how they\n"
+    "                              were reached), fails (failed expressions and how), full\n"
+    "                              (everything), debug (as full), off\n"
     "  -h, --help                  show this help\n\n"
     "Exit status: 0 ok, 1 --fail/--fail-defined tripped, 2 errors (parse, compile, eval, I/O).\n";
 
@@ -65,6 +78,10 @@ typedef struct eval_args {
     bool strict_mode; /* -S: OPA's compiler strict mode (strict: --strict-builtin-errors) */
     enum fmt fmt;
     const char *query;
+    bool metrics, profile; /* --metrics, --profile (and its two options) */
+    int explain;           /* gh_explain_mode, or EXPLAIN_OFF */
+    const char *profile_sort;
+    size_t profile_limit;
 } eval_args;
 
 /* One error as opa reports it. */
@@ -208,12 +225,6 @@ static void print_errors(const errlist *e, enum fmt fmt)
 
 /* ---- the query and its expressions ---- */
 
-typedef struct qexpr {
-    uint32_t off, end; /* span in the query text */
-    int row, col;
-    bool valued; /* rewritten to report its own value */
-} qexpr;
-
 typedef struct query_plan {
     qexpr *exprs;
     size_t n;
@@ -268,11 +279,15 @@ static int plan_query(const char *q, bool v0, query_plan *p, errlist *errs)
         for (size_t i = 0; p->exprs && i < body->n; i++) {
             const gh_expr *e = body->items[i];
             qexpr *x = &p->exprs[i];
-            *x = (qexpr){e->loc.off, e->loc.end, e->loc.line, e->loc.col, expr_valued(e)};
+            *x = (qexpr){e->loc.off, e->loc.end, e->loc.line, e->loc.col, expr_valued(e), 0, 0, 0, 0};
             gh_buf_append(&p->text, q + at, x->off - at);
+            x->roff = (uint32_t)p->text.len;
             if (x->valued) gh_buf_printf(&p->text, "gh_e%zu_ := ", i);
             gh_buf_append(&p->text, q + x->off, x->end - x->off);
+            x->rend = (uint32_t)p->text.len;
             if (x->valued) gh_buf_printf(&p->text, "; gh_e%zu_ != false", i);
+            x->soff = x->rend + 2; /* after "; " */
+            x->send = (uint32_t)p->text.len;
             at = x->end;
         }
         gh_buf_puts(&p->text, q + at);
@@ -330,11 +345,19 @@ static void put_bindings(gh_buf *b, const gh_value *row, int indent)
     gh_buf_printf(b, "%*s}", indent, "");
 }
 
-static void print_json(const query_plan *p, const char *q, const gh_value *rows, gh_buf *b)
+static void print_json(const query_plan *p, const char *q, const gh_value *rows,
+                       const eval_obs *obs, gh_buf *b)
 {
     size_t nrows = gh_value_len(rows);
-    if (nrows == 0) {
-        gh_buf_puts(b, "{}\n");
+    if (nrows == 0) { /* undefined: only the observability members, if any */
+        gh_buf m;
+        gh_buf_init(&m, 0);
+        obs_json(obs, &m);
+        if (m.len)
+            gh_buf_printf(b, "{%s\n}\n", m.data + 1); /* without the leading comma */
+        else
+            gh_buf_puts(b, "{}\n");
+        gh_buf_free(&m);
         return;
     }
     gh_buf_puts(b, "{\n  \"result\": [\n");
@@ -361,7 +384,9 @@ static void print_json(const query_plan *p, const char *q, const gh_value *rows,
         }
         gh_buf_printf(b, "\n    }%s\n", r + 1 < nrows ? "," : "");
     }
-    gh_buf_puts(b, "  ]\n}\n");
+    gh_buf_puts(b, "  ]");
+    obs_json(obs, b);
+    gh_buf_puts(b, "\n}\n");
 }
 
 static void print_values(const query_plan *p, const gh_value *rows, gh_buf *b)
@@ -565,6 +590,38 @@ static int load_input(const eval_args *ea, gh_arena *a, const gh_value **input, 
 }
 
 #ifdef GH_HAVE_EVAL
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Runs the prepared query with the profiler and the explainer as asked, timing it, and
+ * gathers what they saw; an error goes to errs. */
+static void evaluate(gh_evaluator *ev, const gh_query *q, const gh_value *input,
+                     const gh_value **rows, eval_obs *obs, const loader *l, errlist *errs)
+{
+    gh_eval_error err;
+    char msg[256];
+    if (gh_evaluator_set_profile(ev, obs->profile) != 0 ||
+        gh_evaluator_set_explain(ev, obs->explain != EXPLAIN_OFF) != 0) {
+        errs_add(errs, "eval_internal_error", "out of memory", "", 0, 0, NULL);
+        return;
+    }
+    uint64_t t0 = mono_ns();
+    int rc = gh_query_eval(ev, q, input, rows, &err);
+    obs->m.query_eval_ns = mono_ns() - t0;
+    if (rc != 0) {
+        errs_add(errs, err.code ? err.code : "eval_internal_error", err.msg, err.file, err.line,
+                 err.col, NULL);
+        return;
+    }
+    obs->modules = l->modules;
+    obs->nmodules = l->nmodules;
+    if (obs_collect(obs, ev, msg, sizeof msg) != 0) errs_add(errs, "", msg, "", 0, 0, NULL);
+}
+
 /* Loads, compiles, evaluates and prints. Returns the exit status. */
 static int run_eval(const eval_args *ea)
 {
@@ -582,14 +639,23 @@ static int run_eval(const eval_args *ea)
     gh_evaluator *ev = NULL;
     const gh_value *input = NULL, *rows = NULL;
     int status = CLI_OK;
+    eval_obs obs = {.metrics = ea->metrics,
+                    .profile = ea->profile,
+                    .explain = ea->explain,
+                    .sort = ea->profile_sort,
+                    .profile_limit = ea->profile_limit,
+                    .query = ea->query,
+                    .exprs = NULL};
 
     gh_buf lerr;
     gh_buf_init(&lerr, 0);
     l.ignore = ea->ignore;
     l.nignore = (size_t)ea->nignore;
     l.v0_compatible = ea->v0;
+    uint64_t t0 = mono_ns();
     int lrc = loader_load(&l, ea->data, ea->ndata, &lerr);
     if (loader_load_bundles(&l, ea->bundles, ea->nbundles, &lerr) != 0) lrc = -1;
+    obs.m.load_files_ns = mono_ns() - t0;
     if (lrc != 0) {
         for (char *line = lerr.data, *nl; line && *line; line = nl + 1) {
             nl = strchr(line, '\n');
@@ -602,6 +668,8 @@ static int run_eval(const eval_args *ea)
     gh_buf_free(&lerr);
     if (errs.n == 0) load_input(ea, &arena, &input, &errs);
     if (errs.n == 0) plan_query(ea->query, ea->v0, &plan, &errs);
+    obs.exprs = plan.exprs;
+    obs.nexprs = plan.n;
     if (errs.n == 0) {
         /* a bundle may set v0_compatible */
         gh_load_opts lo = {.v0_compatible = l.v0_compatible, .strict = ea->strict_mode};
@@ -609,18 +677,18 @@ static int run_eval(const eval_args *ea)
         if (!rev) errs_from_diags(&errs, &diags);
     }
     if (errs.n == 0) {
+        gh_revision_timings(rev, &obs.m.module_parse_ns, &obs.m.module_compile_ns);
         q = gh_query_prepare(rev, plan.text.data, plan.text.len, &diags);
         if (!q) errs_from_diags(&errs, &diags);
     }
     if (errs.n == 0) {
+        gh_query_timings(q, &obs.m.query_parse_ns, &obs.m.query_compile_ns);
         gh_eval_opts eo = {.strict_builtin_errors = ea->strict};
         ev = gh_evaluator_new(&eo);
-        gh_eval_error err;
         if (!ev)
             errs_add(&errs, "eval_internal_error", "out of memory", "", 0, 0, NULL);
-        else if (gh_query_eval(ev, q, input, &rows, &err) != 0)
-            errs_add(&errs, err.code ? err.code : "eval_internal_error", err.msg, err.file,
-                     err.line, err.col, NULL);
+        else
+            evaluate(ev, q, input, &rows, &obs, &l, &errs);
     }
     if (errs.n) {
         print_errors(&errs, ea->fmt);
@@ -629,17 +697,22 @@ static int run_eval(const eval_args *ea)
         gh_buf out;
         gh_buf_init(&out, 0);
         switch (ea->fmt) {
-        case FMT_JSON: print_json(&plan, ea->query, rows, &out); break;
+        case FMT_JSON: print_json(&plan, ea->query, rows, &obs, &out); break;
         case FMT_VALUES: print_values(&plan, rows, &out); break;
         case FMT_BINDINGS: print_bindings(rows, &out); break;
         case FMT_RAW: print_raw(&plan, rows, &out); break;
-        case FMT_PRETTY: print_pretty(&plan, ea->query, rows, &out); break;
+        case FMT_PRETTY:
+            obs_pretty_trace(&obs, &out);
+            print_pretty(&plan, ea->query, rows, &out);
+            obs_pretty_tables(&obs, &out);
+            break;
         }
         if (out.data) fputs(out.data, stdout);
         gh_buf_free(&out);
         bool defined = gh_value_len(rows) > 0;
         if ((ea->fail && !defined) || (ea->fail_defined && defined)) status = CLI_FAIL;
     }
+    obs_free(&obs);
     if (ev) gh_evaluator_free(ev);
     if (q) gh_query_free(q);
     if (rev) gh_revision_release(rev);
@@ -661,6 +734,54 @@ static int run_eval(const eval_args *ea)
     return CLI_USAGE;
 }
 #endif
+
+enum { OPT_METRICS = 256, OPT_PROFILE, OPT_PROFILE_SORT, OPT_PROFILE_LIMIT, OPT_EXPLAIN };
+
+/* The observability options, as opa eval takes them: --profile-sort and --profile-limit
+ * imply --profile, which implies --metrics. Criteria are checked when the profile is
+ * sorted. Returns 0 or -1 (reported). */
+static int parse_obs_option(eval_args *ea, int c, const char *arg, char *sort, size_t size)
+{
+    static const char *const modes[] = {"full", "notes", "fails"};
+    char *end;
+    switch (c) {
+    case OPT_METRICS: ea->metrics = true; return 0;
+    case OPT_PROFILE_SORT: {
+        size_t have = strlen(sort);
+        if (have + strlen(arg) + 2 > size) {
+            fprintf(stderr, "gatehouse eval: --profile-sort: too many criteria\n");
+            return -1;
+        }
+        snprintf(sort + have, size - have, "%s%s", have ? "," : "", arg);
+        ea->profile_sort = sort;
+        break;
+    }
+    case OPT_PROFILE_LIMIT: {
+        long n = strtol(arg, &end, 10);
+        if (*end || end == arg || n < 0) {
+            fprintf(stderr, "gatehouse eval: invalid --profile-limit '%s'\n", arg);
+            return -1;
+        }
+        ea->profile_limit = (size_t)n;
+        break;
+    }
+    case OPT_EXPLAIN:
+        ea->explain = strcmp(arg, "debug") == 0 ? GH_EXPLAIN_FULL : EXPLAIN_OFF;
+        for (int i = 0; i < 3; i++)
+            if (strcmp(arg, modes[i]) == 0) ea->explain = i;
+        if (ea->explain == EXPLAIN_OFF && strcmp(arg, "off") != 0 && strcmp(arg, "debug") != 0) {
+            fprintf(stderr,
+                    "gatehouse eval: unknown --explain mode '%s' (notes, fails, full, debug, "
+                    "off)\n",
+                    arg);
+            return -1;
+        }
+        return 0;
+    default: break;
+    }
+    ea->profile = ea->metrics = true;
+    return 0;
+}
 
 static int parse_format(const char *s, enum fmt *out)
 {
@@ -684,10 +805,16 @@ int cmd_eval(int argc, char **argv)
         {"strict", no_argument, NULL, 'S'},
         {"fail", no_argument, NULL, 'F'},
         {"fail-defined", no_argument, NULL, 'D'},
+        {"metrics", no_argument, NULL, OPT_METRICS},
+        {"profile", no_argument, NULL, OPT_PROFILE},
+        {"profile-sort", required_argument, NULL, OPT_PROFILE_SORT},
+        {"profile-limit", required_argument, NULL, OPT_PROFILE_LIMIT},
+        {"explain", required_argument, NULL, OPT_EXPLAIN},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    eval_args ea = {0};
+    eval_args ea = {.explain = EXPLAIN_OFF, .profile_limit = 10};
+    char sort[512] = "";
     char **data = calloc(3 * ((size_t)argc + 1), sizeof *data);
     if (!data) return CLI_USAGE;
     ea.data = data;
@@ -716,6 +843,13 @@ int cmd_eval(int argc, char **argv)
         case 's': ea.strict = true; break;
         case 'F': ea.fail = true; break;
         case 'D': ea.fail_defined = true; break;
+        case OPT_METRICS:
+        case OPT_PROFILE:
+        case OPT_PROFILE_SORT:
+        case OPT_PROFILE_LIMIT:
+        case OPT_EXPLAIN:
+            if (parse_obs_option(&ea, c, optarg, sort, sizeof sort) != 0) status = CLI_USAGE;
+            break;
         case 'h':
             fputs(eval_usage, stdout);
             status = CLI_OK;
