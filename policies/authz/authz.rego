@@ -30,7 +30,13 @@ allow if {
 	}
 }
 
-deny_reasons contains "caller has no tenant" if not input.subject.tenant
+deny_reasons contains "caller has no tenant" if not has_tenant
+
+# A tenant is a non-empty string: "" or a number would scope nothing, so they deny.
+has_tenant if {
+	is_string(input.subject.tenant)
+	input.subject.tenant != ""
+}
 
 deny_reasons contains msg if {
 	some table in input.query.tables
@@ -40,12 +46,26 @@ deny_reasons contains msg if {
 
 deny_reasons contains "several statements in one request" if input.query.multiple_statements
 
-# A grant names a role, an action and tables; "*" matches any table.
+# A grant names a role, actions and tables ("*" matches any table). Optional "kinds"
+# (connector kinds: sql, dynamodb, s3) and "instances" (globs) narrow it to some connectors.
 table_granted(table) if {
 	some role in input.subject.roles
 	some grant in data.grants[role]
 	input.query.action in grant.actions
 	table_matches(grant.tables, table)
+	kind_matches(grant)
+	instance_matches(grant)
+}
+
+kind_matches(grant) if not grant.kinds
+
+kind_matches(grant) if input.connector.kind in grant.kinds
+
+instance_matches(grant) if not grant.instances
+
+instance_matches(grant) if {
+	some p in grant.instances
+	glob.match(p, [], input.connector.instance)
 }
 
 table_matches(patterns, _) if "*" in patterns
@@ -55,19 +75,38 @@ table_matches(patterns, table) if {
 	glob.match(p, ["."], table)
 }
 
-allowed_columns[table] := cols if {
-	some table in input.query.tables
-	cols := object.get(data.columns, table, "*")
-}
+is_admin if "admin" in input.subject.roles
+
+# Admins see every column; others a table's allow-list from data.columns, else all of it.
+allowed_columns[table] := table_columns(table) if some table in input.query.tables
+
+table_columns(table) := "*" if {
+	is_admin
+} else := object.get(data.columns, table, "*")
 
 masks[table] := m if {
 	some table in input.query.tables
-	not "admin" in input.subject.roles
+	not is_admin
 	m := data.masks[table]
 }
 
-row_filters[table] := {"column": "region", "op": "in", "value": regions} if {
+# The predicates that hold for a table: rows of the tenant's regions, and the table's own
+# filter from data.row_filters (admins are exempt from that one); several are and-ed.
+row_filters[table] := all_of(filters) if {
 	some table in input.query.tables
+	filters := [f | some f in [region_filter, table_filter(table)]; f != null]
+	count(filters) > 0
+}
+
+region_filter := {"column": "region", "op": "in", "value": regions} if {
 	regions := [r | some r in data.regions[input.subject.tenant]]
 	count(regions) > 0
-}
+} else := null
+
+table_filter(table) := null if {
+	is_admin
+} else := object.get(data.row_filters, table, null)
+
+all_of(filters) := filters[0] if {
+	count(filters) == 1
+} else := {"and": filters}
