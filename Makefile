@@ -3,7 +3,7 @@
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= 2
-CTEST_LABELS = unit|conformance|fuzz-smoke
+CTEST_LABELS = unit|conformance|integration|fuzz-smoke
 GENERATOR  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
 .PHONY: all deps build build-asan test test-fast test-asan demo bench fuzz format clean
