@@ -14,6 +14,8 @@
  * "Used" follows OPA's local-variable rewriting: a variable declared in a body is used when
  * it occurs again later in that body or in a body nested in it (comprehensions, `every`),
  * or anywhere in the rule head (the comprehension's term, for a comprehension body). */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "compile/compile.h"
@@ -58,12 +60,19 @@ typedef struct strict_ctx {
 static void walk_term(strict_ctx *s, const gh_term *t);
 static void check_body(strict_ctx *s, const gh_body *b, const gh_vec *used);
 
-static void add_finding(strict_ctx *s, strict_stage stage, const gh_loc *loc, const char *fmt,
-                        const char *arg)
+static void add_finding(strict_ctx *s, strict_stage stage, const gh_loc *loc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void add_finding(strict_ctx *s, strict_stage stage, const gh_loc *loc, const char *fmt, ...)
 {
+    char text[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
     gh_buf b;
     gh_buf_init(&b, 0);
-    gh_buf_printf(&b, fmt, arg);
+    gh_buf_puts(&b, text);
     finding *f = gh_arena_calloc(&s->c->scratch, 1, sizeof *f);
     char *msg = gh_arena_alloc(&s->c->scratch, b.len + 1);
     memcpy(msg, b.data ? b.data : "", b.len);
@@ -413,24 +422,30 @@ static void walk_body_exprs(strict_ctx *s, const gh_body *b)
     }
 }
 
-/* The findings for the locals declared in the innermost body, then the body's scope ends. */
+/* Reports the unused locals of one kind declared in the innermost body; true if any. */
+static bool report_unused(strict_ctx *s, const gh_body *b, const gh_vec *used, local_kind kind,
+                          const char *how)
+{
+    bool found = false;
+    for (uint32_t i = s->scope; i < s->locals.n; i++) {
+        local *l = s->locals.items[i];
+        if (l->kind != kind || l->uses || in_names(used, l->name)) continue;
+        /* `every` variables have no declaring expression: OPA points at the body */
+        const gh_loc *at = l->decl ? &l->decl->loc : b->n ? &b->items[0]->loc : &b->loc;
+        add_finding(s, STAGE_LOCALS, at, "%s var %s unused", how, l->name);
+        found = true;
+    }
+    return found;
+}
+
+/* The findings for the body that ends here. As OPA, once the rule body has one finding (or
+ * a bad declaration) nothing more is checked in it, and unused assignments hide unused
+ * declarations. */
 static void check_scope(strict_ctx *s, const gh_body *b, const gh_vec *used)
 {
     if (s->link_failed) return;
-    bool found = false;
-    for (int pass = 0; pass < 2; pass++)
-        for (uint32_t i = s->scope; i < s->locals.n; i++) {
-            local *l = s->locals.items[i];
-            if (l->uses || in_names(used, l->name)) continue;
-            const gh_loc *at = l->decl ? &l->decl->loc : b->n ? &b->items[0]->loc : &b->loc;
-            if (pass == 0 && l->kind == LOCAL_ASSIGNED && s->strict) {
-                add_finding(s, STAGE_LOCALS, at, "assigned var %s unused", l->name);
-                found = true;
-            } else if (pass == 1 && l->kind == LOCAL_DECLARED) {
-                add_finding(s, STAGE_LOCALS, at, "declared var %s unused", l->name);
-                found = true;
-            }
-        }
+    bool found = s->strict && report_unused(s, b, used, LOCAL_ASSIGNED, "assigned");
+    if (!found) found = report_unused(s, b, used, LOCAL_DECLARED, "declared");
     if (found) s->link_failed = true;
 }
 
@@ -485,6 +500,7 @@ static void walk_link(strict_ctx *s, const gh_rule *r, gh_vec *value_vars)
     size_t nterms = head_term_count(h);
     uint32_t floor = s->floor;
     s->floor = s->locals.n;
+    s->link_failed = false;
     for (size_t i = 0; i < nterms; i++)
         walk_term(s, head_term(h, i));
     s->floor = floor;

@@ -29,7 +29,8 @@ static char *errors_of(const char *src, const gh_load_opts *opts, bool *loaded)
     gh_buf_init(&full, 0);
     gh_diags_format(&d, &full);
     for (size_t i = 0; i < d.n; i++)
-        if (!d.items[i].src_line) test_fail(__FILE__, __LINE__, "no source line: %s", d.items[i].msg);
+        if (!d.items[i].src_line)
+            test_fail(__FILE__, __LINE__, "no source line: %s", d.items[i].msg);
     gh_buf_free(&full);
     gh_diags_free(&d);
     char *s = gh_buf_take(&out, NULL);
@@ -40,10 +41,14 @@ static char *errors_of(const char *src, const gh_load_opts *opts, bool *loaded)
 static bool parse_mode(const char *mode, size_t len, gh_load_opts *opts)
 {
     *opts = (gh_load_opts){0};
-    if (len == 6 && strncmp(mode, "strict", 6) == 0) opts->strict = true;
-    else if (len == 9 && strncmp(mode, "strict-v0", 9) == 0) opts->strict = opts->v0_compatible = true;
-    else if (len == 10 && strncmp(mode, "default-v0", 10) == 0) opts->v0_compatible = true;
-    else if (!(len == 7 && strncmp(mode, "default", 7) == 0)) return false;
+    if (len == 6 && strncmp(mode, "strict", 6) == 0)
+        opts->strict = true;
+    else if (len == 9 && strncmp(mode, "strict-v0", 9) == 0)
+        opts->strict = opts->v0_compatible = true;
+    else if (len == 10 && strncmp(mode, "default-v0", 10) == 0)
+        opts->v0_compatible = true;
+    else if (!(len == 7 && strncmp(mode, "default", 7) == 0))
+        return false;
     return true;
 }
 
@@ -85,7 +90,8 @@ static void run_file(const char *path)
         char *exp = sep + 4, *next = strstr(exp, "\n%% ");
         if (next) next[1] = '\0';
         size_t el = strlen(exp);
-        while (el >= 1 && exp[el - 1] == '\n' && (el == 1 || exp[el - 2] == '\n')) exp[--el] = '\0';
+        while (el >= 1 && exp[el - 1] == '\n' && (el == 1 || exp[el - 2] == '\n'))
+            exp[--el] = '\0';
         run_case(header, src, exp);
         if (next) next[1] = '%';
         p = next;
