@@ -82,7 +82,9 @@ allowed_columns[table] := table_columns(table) if some table in input.query.tabl
 
 table_columns(table) := "*" if {
 	is_admin
-} else := object.get(data.columns, table, "*")
+} else := cols if {
+	cols := data.columns[table]
+} else := "*"
 
 masks[table] := m if {
 	some table in input.query.tables
@@ -103,9 +105,10 @@ region_filter := {"column": "region", "op": "in", "value": regions} if {
 	count(regions) > 0
 } else := null
 
-table_filter(table) := null if {
-	is_admin
-} else := object.get(data.row_filters, table, null)
+table_filter(table) := f if {
+	not is_admin
+	f := data.row_filters[table]
+} else := null
 
 all_of(filters) := filters[0] if {
 	count(filters) == 1

@@ -183,3 +183,18 @@ test_request_without_query_gets_the_default if {
 	d := decision({"subject": analyst})
 	d == {"allow": false, "reason": "no grant matches this request"}
 }
+
+# Without data.columns and data.row_filters: every column, and the region filter alone.
+test_without_column_lists_and_table_filters if {
+	d := authz.decision with input as {
+		"subject": analyst,
+		"query": {"action": "select", "tables": ["public.customers"]},
+	}
+		with data.grants as grants
+		with data.masks as {}
+		with data.columns as null
+		with data.regions as regions
+		with data.row_filters as null
+	d.columns == {"public.customers": "*"}
+	d.row_filters == {"public.customers": {"column": "region", "op": "in", "value": ["eu-west-1", "eu-central-1"]}}
+}

@@ -125,6 +125,18 @@ expect "test-3.10 bad --threshold" 1 --threshold 101 "$FIX/repo"
 expect "test-4.1 policies/" 0 "$ROOT/policies"
 expect_out "test-4.2 policies/ all pass" "PASS: "
 expect "test-4.3 policies/ coverage >= 90%" 0 --threshold 90 "$ROOT/policies"
+# both sets run, and each reaches the threshold on its own
+expect "test-4.4 both sets" 0 -v "$ROOT/policies"
+expect_out "test-4.5 the data-platform set ran" "data.gatehouse.authz_test.test_row_filter_regions_only: PASS"
+expect_out "test-4.6 the Envoy set ran" "data.envoy.authz_test.test_expired_token: PASS"
+expect "test-4.7 policies/authz coverage >= 90%" 0 --coverage --threshold 90 "$ROOT/policies/authz"
+expect "test-4.8 policies/envoy coverage >= 90%" 0 --coverage --threshold 90 "$ROOT/policies/envoy"
+# the gate bites: the Envoy set with only its first test left falls below 90%
+mkdir -p "$tmp/envoy"
+cp "$ROOT/policies/envoy/authz.rego" "$tmp/envoy/"
+sed '/^test_guest_reads_a_product if {/,$d' "$ROOT/policies/envoy/authz_test.rego" >"$tmp/envoy/authz_test.rego"
+expect "test-4.9 below the threshold" 2 --coverage --threshold 90 "$tmp/envoy"
+expect_out "test-4.10 says so" "Code coverage threshold not met: got "
 
 echo "$((checks - fails))/$checks checks passed"
 [ "$fails" = 0 ]
