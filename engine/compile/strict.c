@@ -60,6 +60,15 @@ typedef struct strict_ctx {
 static void walk_term(strict_ctx *s, const gh_term *t);
 static void check_body(strict_ctx *s, const gh_body *b, const gh_vec *used);
 
+/* A copy of text[0..len) in the compile's scratch arena, NUL-terminated. */
+static const char *scratch_copy(strict_ctx *s, const char *text, size_t len)
+{
+    char *out = gh_arena_alloc(&s->c->scratch, len + 1);
+    memcpy(out, text, len);
+    out[len] = '\0';
+    return out;
+}
+
 static void add_finding(strict_ctx *s, strict_stage stage, const gh_loc *loc, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
@@ -70,15 +79,9 @@ static void add_finding(strict_ctx *s, strict_stage stage, const gh_loc *loc, co
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    gh_buf b;
-    gh_buf_init(&b, 0);
-    gh_buf_puts(&b, text);
     finding *f = gh_arena_calloc(&s->c->scratch, 1, sizeof *f);
-    char *msg = gh_arena_alloc(&s->c->scratch, b.len + 1);
-    memcpy(msg, b.data ? b.data : "", b.len);
-    msg[b.len] = '\0';
-    gh_buf_free(&b);
-    *f = (finding){.stage = stage, .mod = s->mod, .loc = *loc, .msg = msg};
+    *f = (finding){
+        .stage = stage, .mod = s->mod, .loc = *loc, .msg = scratch_copy(s, text, strlen(text))};
     gh_vec_push(&s->c->scratch, &s->findings, f);
 }
 
@@ -134,9 +137,8 @@ static const char *import_text(strict_ctx *s, const gh_import *imp)
     gh_buf_puts(&b, "import ");
     gh_term_to_rego(imp->path, &b);
     if (imp->alias) gh_buf_printf(&b, " as %s", imp->alias);
-    char *out = gh_arena_alloc(&s->c->scratch, b.len + 1);
-    memcpy(out, b.data ? b.data : "", b.len);
-    out[b.len] = '\0';
+    bool ok = b.data && !b.failed; /* out of memory: the message still reads */
+    const char *out = scratch_copy(s, ok ? b.data : "import", ok ? b.len : strlen("import"));
     gh_buf_free(&b);
     return out;
 }
