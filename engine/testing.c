@@ -48,6 +48,9 @@ void gh_test_list_free(gh_test_list *l)
         free(t->file);
         free(t->output);
         free(t->error);
+        free(t->trace);
+        free(t->fail_at);
+        free(t->fail_detail);
         free_subs(t);
     }
     free(l->items);

@@ -13,6 +13,7 @@
 static bool kept(const gh_trace_event *e, gh_explain_mode mode)
 {
     if (mode == GH_EXPLAIN_NOTES) return e->op == GH_TRACE_NOTE;
+    if (mode == GH_EXPLAIN_NOTES_FAILS) return e->op == GH_TRACE_NOTE || e->op == GH_TRACE_FAIL;
     return e->op == GH_TRACE_FAIL;
 }
 

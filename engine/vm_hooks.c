@@ -178,6 +178,7 @@ static void expr_event(gh_evaluator *ev, gh_trace_op op, const gh_cexpr *x, cons
     gh_trace_event *e = event_new(ev, op, GH_TNODE_EXPR);
     if (!e) return;
     event_at(e, &x->e->loc);
+    e->every = x->e->kind == GH_EXPR_EVERY;
     if (op == GH_TRACE_FAIL && R) capture_vars(ev, e, x, R);
 }
 

@@ -200,6 +200,7 @@ typedef struct gh_trace_event {
     size_t message_len;
     const gh_trace_var *vars; /* Fail: the expression's local variables */
     size_t nvars;
+    bool every; /* the expression is an `every` */
 } gh_trace_event;
 
 /* 0, or GH_ENOMEM. */
@@ -208,7 +209,12 @@ int gh_evaluator_set_explain(gh_evaluator *ev, bool on);
  * more than a million. */
 const gh_trace_event *gh_evaluator_explain(const gh_evaluator *ev, size_t *n, bool *truncated);
 
-typedef enum gh_explain_mode { GH_EXPLAIN_FULL, GH_EXPLAIN_NOTES, GH_EXPLAIN_FAILS } gh_explain_mode;
+typedef enum gh_explain_mode {
+    GH_EXPLAIN_FULL,
+    GH_EXPLAIN_NOTES,
+    GH_EXPLAIN_FAILS,
+    GH_EXPLAIN_NOTES_FAILS, /* opa test -v without --explain: notes and failures */
+} gh_explain_mode;
 
 /* OPA's lineage filters: full keeps everything; notes and fails keep Note (Fail) events,
  * each preceded by the Enter events of the queries leading to it since the last one kept.

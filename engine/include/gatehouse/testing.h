@@ -61,6 +61,10 @@ typedef struct gh_test {
     size_t nsubs;
     uint64_t bench_n;  /* --bench: evaluations timed */
     uint64_t bench_ns; /* --bench: their total wall time */
+    /* filled by gh_tests_explain for failed tests (NULL when there is nothing to show) */
+    char *trace;       /* OPA's pretty trace of the test's evaluation, one event a line */
+    char *fail_at;     /* "file:row" of the expression that failed */
+    char *fail_detail; /* its text, then its local variables' values under it */
 } gh_test;
 
 typedef struct gh_test_list {
@@ -111,6 +115,18 @@ typedef struct gh_test_run_opts {
 /* Runs every test of the list against rev, filling the results. Returns 0, or GH_ENOMEM
  * when a worker could not be set up (then some results are missing: they read ERROR). */
 int gh_tests_run(const gh_revision *rev, gh_test_list *l, const gh_test_run_opts *opts);
+
+typedef struct gh_test_explain_opts {
+    gh_explain_mode mode;      /* which events go into the trace */
+    const gh_source *modules;  /* the modules as loaded (for expression text) */
+    size_t nmodules;
+    uint64_t timeout_ns;       /* per evaluation; 0 = 5 s */
+    const gh_value *runtime;   /* opa.runtime(); NULL = {} */
+} gh_test_explain_opts;
+
+/* Evaluates each failed test of the list once more with the explainer on (serially) and
+ * fills its trace and failure details (gatehouse test -v, --var-values). 0 or GH_ENOMEM. */
+int gh_tests_explain(const gh_revision *rev, gh_test_list *l, const gh_test_explain_opts *opts);
 
 /* Go's time.Duration text ("605.076µs", "1.2ms", "2.5s", "1m3s", "0s") into buf. */
 void gh_test_format_duration(uint64_t ns, char *buf, size_t size);
