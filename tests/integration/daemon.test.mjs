@@ -7,7 +7,7 @@
 //
 // usage: node daemon.test.mjs path/to/gatehouse
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync, rmSync, renameSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, readdirSync, rmSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
@@ -39,6 +39,8 @@ conflict := 2 if input.x
 main := {"allow": allow, "version": version}
 
 echo := {"user": input.user}
+
+bad_number := to_number(input.n)
 `;
 
 function writePolicy(text) {
@@ -231,6 +233,17 @@ async function main() {
     r = await call(d, 'PUT', '/v1/data/t', {});
     assert.equal(r.status, 405);
     assert.ok(r.headers.get('allow').startsWith('GET, POST'));
+  });
+
+  await test('data-11 ?strict-builtin-errors turns a builtin error into a 500', async () => {
+    let r = await call(d, 'POST', '/v1/data/t/bad_number', { input: { n: 'abc' } });
+    assert.equal(r.status, 200);
+    assert.equal(r.json.result, undefined);
+    r = await call(d, 'POST', '/v1/data/t/bad_number?strict-builtin-errors', { input: { n: 'abc' } });
+    assert.equal(r.status, 500);
+    assert.match(r.json.message, /eval_builtin_error: to_number/);
+    r = await call(d, 'POST', '/v1/data/t/bad_number?strict-builtin-errors=true', { input: { n: '12' } });
+    assert.equal(r.json.result, 12);
   });
 
   await test('bad-1 malformed JSON body: 400 invalid_parameter with the position', async () => {
@@ -437,6 +450,37 @@ async function main() {
     assert.ok(ok > 100, `only ${ok} requests under load`);
     assert.equal(lines.length - answeredBefore, ok, `${ok} answers, ${lines.length - answeredBefore} log lines`);
     console.log(`     (${ok} answered under load, ${lines.length - answeredBefore} logged)`);
+  });
+
+  await test('log-2 rotation by size and back-pressure with a one-slot queue: nothing lost', async () => {
+    const small = join(dir, 'small.log');
+    const d2 = await startDaemon([], {
+      policy: [join(dir, 'policy')],
+      decision_log: { output: 'file', path: small, max_bytes: 4000, max_files: 1000, queue_size: 1 },
+    });
+    const body = JSON.stringify({ input: { user: 'alice' } });
+    let ok = 0;
+    await Promise.all(Array.from({ length: 8 }, async () => {
+      for (let i = 0; i < 50; i++) {
+        const r = await fetch(`http://127.0.0.1:${d2.port}/v1/data/t/allow`, { method: 'POST', body });
+        await r.text();
+        if (r.status === 200) ok++;
+      }
+    }));
+    const m = (await call(d2, 'GET', '/metrics')).text;
+    d2.proc.kill('SIGINT');
+    const exit = await d2.exited;
+    assert.equal(exit.code, 0);
+    assert.equal(ok, 400);
+    let lines = 0, files = 0;
+    for (const f of readdirSync(dir).filter((f) => f.startsWith('small.log'))) {
+      files++;
+      lines += readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean).length;
+    }
+    assert.ok(files > 5, `only ${files} files: no rotation`);
+    assert.equal(lines, 400);
+    assert.match(m, /^gatehouse_decision_log_dropped_total 0$/m);
+    console.log(`     (${files} files; ${(m.match(/^gatehouse_decision_log_waits_total (\d+)/m) || [])[1]} waits for room)`);
   });
 
   await test('config-1 unknown and mistyped fields are errors naming their path', async () => {
