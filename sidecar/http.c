@@ -245,7 +245,7 @@ static void conn_flush(http_conn *c)
 }
 
 static void conn_put_response(http_conn *c, const http_response *r, bool keep_alive,
-                              bool http10)
+                              bool http10, bool head)
 {
     gh_buf *o = &c->out;
     gh_buf_printf(o, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n", r->status,
@@ -255,7 +255,7 @@ static void conn_put_response(http_conn *c, const http_response *r, bool keep_al
     else if (http10) gh_buf_puts(o, "Connection: keep-alive\r\n");
     if (r->headers.len) gh_buf_append(o, r->headers.data, r->headers.len);
     gh_buf_puts(o, "\r\n");
-    if (r->body.len) gh_buf_append(o, r->body.data, r->body.len);
+    if (r->body.len && !head) gh_buf_append(o, r->body.data, r->body.len);
 }
 
 static void response_reset(http_response *r)
@@ -278,7 +278,7 @@ static void conn_refuse(http_conn *c, int status, const char *code, const char *
     atomic_fetch_add_explicit(&s->rejected[why], 1, memory_order_relaxed);
     response_reset(&s->resp);
     http_error(&s->resp, status, code, message);
-    conn_put_response(c, &s->resp, false, false);
+    conn_put_response(c, &s->resp, false, false, false);
     c->close_after_write = true;
     c->in_message = false;
     if (c->reading) {
@@ -429,7 +429,8 @@ static int on_message_complete(llhttp_t *p)
     response_reset(&s->resp);
     s->handler(s->ud, &req, &s->resp);
     bool keep = llhttp_should_keep_alive(p) && !s->resp.close && !s->stopping;
-    conn_put_response(c, &s->resp, keep, p->http_major == 1 && p->http_minor == 0);
+    conn_put_response(c, &s->resp, keep, p->http_major == 1 && p->http_minor == 0,
+                      llhttp_get_method(p) == HTTP_HEAD);
     if (!keep) {
         c->close_after_write = true;
         return HPE_PAUSED; /* nothing after this request is read */
