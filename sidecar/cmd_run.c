@@ -13,6 +13,7 @@
 
 static const char run_usage[] =
     "usage: gatehouse run [-c gatehouse.json] [--addr HOST:PORT] [--policy PATH]... [--data PATH]...\n"
+    "                     [-b DIR]... [--ignore PATTERN]...\n"
     "                     [--workers N] [--log-level LEVEL] [--decision-log stdout|none|FILE]\n"
     "                     [--no-watch] [--v0-compatible] [PATH...]\n\n"
     "Runs gatehouse as a daemon serving OPA's REST Data API (POST/GET /v1/data/{path},\n"
@@ -23,6 +24,8 @@ static const char run_usage[] =
     "  -a, --addr HOST:PORT    listen address (default localhost:8181; port 0 picks one)\n"
     "      --policy PATH       a policy (or data) file or directory; repeatable\n"
     "      --data PATH         a data file or directory; repeatable\n"
+    "  -b, --bundle DIR        a bundle directory (.manifest: revision, roots); repeatable\n"
+    "      --ignore PATTERN    skip files and directories whose name matches; repeatable\n"
     "  -w, --workers N         worker threads, one event loop each (default: one per core)\n"
     "      --log-level LEVEL   error, warn, info (default) or debug\n"
     "      --decision-log OUT  stdout, none, or a file path (rotated by size)\n"
@@ -32,13 +35,15 @@ static const char run_usage[] =
     "Positional PATHs are policy paths. Exit status: 0 after a clean stop, 1 when the policy\n"
     "does not load or the address cannot be bound, 2 on usage errors.\n";
 
-enum { OPT_POLICY = 256, OPT_DATA, OPT_LOG_LEVEL, OPT_DECLOG, OPT_NO_WATCH, OPT_V0 };
+enum { OPT_POLICY = 256, OPT_DATA, OPT_LOG_LEVEL, OPT_DECLOG, OPT_NO_WATCH, OPT_V0, OPT_IGNORE };
 
 static const struct option run_options[] = {
     {"config", required_argument, NULL, 'c'},
     {"addr", required_argument, NULL, 'a'},
     {"policy", required_argument, NULL, OPT_POLICY},
     {"data", required_argument, NULL, OPT_DATA},
+    {"bundle", required_argument, NULL, 'b'},
+    {"ignore", required_argument, NULL, OPT_IGNORE},
     {"workers", required_argument, NULL, 'w'},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"decision-log", required_argument, NULL, OPT_DECLOG},
@@ -67,6 +72,8 @@ static int apply_flag(gh_config *c, int opt, const char *arg)
         return 0;
     case OPT_POLICY: str_list_push(&c->arena, &c->policy, arg); return 0;
     case OPT_DATA: str_list_push(&c->arena, &c->data, arg); return 0;
+    case 'b': str_list_push(&c->arena, &c->bundles, arg); return 0;
+    case OPT_IGNORE: str_list_push(&c->arena, &c->ignore, arg); return 0;
     case 'w': {
         long n = strtol(arg, &end, 10);
         if (*end || n < 1 || n > 256) return usage_error("bad --workers '%s' (1 to 256)", arg);
@@ -99,7 +106,7 @@ static int read_settings(gh_config *c, int argc, char **argv)
     int opt;
     opterr = 0;
     optind = 0;
-    while ((opt = getopt_long(argc, argv, "+c:a:w:sh", run_options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "+c:a:w:b:sh", run_options, NULL)) != -1) {
         if (opt == 'h') return printf("%s", run_usage), -1;
         if (opt == '?') return usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
         if (opt == 'c') config_path = optarg;
@@ -113,14 +120,14 @@ static int read_settings(gh_config *c, int argc, char **argv)
         if (r < 0) return CLI_FAIL;
     }
     optind = 0;
-    while ((opt = getopt_long(argc, argv, "+c:a:w:sh", run_options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "+c:a:w:b:sh", run_options, NULL)) != -1) {
         if (opt == 'c') continue;
         int r = apply_flag(c, opt, optarg);
         if (r) return r;
     }
     for (int i = optind; i < argc; i++) str_list_push(&c->arena, &c->policy, argv[i]);
-    if (c->policy.n + c->data.n == 0)
-        return usage_error("%s", "no policy: give PATHs, --policy, or \"policy\" in the config");
+    if (c->policy.n + c->data.n + c->bundles.n == 0)
+        return usage_error("%s", "no policy: give PATHs, --policy, -b, or \"policy\" in the config");
     return 0;
 }
 

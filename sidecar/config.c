@@ -133,6 +133,8 @@ static const field top_fields[] = {
     {"workers", F_INT, AT(workers), NULL},
     {"policy", F_STRLIST, AT(policy), NULL},
     {"data", F_STRLIST, AT(data), NULL},
+    {"bundles", F_STRLIST, AT(bundles), NULL},
+    {"ignore", F_STRLIST, AT(ignore), NULL},
     {"v0_compatible", F_BOOL, AT(v0_compatible), NULL},
     {"default_decision", F_STR, AT(default_decision), NULL},
     {"log_level", F_LOGLEVEL, AT(log_level), NULL},

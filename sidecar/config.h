@@ -29,6 +29,8 @@ typedef struct gh_config {
     int workers;        /* 0 = one per core */
     str_list policy;    /* paths loaded as `gatehouse eval -d` loads them */
     str_list data;
+    str_list bundles;   /* bundle directories (.manifest with revision and roots), as opa -b */
+    str_list ignore;    /* file and directory name patterns skipped while loading */
     bool v0_compatible;
     const char *default_decision; /* `POST /` evaluates this path ("/system/main") */
     log_level log_level;

@@ -129,6 +129,7 @@ static void rewatch(reloader *r)
     const gh_config *c = r->srv->cfg;
     for (size_t i = 0; i < c->policy.n; i++) watch_path(r, c->policy.items[i]);
     for (size_t i = 0; i < c->data.n; i++) watch_path(r, c->data.items[i]);
+    for (size_t i = 0; i < c->bundles.n; i++) watch_path(r, c->bundles.items[i]);
 }
 
 /* ---- building ---- */
@@ -155,7 +156,7 @@ static void after_build(uv_work_t *req, int status)
     }
     atomic_fetch_add(&srv->reloads, 1);
     if (s) {
-        char extra[64];
+        char extra[128];
         snprintf(extra, sizeof extra, "\"revision\":\"%s\"", s->id);
         log_msg(LOG_INFO, extra, "reloaded (%s)", r->why);
         server_publish(srv, s);

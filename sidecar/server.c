@@ -200,7 +200,7 @@ static int start_workers(server *srv)
 
 static void listening_line(server *srv)
 {
-    char extra[160];
+    char extra[256];
     snprintf(extra, sizeof extra, "\"addr\":\"%s:%d\",\"workers\":%d,\"revision\":\"%s\"",
              srv->cfg->host, srv->cfg->port, srv->nworkers, srv->current->id);
     log_msg(LOG_INFO, extra, "listening on %s:%d", srv->cfg->host, srv->cfg->port);

@@ -16,8 +16,12 @@ static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
     return h;
 }
 
-static void snapshot_name(snapshot *s, const gh_value *data)
+static void snapshot_name(snapshot *s, const gh_value *data, const loader *l)
 {
+    if (l->nbundles == 1 && l->bundles[0].revision[0]) {
+        snprintf(s->id, sizeof s->id, "%s", l->bundles[0].revision);
+        return;
+    }
     uint64_t h = 0xcbf29ce484222325ull;
     for (size_t i = 0; i < s->nmodules; i++) {
         h = fnv1a(h, s->modules[i].name, strlen(s->modules[i].name) + 1);
@@ -63,10 +67,16 @@ snapshot *snapshot_build(const gh_config *cfg, gh_buf *errs)
     if (!paths || !s) goto fail;
     for (size_t i = 0; i < cfg->policy.n; i++) paths[i] = (char *)cfg->policy.items[i];
     for (size_t i = 0; i < cfg->data.n; i++) paths[cfg->policy.n + i] = (char *)cfg->data.items[i];
-    if (loader_load(&l, paths, (int)n, errs) != 0) goto fail;
+    l.ignore = (char **)cfg->ignore.items;
+    l.nignore = cfg->ignore.n;
+    l.v0_compatible = cfg->v0_compatible;
+    if (n && loader_load(&l, paths, (int)n, errs) != 0) goto fail;
+    if (cfg->bundles.n &&
+        loader_load_bundles(&l, (char **)cfg->bundles.items, (int)cfg->bundles.n, errs) != 0)
+        goto fail;
     gh_diags diags;
     gh_diags_init(&diags);
-    gh_load_opts lo = {.v0_compatible = cfg->v0_compatible};
+    gh_load_opts lo = {.v0_compatible = l.v0_compatible};
     s->rev = gh_revision_load(l.modules, l.nmodules, l.data, &lo, &diags);
     if (!s->rev) {
         for (size_t i = 0; i < diags.n; i++) {
@@ -78,7 +88,7 @@ snapshot *snapshot_build(const gh_config *cfg, gh_buf *errs)
     }
     gh_diags_free(&diags);
     snapshot_take_modules(s, &l);
-    snapshot_name(s, l.data);
+    snapshot_name(s, l.data, &l);
     atomic_init(&s->refs, 1);
     s->loaded_unix_ns = log_now_unix_ns();
     loader_free(&l);

@@ -14,7 +14,8 @@
 typedef struct snapshot {
     _Atomic int refs;
     gh_revision *rev;
-    char id[24];        /* 16 hex digits: a hash of the module names, texts and the data */
+    char id[72];        /* the bundle's manifest revision when one bundle gives one, else 16
+                           hex digits hashing the module names, texts and the data */
     int64_t loaded_unix_ns;
     gh_source *modules; /* heap copies (name, text) */
     size_t nmodules;

@@ -483,6 +483,23 @@ async function main() {
     console.log(`     (${files} files; ${(m.match(/^gatehouse_decision_log_waits_total (\d+)/m) || [])[1]} waits for room)`);
   });
 
+  await test('bundle-1 -b: a bundle directory; its manifest revision names the revision', async () => {
+    const bundle = new URL('../fixtures/bundle/good', import.meta.url).pathname;
+    const d3 = await startDaemon(['-b', bundle, '--ignore', 'drafts']);
+    const r = await call(d3, 'GET', '/v1/data/shop?provenance');
+    assert.equal(r.status, 200);
+    assert.equal(r.json.provenance.revision, '2026-11-23-rev42');
+    assert.ok(r.json.result && typeof r.json.result === 'object');
+    const m = (await call(d3, 'GET', '/metrics')).text;
+    assert.match(m, /^gatehouse_revision_info\{revision="2026-11-23-rev42"\} 1$/m);
+    d3.proc.kill('SIGTERM');
+    assert.equal((await d3.exited).code, 0);
+    const bad = new URL('../fixtures/bundle/outside-roots', import.meta.url).pathname;
+    const rb = spawnSync(GH, ['run', '--addr', '127.0.0.1:0', '-b', bad], { encoding: 'utf8' });
+    assert.equal(rb.status, 1);
+    assert.match(rb.stderr, /outside|root/);
+  });
+
   await test('config-1 unknown and mistyped fields are errors naming their path', async () => {
     const path = join(dir, 'bad.json');
     writeFileSync(path, JSON.stringify({ limits: { max_body: 1 }, workers: 'two', policy: [join(dir, 'policy')] }));
