@@ -190,6 +190,24 @@ static const char *module_text(void *ud, const gh_trace_event *e, size_t *len)
     return gh_trace_source_text(o->modules, o->nmodules, e, len);
 }
 
+/* A second test_x is the rule test_x__gh_dupNN (gh_tests_rename_duplicates); OPA's trace
+ * names it by its path, test_x. */
+static void unmark_duplicates(gh_buf *b)
+{
+    size_t w = 0, nm = strlen(GH_TEST_DUP_MARK);
+    for (size_t r = 0; r < b->len;) {
+        if (b->len - r >= nm && memcmp(b->data + r, GH_TEST_DUP_MARK, nm) == 0) {
+            r += nm;
+            while (r < b->len && b->data[r] >= '0' && b->data[r] <= '9')
+                r++;
+            continue;
+        }
+        b->data[w++] = b->data[r++];
+    }
+    b->len = w;
+    if (b->data) b->data[w] = '\0';
+}
+
 /* The failure OPA points at: the last Fail, but not of an `every` (its body's is the one). */
 static const gh_trace_event *last_fail(const gh_trace_event *ev, size_t n)
 {
@@ -217,6 +235,7 @@ static int explain_test(gh_evaluator *ev, const gh_revision *rev, gh_test *t,
     gh_trace_pretty(shown, nshown, module_text, (void *)o, &b);
     free(shown);
     size_t len;
+    unmark_duplicates(&b);
     t->trace = b.len ? gh_buf_take(&b, &len) : NULL;
     gh_buf_free(&b);
     const gh_trace_event *f = last_fail(events, n);

@@ -752,6 +752,14 @@ static int parse_obs_option(eval_args *ea, int c, const char *arg, char *sort, s
             fprintf(stderr, "gatehouse eval: --profile-sort: too many criteria\n");
             return -1;
         }
+        char msg[256];
+        gh_profile_row *rows = NULL;
+        size_t n;
+        if (gh_profile_rows(NULL, 0, arg, 0, &rows, &n, msg, sizeof msg) == GH_EINVAL) {
+            fprintf(stderr, "gatehouse eval: %s\n", msg); /* checked now, not after the run */
+            return -1;
+        }
+        free(rows);
         snprintf(sort + have, size - have, "%s%s", have ? "," : "", arg);
         ea->profile_sort = sort;
         break;

@@ -35,11 +35,13 @@ static const char test_usage[] =
     "  -t, --timeout D       per-test time limit, a Go duration (default 5s; 30s with --bench)\n"
     "      --count N         run the tests N times (default 1)\n"
     "      --bench           time each passing test: iterations and ns/op\n"
-    "      --var-values      with failures, print the FAILURES section\n"
+    "      --var-values      with failures, print the FAILURES section: where each test\n"
+    "                        failed (file:row), the expression, its variables' values\n"
     "      --v0-compatible   parse modules as Rego v0 (--v1-compatible: the default)\n"
     "  -S, --strict          compile in OPA's strict mode (unused locals, arguments and\n"
     "                        imports are errors; see gatehouse check)\n"
-    "      --explain MODE    fails, full, notes or debug: turns on -v (no traces yet)\n"
+    "      --explain MODE    the trace under each failure: fails, full, notes or debug (as\n"
+    "                        full); turns on -v (default with -v: notes and failures)\n"
     "  -p, --parallel N      worker threads (default: one per core)\n"
     "  -c, --coverage        print OPA's coverage report (JSON) instead of the test report:\n"
     "                        covered and not covered lines per file, percentages\n"
@@ -63,6 +65,7 @@ typedef struct test_args {
     int nignore;
     const char *run;
     enum fmt fmt;
+    int explain; /* gh_explain_mode of the traces under FAILURES */
     uint64_t timeout_ns;
     long count;
     unsigned parallel;
@@ -187,9 +190,14 @@ static int parse_option(test_args *a, int c)
     case 'b': a->bundle = true; break;
     case OPT_IGNORE: a->ignore[a->nignore++] = optarg; break;
     case OPT_V1: break; /* the default */
-    case OPT_EXPLAIN:   /* as opa: any explain mode turns on verbose reporting */
-        if (strcmp(optarg, "fails") != 0 && strcmp(optarg, "full") != 0 &&
-            strcmp(optarg, "notes") != 0 && strcmp(optarg, "debug") != 0)
+    case OPT_EXPLAIN: /* as opa: any explain mode turns on verbose reporting */
+        if (strcmp(optarg, "fails") == 0)
+            a->explain = GH_EXPLAIN_FAILS;
+        else if (strcmp(optarg, "full") == 0 || strcmp(optarg, "debug") == 0)
+            a->explain = GH_EXPLAIN_FULL;
+        else if (strcmp(optarg, "notes") == 0)
+            a->explain = GH_EXPLAIN_NOTES;
+        else
             return usage_error("unknown --explain mode '%s' (fails, full, notes, debug)", optarg);
         a->verbose = true;
         break;
@@ -207,7 +215,7 @@ static int parse_option(test_args *a, int c)
 
 static int parse_args(int argc, char **argv, test_args *a)
 {
-    *a = (test_args){.count = 1, .ignore = calloc((size_t)argc + 1, sizeof(char *))};
+    *a = (test_args){.count = 1, .explain = GH_EXPLAIN_NOTES_FAILS, .ignore = calloc((size_t)argc + 1, sizeof(char *))};
     if (!a->ignore) return CLI_FAIL;
     optind = 1;
     opterr = 1;
@@ -354,10 +362,39 @@ static void put_subs(gh_buf *b, const gh_test *t, bool all)
     }
 }
 
+/* text with `indent` spaces at the start of every line, as OPA's indenting writer. */
+static void put_indented(gh_buf *b, const char *text, int indent)
+{
+    bool at_start = true;
+    for (const char *p = text; p && *p; p++) {
+        if (at_start) gh_buf_printf(b, "%*s", indent, "");
+        gh_buf_putc(b, *p);
+        at_start = *p == '\n';
+    }
+}
+
+/* OPA's printFailure: with -v the trace, with --var-values where the test failed and the
+ * values of the failing expression's variables. */
+static void put_failure(gh_buf *b, const gh_test *t, bool trace, bool var_values)
+{
+    if (trace) {
+        gh_buf_putc(b, '\n');
+        put_indented(b, t->trace, 2);
+    }
+    if (var_values) {
+        gh_buf_putc(b, '\n');
+        if (t->fail_at) {
+            gh_buf_printf(b, "  %s:\n", t->fail_at);
+            put_indented(b, t->fail_detail, 4);
+            gh_buf_putc(b, '\n');
+        }
+    }
+}
+
 /* Under FAILURES: each failing case with its whole lineage, as OPA prints it. */
 static void put_sub_failures(gh_buf *b, const gh_test *t, const test_args *a)
 {
-    if (a->verbose) gh_buf_putc(b, '\n'); /* OPA prints the trace here */
+    put_failure(b, t, a->verbose, false); /* one trace for all the cases */
     gh_buf_putc(b, '\n');
     for (size_t i = 0; i < t->nsubs; i++) {
         const gh_test_sub *s = &t->subs[i];
@@ -382,12 +419,10 @@ static void put_failures(gh_buf *b, const gh_test_list *l, const test_args *a)
         if (t->outcome != GH_TEST_FAIL) continue;
         put_test_line(b, t);
         gh_buf_putc(b, '\n');
-        if (t->nsubs) {
+        if (t->nsubs)
             put_sub_failures(b, t, a);
-        } else {
-            if (a->verbose) gh_buf_putc(b, '\n'); /* OPA prints the trace here */
-            if (a->var_values) gh_buf_putc(b, '\n');
-        }
+        else
+            put_failure(b, t, a->verbose, a->var_values);
         gh_buf_putc(b, '\n');
     }
 }
@@ -750,7 +785,12 @@ static int run_and_report(const gh_revision *rev, gh_test_list *l, const test_ar
                                a->timeout_ns ? a->timeout_ns : (a->bench ? 30000000000u : 0),
                            .bench = a->bench,
                            .cover = a->coverage ? &cov : NULL};
-    if (gh_tests_run(rev, l, &ro) != 0) {
+    gh_test_explain_opts eo = {.mode = (gh_explain_mode)a->explain,
+                               .modules = ld->modules,
+                               .nmodules = ld->nmodules,
+                               .timeout_ns = ro.timeout_ns};
+    bool details = (a->verbose || a->var_values) && !a->coverage && a->fmt == FMT_PRETTY;
+    if (gh_tests_run(rev, l, &ro) != 0 || (details && gh_tests_explain(rev, l, &eo) != 0)) {
         fprintf(stderr, "gatehouse test: out of memory\n");
         gh_cover_free(&cov);
         return CLI_FAIL;

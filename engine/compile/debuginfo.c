@@ -6,10 +6,23 @@
 
 #include "compile/compile.h"
 
+/* Whether e is the `true` the parser put in a rule written without a body (`p := 5`): it
+ * has no text of its own, so it is left out of profiles and traces. */
+static bool generated(const gh_comp *c, const gh_expr *e)
+{
+    for (const gh_rule *r = c->rule; r; r = r->else_rule)
+        if (r->generated_body && r->body && r->body->n == 1 && r->body->items[0] == e) return true;
+    return false;
+}
+
 void debug_expr_begin(gh_comp *c, const gh_expr *e, const gh_cexpr **saved, bool *saved_start)
 {
     *saved = c->cx;
     *saved_start = c->cx_start;
+    if (generated(c, e)) {
+        c->cx = NULL; /* its instructions count as the rule's own */
+        return;
+    }
     gh_cexpr *x = gh_arena_calloc(c->a, 1, sizeof *x);
     x->e = e;
     c->cx = x;
@@ -65,6 +78,11 @@ static void expr_vars(gh_comp *c, const gh_expr *e, gh_vec *out)
 void debug_expr_end(gh_comp *c, const gh_expr *e, const gh_cexpr *saved, bool saved_start)
 {
     gh_cexpr *x = (gh_cexpr *)c->cx;
+    if (!x) { /* a generated body */
+        c->cx = saved;
+        c->cx_start = saved_start;
+        return;
+    }
     gh_vec all = {0};
     expr_vars(c, e, &all);
     const gh_term **vars = gh_arena_alloc(c->a, (all.n ? all.n : 1) * sizeof *vars);
