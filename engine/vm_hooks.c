@@ -100,8 +100,8 @@ static pstat *stat_of(gh_obs *o, const gh_expr *e)
     return s;
 }
 
-/* Control moves from o->x to x: the slice so far goes to the expression it ran in. */
-static void profile_switch(gh_obs *o, const gh_cexpr *x)
+/* Control leaves o->x: the time slice so far goes to the expression it ran in. */
+static void profile_switch(gh_obs *o)
 {
     uint64_t now = mono_ns();
     if (o->x) {
@@ -109,7 +109,6 @@ static void profile_switch(gh_obs *o, const gh_cexpr *x)
         if (s) s->time_ns += now - o->mark;
     }
     o->mark = now;
-    (void)x;
 }
 
 static void profile_count(gh_obs *o, const gh_cexpr *x, gh_trace_op op)
@@ -248,7 +247,7 @@ static void observe(gh_evaluator *ev, const gh_proc *p, uint32_t pc, const gh_sl
     o->p = p;
     o->pc = pc;
     if (in->x != o->x) {
-        if (o->profile) profile_switch(o, in->x);
+        if (o->profile) profile_switch(o);
         o->x = in->x;
         if (in->x && (in->flags & GH_II_START))
             expr_event(ev, GH_TRACE_EVAL, in->x, NULL);
@@ -308,7 +307,7 @@ void gh_hook_exit(gh_evaluator *ev, const gh_proc *p, const gh_hook_frame *save)
     gh_obs *o = ev->obs;
     if (!o) return;
     /* back in the caller's expression: its time slice resumes, no new Eval */
-    if (o->profile && save->x != o->x) profile_switch(o, save->x);
+    if (o->profile && save->x != o->x) profile_switch(o);
     o->p = save->p;
     o->pc = save->pc;
     o->x = save->x;
