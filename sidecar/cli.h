@@ -19,6 +19,7 @@ int cmd_fmt(int argc, char **argv);
 int cmd_capabilities(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_bench(int argc, char **argv);   /* cmd_bench.c */
+int cmd_inspect(int argc, char **argv); /* cmd_inspect.c */
 
 /* True when argv[i] is -h or --help. */
 bool cli_wants_help(int argc, char **argv);

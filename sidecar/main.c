@@ -22,6 +22,7 @@ static const command commands[] = {
     {"conformance", cmd_conformance, "run folders of OPA YAML test cases"},
     {"eval", cmd_eval, "evaluate a Rego query against policies and data"},
     {"fmt", cmd_fmt, "format Rego modules in the canonical layout (as opa fmt)"},
+    {"inspect", cmd_inspect, "list a bundle's manifest, packages, rules and annotations"},
     {"parse", cmd_parse, "print the syntax tree of a Rego module"},
     {"run", cmd_run, "run the daemon: OPA's Data API, health, metrics, hot reload"},
     {"test", cmd_test, "run Rego tests (test_* rules), reporting as opa test does"},
