@@ -28,7 +28,8 @@
 #include "parse.h"
 
 static const char bench_usage[] =
-    "usage: gatehouse bench [-d PATH]... [-i FILE | --stdin-input] [--count N]\n"
+    "usage: gatehouse bench [-d PATH]... [-b DIR]... [--ignore PATTERN]...\n"
+    "                       [-i FILE | --stdin-input] [--count N]\n"
     "                       [--benchmem[=false]] [--metrics[=false]] [--fail[=false]]\n"
     "                       [--benchtime D|Nx] [-f pretty|json] [--v0-compatible] QUERY\n\n"
     "Benchmarks QUERY as opa bench does: loads and compiles once, then evaluates QUERY\n"
@@ -48,6 +49,8 @@ static const char bench_usage[] =
     "100000 of them when there are more; count, min, max, mean and stddev use them all.\n\n"
     "options:\n"
     "  -d, --data PATH         policy and data files or directories, as for eval\n"
+    "  -b, --bundle DIR        a bundle directory (.manifest roots enforced), as for eval\n"
+    "      --ignore PATTERN    skip files and directories whose name matches PATTERN\n"
     "  -i, --input FILE        the input document (JSON with comments, or YAML)\n"
     "  -I, --stdin-input       read the input document from stdin\n"
     "      --count N           repeat the whole benchmark N times (default 1)\n"
@@ -66,8 +69,8 @@ static const char bench_usage[] =
 #define BENCH_MAX_N 1000000000  /* Go's cap on b.N */
 
 typedef struct bench_args {
-    char **data;
-    int ndata;
+    char **data, **bundles, **ignore;
+    int ndata, nbundles, nignore;
     const char *input_path;
     bool stdin_input, v0, json, benchmem, metrics, fail;
     long count;
@@ -339,7 +342,12 @@ static int bench_prepare(const bench_args *ba, bench_env *env, bench_errors *err
 {
     gh_buf lerr;
     gh_buf_init(&lerr, 0);
-    if (loader_load(&env->l, ba->data, ba->ndata, &lerr) != 0) {
+    env->l.ignore = ba->ignore;
+    env->l.nignore = (size_t)ba->nignore;
+    env->l.v0_compatible = ba->v0;
+    int lrc = loader_load(&env->l, ba->data, ba->ndata, &lerr);
+    if (loader_load_bundles(&env->l, ba->bundles, ba->nbundles, &lerr) != 0) lrc = -1;
+    if (lrc != 0) {
         err_add_lines(errs, lerr.data);
         if (errs->n == 0) err_add(errs, "", "cannot load the -d paths", "", 0, 0);
     }
@@ -348,9 +356,10 @@ static int bench_prepare(const bench_args *ba, bench_env *env, bench_errors *err
 
     gh_diags diags;
     gh_diags_init(&diags);
-    gh_load_opts lo = {.v0_compatible = ba->v0};
+    /* a bundle's manifest may set the Rego version: the loader says which one applies */
+    gh_load_opts lo = {.v0_compatible = env->l.v0_compatible};
     env->rev = gh_revision_load(env->l.modules, env->l.nmodules, env->l.data, &lo, &diags);
-    if (env->rev) env->q = prepare_query(env->rev, ba->query, ba->v0, &diags);
+    if (env->rev) env->q = prepare_query(env->rev, ba->query, env->l.v0_compatible, &diags);
     err_add_diags(errs, &diags);
     gh_diags_free(&diags);
     if (errs->n) return -1;
@@ -724,10 +733,12 @@ static int parse_bool_opt(const char *arg, bool *out)
     return -1;
 }
 
-enum { OPT_COUNT = 256, OPT_BENCHMEM, OPT_METRICS, OPT_FAIL, OPT_BENCHTIME, OPT_V0 };
+enum { OPT_COUNT = 256, OPT_BENCHMEM, OPT_METRICS, OPT_FAIL, OPT_BENCHTIME, OPT_V0, OPT_IGNORE };
 
 static const struct option bench_options[] = {
     {"data", required_argument, NULL, 'd'},
+    {"bundle", required_argument, NULL, 'b'},
+    {"ignore", required_argument, NULL, OPT_IGNORE},
     {"input", required_argument, NULL, 'i'},
     {"stdin-input", no_argument, NULL, 'I'},
     {"format", required_argument, NULL, 'f'},
@@ -747,6 +758,8 @@ static int bench_option(int c, bench_args *ba)
     char *end;
     switch (c) {
     case 'd': ba->data[ba->ndata++] = optarg; return -1;
+    case 'b': ba->bundles[ba->nbundles++] = optarg; return -1;
+    case OPT_IGNORE: ba->ignore[ba->nignore++] = optarg; return -1;
     case 'i': ba->input_path = optarg; return -1;
     case 'I': ba->stdin_input = true; return -1;
     case 'f':
@@ -789,11 +802,14 @@ int cmd_bench(int argc, char **argv)
                      .metrics = true,
                      .fail = true,
                      .benchtime_ns = 1000000000u};
-    ba.data = calloc((size_t)argc + 1, sizeof *ba.data);
+    /* one array, three parts of argc + 1 slots: -d paths, -b directories, --ignore patterns */
+    ba.data = calloc(3 * ((size_t)argc + 1), sizeof *ba.data);
     if (!ba.data) return CLI_USAGE;
+    ba.bundles = ba.data + argc + 1;
+    ba.ignore = ba.data + 2 * (argc + 1);
     int c, status = -1;
     optind = 1;
-    while (status < 0 && (c = getopt_long(argc, argv, "d:i:If:h", bench_options, NULL)) != -1)
+    while (status < 0 && (c = getopt_long(argc, argv, "d:b:i:If:h", bench_options, NULL)) != -1)
         status = bench_option(c, &ba);
     if (status < 0 && ba.input_path && ba.stdin_input) {
         fprintf(stderr, "gatehouse bench: -i and --stdin-input exclude each other\n");

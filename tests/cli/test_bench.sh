@@ -157,5 +157,23 @@ expect "bench-6.5 bad bool" 2 "$GH" bench --fail=maybe data.authz.allow
 expect "bench-6.6 --help" 0 "$GH" bench --help
 expect_in "bench-6.7 help says what allocs/op counts" "$tmp/out" "allocs/op  heap allocations"
 
+# bench-7: bundles (-b), --ignore and Rego v0.
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+expect "bench-7.1 -b" 0 "$GH" bench --benchtime 5x -b "$ROOT/tests/fixtures/inspect/bundle" \
+    -i "$tmp/alice.json" data.authz.allow
+checks=$((checks + 1))
+[ "$(row samples)" = 5 ] || fail "bench-7.2 -b samples"
+mkdir -p "$tmp/overlap"
+echo '{"roots": ["authz/sub"]}' >"$tmp/overlap/.manifest"
+expect "bench-7.3 -b refuses overlapping roots" 1 "$GH" bench --benchtime 5x \
+    -b "$ROOT/tests/fixtures/inspect/bundle" -b "$tmp/overlap" data.authz.allow
+expect_in "bench-7.4" "$tmp/err" "overlap"
+expect "bench-7.5 --ignore" 1 "$GH" bench --benchtime 5x --ignore 'authz*' -d "$tmp/policy" data.authz.allow
+expect_in "bench-7.6" "$tmp/err" "undefined result"
+printf 'package old\n\nallow { input.user == "alice" }\n' >"$tmp/old.rego"
+expect "bench-7.7 --v0-compatible" 0 "$GH" bench --benchtime 5x --v0-compatible -d "$tmp/old.rego" \
+    -i "$tmp/alice.json" data.old.allow
+expect "bench-7.8 v0 module without the flag" 1 "$GH" bench --benchtime 5x -d "$tmp/old.rego" data.old.allow
+
 echo "bench: $checks checks, $fails failed"
 [ "$fails" = 0 ]
