@@ -15,8 +15,9 @@
 #include "gatehouse/engine.h"
 #include "gatehouse/value.h"
 
-/* One bundle directory and its .manifest. Everything lives in the loader's arena (bundles is
- * the loader's own array). A bundle without a .manifest reads as revision "", roots [""]. */
+/* One bundle directory and its .manifest, as loader_load_bundles read it. The strings and
+ * values live in the loader's arena; the array l->bundles is the loader's (loader_free).
+ * A bundle without a .manifest reads as revision "", roots [""], rego_version -1. */
 typedef struct loader_bundle {
     const char *path;         /* the directory as given on the command line */
     const char *revision;     /* the manifest's revision, "" when none */
@@ -36,7 +37,7 @@ typedef struct loader {
     /* Options: set after loader_init, before the first load. */
     char **ignore;  /* --ignore patterns (borrowed): files and directories whose base name */
     size_t nignore; /* matches one (fnmatch) are skipped; never the paths given themselves */
-    bool rego_only; /* directories yield only .rego files (gatehouse check) */
+    bool rego_only; /* loader_load's directories yield only .rego files (check without -b) */
     /* In: the command's --v0-compatible, the version of every module a bundle manifest does
      * not version. Out: the version the loaded modules share (the engine compiles them all
      * with one; modules of different versions are a load error). Pass it to gh_load_opts. */
@@ -64,8 +65,14 @@ int loader_load(loader *l, char **paths, int n, gh_buf *errs);
  * the bundle; other files are not part of a bundle). Enforces the roots: a package or data
  * path outside them is an error naming the file (file:line:col for a package), as are
  * overlapping roots within one manifest and roots shared by two bundles. Modules and data
- * join those of other loader_load* calls; l->bundles gets one entry per path. Returns 0, or
- * -1 with one "path: reason" line per problem in errs. */
+ * join those of other loader_load* calls; l->bundles gets one entry per directory read:
+ *
+ *     for (size_t i = 0; i < l.nbundles; i++)        // e.g. in a command showing them
+ *         for (size_t r = 0; r < l.bundles[i].nroots; r++)
+ *             printf("%s %s root %s\n", l.bundles[i].path, l.bundles[i].revision,
+ *                    l.bundles[i].roots[r]);
+ *
+ * Returns 0, or -1 with one "path: reason" line per problem in errs. */
 int loader_load_bundles(loader *l, char **paths, int n, gh_buf *errs);
 
 /* One JSON (relaxed) or YAML (.yaml, .yml) document from a file, e.g. an input file.
