@@ -31,7 +31,8 @@ static const char bench_usage[] =
     "usage: gatehouse bench [-d PATH]... [-b DIR]... [--ignore PATTERN]...\n"
     "                       [-i FILE | --stdin-input] [--count N]\n"
     "                       [--benchmem[=false]] [--metrics[=false]] [--fail[=false]]\n"
-    "                       [--benchtime D|Nx] [-f pretty|json] [--v0-compatible] QUERY\n\n"
+    "                       [--benchtime D|Nx] [-f pretty|json|gobench] [--v0-compatible]\n"
+    "                       QUERY\n\n"
     "Benchmarks QUERY as opa bench does: loads and compiles once, then evaluates QUERY\n"
     "repeatedly (as many times as fit in about a second, grown as Go's testing.Benchmark\n"
     "grows its N) and prints the number of evaluations (samples), ns/op, B/op, allocs/op\n"
@@ -59,7 +60,9 @@ static const char bench_usage[] =
     "      --fail[=BOOL]       an undefined (empty) result is an error (default true)\n"
     "      --benchtime D|Nx    time per benchmark as a Go duration (default 1s), or exactly\n"
     "                          N evaluations (Go's -benchtime; gatehouse only)\n"
-    "  -f, --format FORMAT     pretty (default; opa's table) or json\n"
+    "  -f, --format FORMAT     pretty (default; opa's table), json (Go's BenchmarkResult) or\n"
+    "                          gobench (a Go benchmark line: BenchmarkOPAEval N ns/op ...)\n"
+    "      --v1-compatible     Rego v1 (the default; accepted as opa does)\n"
     "      --v0-compatible     parse modules and the query as Rego v0\n"
     "  -h, --help              show this help\n\n"
     "Exit status: 0 ok; 1 load, parse, compile or evaluation errors, or an undefined result\n"
@@ -72,7 +75,8 @@ typedef struct bench_args {
     char **data, **bundles, **ignore;
     int ndata, nbundles, nignore;
     const char *input_path;
-    bool stdin_input, v0, json, benchmem, metrics, fail;
+    bool stdin_input, v0, benchmem, metrics, fail;
+    enum { FMT_PRETTY, FMT_JSON, FMT_GOBENCH } fmt;
     long count;
     uint64_t benchtime_ns; /* time goal of a benchmark, or 0 with fixed_n */
     uint64_t fixed_n;      /* --benchtime Nx */
@@ -612,6 +616,27 @@ static void print_pretty(const bench_args *ba, run_stats *s)
     print_table(rows, n);
 }
 
+/* Go's BenchmarkResult.String (and MemString with --benchmem) after opa's
+ * "BenchmarkOPAEval\t": N, ns/op, then the extra metrics sorted by name, each "value unit". */
+static void print_gobench(const bench_args *ba, run_stats *s)
+{
+    char num[32];
+    printf("BenchmarkOPAEval\t%8" PRIu64, s->n);
+    pretty_float(num, sizeof num, (double)s->total_ns / (double)s->n);
+    printf("\t%s ns/op", num);
+    if (ba->metrics) {
+        hist_row h[N_HIST];
+        histogram(s, h);
+        for (int i = 0; i < N_HIST; i++) {
+            pretty_float(num, sizeof num, h[i].value);
+            printf("\t%s " HIST_PREFIX "%s", num, h[i].name);
+        }
+    }
+    if (ba->benchmem) printf("\t%8" PRIu64 " B/op", s->bytes / s->n);
+    if (ba->benchmem && alloc_count_available()) printf("\t%8" PRIu64 " allocs/op", s->allocs / s->n);
+    putchar('\n');
+}
+
 /* A float as Go's encoding/json writes a float64 (the engine's number writer does that). */
 static void put_json_float(gh_buf *b, double x)
 {
@@ -669,14 +694,16 @@ static int run_bench(const bench_args *ba)
                         "own malloc); B/op counts the evaluation arena only\n");
     for (long i = 0; i < ba->count && errs.n == 0; i++) {
         if (run_benchmark(ba, &env, &s, &errs) != 0) break;
-        if (ba->json)
+        if (ba->fmt == FMT_JSON)
             print_json(ba, &s);
+        else if (ba->fmt == FMT_GOBENCH)
+            print_gobench(ba, &s);
         else
             print_pretty(ba, &s);
         fflush(stdout);
     }
     if (errs.n) {
-        print_errors(&errs, ba->json);
+        print_errors(&errs, ba->fmt == FMT_JSON);
         status = CLI_FAIL;
     }
     free(s.sample);
@@ -733,7 +760,16 @@ static int parse_bool_opt(const char *arg, bool *out)
     return -1;
 }
 
-enum { OPT_COUNT = 256, OPT_BENCHMEM, OPT_METRICS, OPT_FAIL, OPT_BENCHTIME, OPT_V0, OPT_IGNORE };
+enum {
+    OPT_COUNT = 256,
+    OPT_BENCHMEM,
+    OPT_METRICS,
+    OPT_FAIL,
+    OPT_BENCHTIME,
+    OPT_V0,
+    OPT_V1,
+    OPT_IGNORE
+};
 
 static const struct option bench_options[] = {
     {"data", required_argument, NULL, 'd'},
@@ -748,6 +784,7 @@ static const struct option bench_options[] = {
     {"fail", optional_argument, NULL, OPT_FAIL},
     {"benchtime", required_argument, NULL, OPT_BENCHTIME},
     {"v0-compatible", no_argument, NULL, OPT_V0},
+    {"v1-compatible", no_argument, NULL, OPT_V1},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -763,11 +800,11 @@ static int bench_option(int c, bench_args *ba)
     case 'i': ba->input_path = optarg; return -1;
     case 'I': ba->stdin_input = true; return -1;
     case 'f':
-        if (strcmp(optarg, "json") == 0 || strcmp(optarg, "pretty") == 0) {
-            ba->json = optarg[0] == 'j';
-            return -1;
-        }
-        fprintf(stderr, "gatehouse bench: unknown format '%s' (pretty or json)\n", optarg);
+        if (strcmp(optarg, "pretty") == 0) return ba->fmt = FMT_PRETTY, -1;
+        if (strcmp(optarg, "json") == 0) return ba->fmt = FMT_JSON, -1;
+        if (strcmp(optarg, "gobench") == 0) return ba->fmt = FMT_GOBENCH, -1;
+        fprintf(stderr, "gatehouse bench: unknown format '%s' (pretty, json or gobench)\n",
+                optarg);
         return CLI_USAGE;
     case OPT_COUNT:
         errno = 0;
@@ -790,6 +827,7 @@ static int bench_option(int c, bench_args *ba)
                 optarg);
         return CLI_USAGE;
     case OPT_V0: ba->v0 = true; return -1;
+    case OPT_V1: ba->v0 = false; return -1;
     case 'h': fputs(bench_usage, stdout); return CLI_OK;
     default: fputs(bench_usage, stderr); return CLI_USAGE;
     }

@@ -34,7 +34,7 @@ static const char inspect_usage[] =
     "options:\n"
     "  -f, --format FORMAT   pretty (default) or json\n"
     "  -a, --annotations     list the annotations\n"
-    "      --v0-compatible   parse modules as Rego v0\n"
+    "      --v0-compatible   parse modules as Rego v0 (--v1-compatible: the default)\n"
     "  -h, --help            show this help\n\n"
     "Exit status: 0 ok; 1 a path, manifest or module could not be read or parsed (as opa);\n"
     "2 command-line usage errors.\n";
@@ -1110,6 +1110,7 @@ int cmd_inspect(int argc, char **argv)
         {"format", required_argument, NULL, 'f'},
         {"annotations", no_argument, NULL, 'a'},
         {"v0-compatible", no_argument, NULL, 'V'},
+        {"v1-compatible", no_argument, NULL, 'W'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -1129,6 +1130,7 @@ int cmd_inspect(int argc, char **argv)
             break;
         case 'a': ia.annotations = true; break;
         case 'V': ia.v0 = true; break;
+        case 'W': ia.v0 = false; break;
         case 'h':
             fputs(inspect_usage, stdout);
             status = CLI_OK;

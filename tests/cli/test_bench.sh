@@ -112,6 +112,14 @@ if command -v python3 >/dev/null; then
         "$tmp/result.json" 2>"$tmp/out" || fail "bench-3.6 strict JSON, OPA's key order"
 fi
 
+# bench-3b: gobench, Go's benchmark line.
+expect "bench-3.7 gobench" 0 "$GH" bench --benchtime 40x -f gobench -d "$tmp/policy" data.authz.allow
+allocs='	 +[0-9]+ allocs/op'
+grep -q "allocs/op is not counted" "$tmp/err" && allocs=''
+checks=$((checks + 1))
+grep -qE "^BenchmarkOPAEval	 +40	 +[0-9.]+ ns/op	.*	 *[0-9.]+ histogram_timer_rego_query_eval_ns_median	.*	 +[0-9]+ B/op$allocs\$" \
+    "$tmp/out" || fail "bench-3.8 not a Go benchmark line: $(cat "$tmp/out")"
+
 # bench-4: flags.
 expect "bench-4.1 --count 2" 0 "$GH" bench --benchtime 10x --count 2 -d "$tmp/policy" data.authz.allow
 checks=$((checks + 1))
@@ -150,7 +158,7 @@ expect_in "bench-5.17" "$tmp/err" "eval_conflict_error"
 
 # bench-6: usage errors exit 2.
 expect "bench-6.1 no query" 2 "$GH" bench -d "$tmp/policy"
-expect "bench-6.2 bad format" 2 "$GH" bench -f gobench data.authz.allow
+expect "bench-6.2 bad format" 2 "$GH" bench -f xml data.authz.allow
 expect "bench-6.3 bad count" 2 "$GH" bench --count 0 data.authz.allow
 expect "bench-6.4 bad benchtime" 2 "$GH" bench --benchtime fast data.authz.allow
 expect "bench-6.5 bad bool" 2 "$GH" bench --fail=maybe data.authz.allow
