@@ -43,7 +43,9 @@ typedef struct gh_rnode gh_rnode;
 typedef struct gh_cexpr {
     const gh_expr *e;            /* the expression (a literal of a body) */
     const gh_term *const *vars;  /* its local variables, first occurrence of each name */
-    const uint16_t *regs;        /* their registers */
+    const uint16_t *regs;        /* their registers (GH_NOREG: none left in scope) */
+    const uint8_t *bound;        /* bound before the expression (else it binds them, so when
+                                    it fails they are undefined, whatever the register holds) */
     uint16_t nvars;
 } gh_cexpr;
 

@@ -164,7 +164,9 @@ static void capture_vars(gh_evaluator *ev, gh_trace_event *e, const gh_cexpr *x,
     if (!vs) return;
     for (uint16_t i = 0; i < x->nvars; i++) {
         const gh_term *t = x->vars[i];
-        vs[i] = (gh_trace_var){t->u.str.s, t->loc.line, t->loc.col, R[x->regs[i]].v};
+        uint16_t r = x->regs[i];
+        const gh_value *v = x->bound[i] && r != GH_NOREG ? R[r].v : NULL;
+        vs[i] = (gh_trace_var){t->u.str.s, t->loc.line, t->loc.col, v};
     }
     e->vars = vs;
     e->nvars = x->nvars;
