@@ -1,6 +1,6 @@
 /* JSON reader: RFC 8259 text (or relaxed: comments, trailing commas, BOM) into arena values,
  * with Go's encoding/json string semantics (bad UTF-8 and lone surrogates become U+FFFD)
- * and last-wins duplicate keys.
+ * and last-wins duplicate keys (or, with GH_JSON_NO_DUPLICATES, a repeated key is an error).
  *
  * A recursive descent over the bytes. Children are gathered on a scratch stack (heap,
  * reused) and copied into the arena in one piece when their container closes, so every
@@ -44,6 +44,7 @@ typedef struct jr {
     vpool vp;
     bool relaxed;
     bool multi; /* GH_JSON_MULTI: a sequence of documents read into one array */
+    bool no_dups; /* GH_JSON_NO_DUPLICATES: a key repeated in one object fails the read */
     int depth, max_depth;
     gh_value *st; /* scratch stack of finished children */
     size_t sp, scap;
@@ -119,6 +120,22 @@ static _Noreturn void fail_expect(jr *r, const char *what)
 static _Noreturn void fail_nomem(jr *r)
 {
     fail_code(r, GH_ENOMEM, r->p, "out of memory");
+}
+
+/* A key met twice in one object (GH_JSON_NO_DUPLICATES), located at the object's closing
+ * brace: keys are compared once the object is complete. At most 40 bytes of the key are
+ * shown, bytes outside printable ASCII as '?'. */
+static _Noreturn void fail_duplicate(jr *r, const gh_value *key)
+{
+    size_t n;
+    const char *s = v_str(key, &n);
+    char shown[41];
+    size_t k = n < 40 ? n : 40;
+    for (size_t i = 0; i < k; i++)
+        shown[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+    shown[k] = '\0';
+    if (r->err) r->err->duplicate = true;
+    fail(r, r->p - 1, "duplicate key \"%s%s\" in object", shown, n > k ? "..." : "");
 }
 
 /* ---- whitespace and comments ---- */
@@ -582,7 +599,10 @@ static gh_value object_sorted(jr *r, gh_value *kv, size_t n)
     v_sort(kv, n, 2, r->tmp); /* stable: equal keys keep their input order */
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
-        if (i + 1 < n && key_cmp(&kv[2 * i], &kv[2 * (i + 1)]) == 0) continue;
+        if (i + 1 < n && key_cmp(&kv[2 * i], &kv[2 * (i + 1)]) == 0) {
+            if (r->no_dups) fail_duplicate(r, &kv[2 * i]);
+            continue;
+        }
         kv[2 * m] = kv[2 * i];
         kv[2 * m + 1] = kv[2 * i + 1];
         m++;
@@ -596,6 +616,15 @@ static gh_value object_sorted(jr *r, gh_value *kv, size_t n)
         o->vals[i] = kv[2 * i + 1];
     }
     return v_make_ptr(o, TAG_BOX);
+}
+
+/* The first key of the n members at kv (at most SHAPE_MAX) that an earlier one equals. */
+static const gh_value *first_repeat(const gh_value *kv, size_t n)
+{
+    for (size_t j = 1; j < n; j++)
+        for (size_t i = 0; i < j; i++)
+            if (key_cmp(&kv[2 * i], &kv[2 * j]) == 0) return &kv[2 * j];
+    return &kv[0]; /* not reached: called only when the shape dropped a key */
 }
 
 static gh_value make_object(jr *r, size_t base)
@@ -625,6 +654,7 @@ static gh_value make_object(jr *r, size_t base)
         for (size_t i = 0; hit && i < n; i++)
             hit = sh->raw[i].bits == kv[2 * i].bits;
         if (!hit) shape_build(r, sh, kv, n, h);
+        if (r->no_dups && sh->m < sh->n) fail_duplicate(r, first_repeat(kv, n));
         v = object_from_shape(r, sh, kv);
     }
     r->sp = base;
@@ -754,6 +784,7 @@ int gh_json_read(gh_arena *a, const char *src, size_t len, const gh_json_opts *o
     r.vp.block = len < 65536 ? 4096 : 65536;
     r.relaxed = opts && (opts->flags & GH_JSON_RELAXED);
     r.multi = opts && (opts->flags & GH_JSON_MULTI);
+    r.no_dups = opts && (opts->flags & GH_JSON_NO_DUPLICATES);
     size_slots(&r, len);
     r.max_depth = opts && opts->max_depth > 0 ? opts->max_depth : GH_JSON_MAX_DEPTH;
     if (err) memset(err, 0, sizeof *err);

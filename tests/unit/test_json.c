@@ -291,6 +291,64 @@ static void test_objects(void)
         gh_value_equal(J("{\"a\":[1,{\"b\":null}]}"), J(" { \"a\" : [ 1 , { \"b\" : null } ] } ")));
 }
 
+/* json-5b: GH_JSON_NO_DUPLICATES: a repeated key fails the read with its name, small
+ * objects and big ones (sorted apart), equal keys spelt differently, nested objects; objects
+ * without repeats read as usual, and the same key in sibling objects is no repeat. */
+static void test_no_duplicates(void)
+{
+    static const struct {
+        const char *src, *msg;
+    } dup[] = {
+        {"{\"a\":1,\"a\":2}", "json: 1:13: duplicate key \"a\" in object"},
+        {"{\"alg\":\"HS256\",\"typ\":\"JWT\",\"\\u0061lg\":\"none\"}",
+         "json: 1:45: duplicate key \"alg\" in object"},
+        {"{\"x\":{\"b\":1,\"c\":2,\"b\":3}}", "json: 1:24: duplicate key \"b\" in object"},
+        {"[{\"a\":1},\n {\"a\":1,\"a\":1}]", "json: 2:14: duplicate key \"a\" in object"},
+        {"{\"\\n\":1,\"\\u000a\":2}", "json: 1:19: duplicate key \"?\" in object"},
+    };
+    for (size_t i = 0; i < sizeof dup / sizeof dup[0]; i++) {
+        const gh_value *v = NULL;
+        gh_json_error e;
+        CHECK_INT(read_n(dup[i].src, strlen(dup[i].src), GH_JSON_NO_DUPLICATES, &v, &e), GH_EJSON);
+        CHECK_STR(e.msg, dup[i].msg);
+        CHECK(e.duplicate);
+        /* without the flag the last one wins, as before */
+        CHECK_INT(read_n(dup[i].src, strlen(dup[i].src), 0, &v, &e), 0);
+    }
+    /* the same object twice: the second read hits the reader's shape cache */
+    const char *twice = "[{\"k\":1,\"j\":2,\"k\":3},{\"k\":1,\"j\":2,\"k\":3}]";
+    const gh_value *v = NULL;
+    gh_json_error e;
+    CHECK_INT(read_n(twice, strlen(twice), GH_JSON_NO_DUPLICATES, &v, &e), GH_EJSON);
+    CHECK_STR(e.msg, "json: 1:20: duplicate key \"k\" in object");
+    const char *ok = "[{\"k\":1,\"j\":2},{\"k\":1,\"j\":2},{\"j\":{\"k\":0,\"j\":1}}]";
+    CHECK_INT(read_n(ok, strlen(ok), GH_JSON_NO_DUPLICATES, &v, &e), 0);
+    CHECK(!e.duplicate);
+    CHECK_STR(out(v, 0), "[{\"j\":2,\"k\":1},{\"j\":2,\"k\":1},{\"j\":{\"j\":1,\"k\":0}}]");
+    /* a big object (over the shape cache's limit): the repeat is found while sorting */
+    char *big = malloc(8000), *p = big;
+    p += sprintf(p, "{");
+    for (int i = 0; i < 300; i++)
+        p += sprintf(p, "%s\"key%03d\":%d", i ? "," : "", i, i);
+    CHECK_INT(read_n(big, (size_t)(p - big), GH_JSON_NO_DUPLICATES, &v, &e), GH_EJSON);
+    CHECK_STR(e.msg, "json: 1:3791: unexpected end of input, expected ',' or '}' after object member");
+    CHECK(!e.duplicate);
+    strcpy(p, "}");
+    CHECK_INT(read_n(big, strlen(big), GH_JSON_NO_DUPLICATES, &v, &e), 0);
+    CHECK_INT(gh_value_len(v), 300);
+    strcpy(p, ",\"key123\":0}");
+    CHECK_INT(read_n(big, strlen(big), GH_JSON_NO_DUPLICATES, &v, &e), GH_EJSON);
+    CHECK_STR(e.msg, "json: 1:3802: duplicate key \"key123\" in object");
+    CHECK(e.duplicate);
+    free(big);
+    /* a long key is shortened in the message */
+    const char *lk = "{\"0123456789012345678901234567890123456789xyz\":1,"
+                     "\"0123456789012345678901234567890123456789xyz\":2}";
+    CHECK_INT(read_n(lk, strlen(lk), GH_JSON_NO_DUPLICATES, &v, &e), GH_EJSON);
+    CHECK_STR(e.msg, "json: 1:97: duplicate key \"0123456789012345678901234567890123456789...\" in "
+                     "object");
+}
+
 /* json-6: relaxed mode: comments, trailing commas, BOM. */
 static void test_relaxed(void)
 {
@@ -444,6 +502,7 @@ int main(void)
     test_strings();
     test_numbers();
     test_objects();
+    test_no_duplicates();
     test_relaxed();
     test_multi();
     test_output();

@@ -112,6 +112,9 @@ enum {
     GH_JSON_RELAXED = 1u << 0, /* read: allow // and block comments, trailing commas, BOM */
     GH_JSON_MULTI = 1u << 1,   /* read: zero or more documents one after another (separated
                                   by whitespace or comments), returned as one array */
+    GH_JSON_NO_DUPLICATES = 1u << 2, /* read: a key repeated in one object is an error (for
+                                        untrusted documents whose readers may disagree on
+                                        which one wins, such as JWT headers and claims) */
 };
 
 typedef struct gh_json_opts {
@@ -124,10 +127,13 @@ typedef struct gh_json_error {
     int line, col; /* 1-based; col counts bytes */
     size_t offset; /* byte offset of the error in the input */
     char msg[160]; /* "json: 3:17: expected ',' or '}' after object member" */
+    bool duplicate; /* GH_JSON_NO_DUPLICATES: the error is a repeated key */
 } gh_json_error;
 
 /* Parses src[0..len) (RFC 8259; need not be NUL-terminated) into values allocated from `a`.
- * opts may be NULL (strict, default depth). Duplicate object keys: the last one wins.
+ * opts may be NULL (strict, default depth). Duplicate object keys: the last one wins, or
+ * with GH_JSON_NO_DUPLICATES the read fails ("duplicate key \"alg\" in object", located at
+ * the object's closing brace, err->duplicate set).
  * Invalid UTF-8 and lone surrogates become U+FFFD, as Go's encoding/json does. Returns 0,
  * or a GH_E* code with `err` (may be NULL) filled. On failure the arena keeps whatever was
  * allocated until it is reset. */
