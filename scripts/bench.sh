@@ -20,3 +20,8 @@ fi
 echo
 echo "### bench/test-harness"
 bench/test_harness.sh "$BUILD/gatehouse"
+if command -v wrk >/dev/null; then
+  echo
+  echo "### bench/server"
+  bench/server.sh "$BUILD" 10
+fi
