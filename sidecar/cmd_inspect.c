@@ -210,8 +210,8 @@ static rpath head_path(gh_arena *a, const gh_head *h, size_t *ground)
     return p;
 }
 
-/* package path + the first `take` items of the head, the head's variable as a string (OPA's
- * Ref.Extend). */
+/* The rule's full path: the package path, then the head's ref (its ground prefix only when
+ * ground_only), the head's variable becoming a string (OPA's Ref.Extend). */
 static rpath rule_path(gh_arena *a, const gh_package *pkg, const gh_head *h, bool ground_only)
 {
     size_t ground;
@@ -229,7 +229,7 @@ static rpath rule_path(gh_arena *a, const gh_package *pkg, const gh_head *h, boo
 static int path_compare(const rpath *x, const rpath *y)
 {
     for (size_t i = 0; i < x->n && i < y->n; i++) {
-        if (x->items[i].var != y->items[i].var) return x->items[i].var ? -1 : 1; /* var < string */
+        if (x->items[i].var != y->items[i].var) return x->items[i].var ? 1 : -1; /* OPA: string < var */
         int c = strcmp(x->items[i].s, y->items[i].s);
         if (c) return c;
     }
