@@ -232,7 +232,10 @@ static int explain_test(gh_evaluator *ev, const gh_revision *rev, gh_test *t,
     if (gh_trace_filter(events, n, o->mode, &shown, &nshown) != 0) return GH_ENOMEM;
     gh_buf b;
     gh_buf_init(&b, 0);
-    gh_trace_pretty(shown, nshown, module_text, (void *)o, &b);
+    if (o->var_values)
+        gh_trace_pretty_vars(shown, nshown, module_text, (void *)o, &b);
+    else
+        gh_trace_pretty(shown, nshown, module_text, (void *)o, &b);
     free(shown);
     size_t len;
     unmark_duplicates(&b);

@@ -7,6 +7,7 @@
 #include "gatehouse/error.h"
 
 #define COLUMN_PADDING 4
+#define MAX_VAR_WIDTH  32 /* OPA's maxExprVarWidth */
 
 /* ---- lineage ---- */
 
@@ -176,29 +177,97 @@ static void put_event(gh_buf *b, const gh_trace_event *e, int depth, gh_trace_te
         gh_buf_puts(b, e->name);
 }
 
-void gh_trace_pretty(const gh_trace_event *const *ev, size_t n, gh_trace_text_fn text, void *ud,
-                     gh_buf *out)
+/* "{x: 1, y: 2}": the event's defined variables by name, values cut as OPA's Truncate. */
+static void put_vars(gh_buf *b, const gh_trace_event *e)
+{
+    const gh_trace_var **vs = malloc((e->nvars ? e->nvars : 1) * sizeof *vs);
+    size_t n = 0;
+    for (size_t i = 0; vs && i < e->nvars; i++) {
+        if (!e->vars[i].value) continue;
+        size_t at = n++;
+        while (at > 0 && strcmp(vs[at - 1]->name, e->vars[i].name) > 0) {
+            vs[at] = vs[at - 1];
+            at--;
+        }
+        vs[at] = &e->vars[i];
+    }
+    gh_buf_putc(b, '{');
+    gh_buf v;
+    gh_buf_init(&v, 0);
+    for (size_t i = 0; i < n; i++) {
+        gh_buf_clear(&v);
+        gh_value_to_rego(&v, vs[i]->value);
+        gh_buf_printf(b, "%s%s: ", i ? ", " : "", vs[i]->name);
+        gh_buf_append(b, v.data ? v.data : "", v.len > MAX_VAR_WIDTH ? MAX_VAR_WIDTH : v.len);
+        if (v.len > MAX_VAR_WIDTH) gh_buf_puts(b, "...");
+    }
+    gh_buf_putc(b, '}');
+    gh_buf_free(&v);
+    free(vs);
+}
+
+/* Width of UTF-8 text in columns (one per code point), as Go pads it. */
+static size_t text_width(const char *s, size_t n)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++)
+        w += ((unsigned char)s[i] & 0xc0) != 0x80;
+    return w;
+}
+
+/* The rows of OPA's trace table: location, event, and (with vars) the variables; every
+ * column but the last padded to its widest cell plus COLUMN_PADDING, then a space. */
+static void pretty(const gh_trace_event *const *ev, size_t n, gh_trace_text_fn text, void *ud,
+                   bool vars, gh_buf *out)
 {
     uint64_t maxq = 0;
-    size_t width = 0;
-    gh_buf loc;
-    gh_buf_init(&loc, 0);
     for (size_t i = 0; i < n; i++) {
         if (ev[i]->qid > maxq) maxq = ev[i]->qid;
         if (ev[i]->parent > maxq) maxq = ev[i]->parent;
-        gh_buf_clear(&loc);
-        put_location(&loc, ev[i]);
-        if (loc.len > width) width = loc.len;
     }
     depths ds = {calloc(maxq + 1, sizeof *ds.d), maxq + 1};
     if (!ds.d) ds.cap = 0;
-    for (size_t i = 0; i < n; i++) {
-        gh_buf_clear(&loc);
-        put_location(&loc, ev[i]);
-        gh_buf_printf(out, "%-*s ", (int)(width + COLUMN_PADDING), loc.data ? loc.data : "");
-        put_event(out, ev[i], depth_of(&ds, ev[i]), text, ud);
+    gh_buf *cells = calloc(2 * n + 1, sizeof *cells);
+    size_t width[2] = {0, 0};
+    for (size_t i = 0; cells && i < n; i++) {
+        gh_buf_init(&cells[2 * i], 0);
+        gh_buf_init(&cells[2 * i + 1], 0);
+        put_location(&cells[2 * i], ev[i]);
+        put_event(&cells[2 * i + 1], ev[i], depth_of(&ds, ev[i]), text, ud);
+        for (int c = 0; c < 2; c++) {
+            const gh_buf *cb = &cells[2 * i + c];
+            size_t w = text_width(cb->data ? cb->data : "", cb->len);
+            if (w > width[c]) width[c] = w;
+        }
+    }
+    for (size_t i = 0; cells && i < n; i++) {
+        for (int c = 0; c < (vars ? 2 : 1); c++) {
+            const gh_buf *cb = &cells[2 * i + c];
+            size_t w = text_width(cb->data ? cb->data : "", cb->len);
+            gh_buf_append(out, cb->data ? cb->data : "", cb->len);
+            gh_buf_printf(out, "%*s ", (int)(width[c] + COLUMN_PADDING - w), "");
+        }
+        if (vars)
+            put_vars(out, ev[i]);
+        else
+            gh_buf_append(out, cells[2 * i + 1].data ? cells[2 * i + 1].data : "",
+                          cells[2 * i + 1].len);
         gh_buf_putc(out, '\n');
     }
+    for (size_t i = 0; cells && i < 2 * n; i++)
+        gh_buf_free(&cells[i]);
+    free(cells);
     free(ds.d);
-    gh_buf_free(&loc);
+}
+
+void gh_trace_pretty(const gh_trace_event *const *ev, size_t n, gh_trace_text_fn text, void *ud,
+                     gh_buf *out)
+{
+    pretty(ev, n, text, ud, false, out);
+}
+
+void gh_trace_pretty_vars(const gh_trace_event *const *ev, size_t n, gh_trace_text_fn text,
+                          void *ud, gh_buf *out)
+{
+    pretty(ev, n, text, ud, true, out);
 }

@@ -156,7 +156,8 @@ static void event_at(gh_trace_event *e, const gh_loc *l)
     e->end = l->end;
 }
 
-/* The values of the expression's variables now (Fail events: --var-values). */
+/* The values of the expression's variables now (gatehouse test --var-values). Those it
+ * binds itself are undefined until it has run. */
 static void capture_vars(gh_evaluator *ev, gh_trace_event *e, const gh_cexpr *x, const gh_slot *R)
 {
     if (!x->nvars) return;
@@ -180,7 +181,7 @@ static void expr_event(gh_evaluator *ev, gh_trace_op op, const gh_cexpr *x, cons
     if (!e) return;
     event_at(e, &x->e->loc);
     e->every = x->e->kind == GH_EXPR_EVERY;
-    if (op == GH_TRACE_FAIL && R) capture_vars(ev, e, x, R);
+    capture_vars(ev, e, x, R);
 }
 
 /* A trace("msg") call about to run: OPA's Note event. */
@@ -252,9 +253,9 @@ static void observe(gh_evaluator *ev, const gh_proc *p, uint32_t pc, const gh_sl
         if (o->profile) profile_switch(o);
         o->x = in->x;
         if (in->x && (in->flags & GH_II_START))
-            expr_event(ev, GH_TRACE_EVAL, in->x, NULL);
+            expr_event(ev, GH_TRACE_EVAL, in->x, R);
         else if (in->x && (i->op == GH_OP_NEXT || i->op == GH_OP_WITH))
-            expr_event(ev, GH_TRACE_REDO, in->x, NULL);
+            expr_event(ev, GH_TRACE_REDO, in->x, R);
     }
     if (!o->explain) return;
     if (is_yield(p, i, in)) {

@@ -786,6 +786,7 @@ static int run_and_report(const gh_revision *rev, gh_test_list *l, const test_ar
                            .bench = a->bench,
                            .cover = a->coverage ? &cov : NULL};
     gh_test_explain_opts eo = {.mode = (gh_explain_mode)a->explain,
+                               .var_values = a->var_values,
                                .modules = ld->modules,
                                .nmodules = ld->nmodules,
                                .timeout_ns = ro.timeout_ns};

@@ -103,6 +103,7 @@ has "explain-2.8" out '^  "metrics": \{$'
 golden "explain-3.1 var values" 2 varvalues test --var-values .
 golden "explain-3.2 verbose" 2 verbose test -v .
 golden "explain-3.3 verbose, full trace" 2 verbose-full test -v --explain full .
+golden "explain-3.4 verbose with values" 2 verbose-values test -v --var-values --explain full .
 
 echo "$((checks - fails))/$checks checks passed"
 [ "$fails" = 0 ]

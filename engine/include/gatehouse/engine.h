@@ -198,7 +198,7 @@ typedef struct gh_trace_event {
     const char *name;     /* rules and functions: "data.x.p" */
     const char *message;  /* notes: trace()'s argument */
     size_t message_len;
-    const gh_trace_var *vars; /* Fail: the expression's local variables */
+    const gh_trace_var *vars; /* expressions: their local variables, as the event saw them */
     size_t nvars;
     bool every; /* the expression is an `every` */
 } gh_trace_event;
@@ -232,5 +232,9 @@ const char *gh_trace_source_text(const gh_source *modules, size_t n, const gh_tr
  * it is about (rule path, expression text with line breaks folded, or a quoted note). */
 void gh_trace_pretty(const gh_trace_event *const *ev, size_t n, gh_trace_text_fn text, void *ud,
                      gh_buf *out);
+/* The same with OPA's ExprVariables column (opa test -v --var-values): each event's
+ * defined local variables, "{x: 1, y: \"a\"}", sorted by name, values cut at 32 bytes. */
+void gh_trace_pretty_vars(const gh_trace_event *const *ev, size_t n, gh_trace_text_fn text,
+                          void *ud, gh_buf *out);
 
 #endif

@@ -118,6 +118,7 @@ int gh_tests_run(const gh_revision *rev, gh_test_list *l, const gh_test_run_opts
 
 typedef struct gh_test_explain_opts {
     gh_explain_mode mode;      /* which events go into the trace */
+    bool var_values;           /* the trace shows each event's variables (--var-values) */
     const gh_source *modules;  /* the modules as loaded (for expression text) */
     size_t nmodules;
     uint64_t timeout_ns;       /* per evaluation; 0 = 5 s */
