@@ -1,13 +1,11 @@
-/* Keys and signatures for the crypto, io.jwt and crypto.x509 families (see bi_crypto.h):
- * PEM blocks, JWK parsing into OpenSSL 3 EVP_PKEYs (EVP_PKEY_fromdata, never the
- * deprecated RSA_* / EC_KEY_* calls), and JWS sign/verify for OPA's algorithms. */
+/* Keys and signatures for the crypto, io.jwt and crypto.x509 families (see bi_crypto.h),
+ * in the builtins' terms (evaluation arena, OPA's error texts) over the JOSE module
+ * (gatehouse/jose.h), which does the work: PEM blocks, JWKs into OpenSSL 3 EVP_PKEYs, and
+ * JWS sign/verify. */
 #include "builtins/bi_crypto.h"
 
-#include <openssl/core_names.h>
-#include <openssl/ecdsa.h>
-#include <openssl/hmac.h>
-#include <openssl/param_build.h>
-#include <openssl/rsa.h>
+#include "gatehouse/jose.h"
+
 #include <openssl/x509.h>
 
 #include <stdarg.h>
@@ -44,41 +42,37 @@ int bic_call1(gh_bctx *bc, const char *name, const char *sib, const char *prefix
 
 /* ---- encodings ---- */
 
-static const char b64u[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-static const char b64s[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static size_t b64_write(char *d, const unsigned char *s, size_t n, const char *alpha, bool pad)
+/* Go's StdEncoding (padded), which the x509 family prints. */
+static size_t b64std_write(char *d, const unsigned char *s, size_t n)
 {
+    static const char b64s[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     size_t o = 0, i = 0;
     for (; i + 2 < n; i += 3) {
         uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
-        d[o++] = alpha[v >> 18], d[o++] = alpha[v >> 12 & 63];
-        d[o++] = alpha[v >> 6 & 63], d[o++] = alpha[v & 63];
+        d[o++] = b64s[v >> 18], d[o++] = b64s[v >> 12 & 63];
+        d[o++] = b64s[v >> 6 & 63], d[o++] = b64s[v & 63];
     }
     if (i < n) {
         uint32_t v = (uint32_t)s[i] << 16 | (i + 1 < n ? (uint32_t)s[i + 1] << 8 : 0);
-        d[o++] = alpha[v >> 18], d[o++] = alpha[v >> 12 & 63];
-        if (i + 1 < n)
-            d[o++] = alpha[v >> 6 & 63];
-        else if (pad)
-            d[o++] = '=';
-        if (pad) d[o++] = '=';
+        d[o++] = b64s[v >> 18], d[o++] = b64s[v >> 12 & 63];
+        d[o++] = i + 1 < n ? b64s[v >> 6 & 63] : '=';
+        d[o++] = '=';
     }
     return o;
 }
 
 const gh_value *bic_b64url(gh_bctx *bc, const unsigned char *s, size_t n)
 {
-    char *d = bi_bytes(bc, (n + 2) / 3 * 4 + 1);
+    char *d = bi_bytes(bc, GH_JOSE_B64URL_LEN(n) + 1);
     if (!d) return NULL;
-    return bi_str(bc, d, b64_write(d, s, n, b64u, false));
+    return bi_str(bc, d, gh_jose_b64url_encode(s, n, d));
 }
 
 char *bic_b64std(gh_bctx *bc, const unsigned char *s, size_t n, size_t *len)
 {
     char *d = bi_bytes(bc, (n + 2) / 3 * 4 + 1);
     if (!d) return NULL;
-    *len = b64_write(d, s, n, b64s, true);
+    *len = b64std_write(d, s, n);
     d[*len] = '\0';
     return d;
 }
@@ -93,91 +87,29 @@ const gh_value *bic_hex(gh_bctx *bc, const unsigned char *s, size_t n)
     return bi_str(bc, d, 2 * n);
 }
 
-/* ---- PEM (Go's pem.Decode, minus headers, which no caller here needs) ---- */
-
-static const char *find(const char *s, const char *end, const char *pat)
-{
-    size_t pl = strlen(pat);
-    for (const char *p = s; p + pl <= end; p++)
-        if (!memcmp(p, pat, pl)) return p;
-    return NULL;
-}
-
-static int b64_val(char c)
-{
-    const char *p = c ? strchr(b64s, c) : NULL;
-    return p ? (int)(p - b64s) : -1;
-}
-
-/* Decodes the base64 body of a PEM block, whitespace ignored; false when malformed. */
-static bool pem_body(const char *s, const char *end, unsigned char *d, size_t *dn)
-{
-    uint32_t acc = 0;
-    int bits = 0, pads = 0;
-    size_t o = 0;
-    for (; s < end; s++) {
-        char c = *s;
-        if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
-        if (c == '=') {
-            pads++;
-            continue;
-        }
-        int v = b64_val(c);
-        if (v < 0 || pads) return false;
-        acc = acc << 6 | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            d[o++] = (unsigned char)(acc >> bits);
-        }
-    }
-    if (pads > 2) return false;
-    *dn = o;
-    return true;
-}
+/* ---- PEM: jose's blocks, copied into the arena ---- */
 
 bool bic_pem_decode(gh_bctx *bc, const char *s, size_t n, bic_pem *blk, size_t *rest)
 {
-    const char *end = s + n, *p = s;
-    while ((p = find(p, end, "-----BEGIN ")) != NULL) {
-        const char *t = p + 11, *te = find(t, end, "-----");
-        if (!te) return false;
-        const char *nl = te + 5;
-        if (nl < end && *nl == '\r') nl++;
-        if (nl < end && *nl != '\n') {
-            p = t;
-            continue;
-        }
-        const char *body = nl < end ? nl + 1 : nl;
-        char endline[128];
-        size_t tl = (size_t)(te - t);
-        if (tl > 100) return false;
-        snprintf(endline, sizeof endline, "-----END %.*s-----", (int)tl, t);
-        const char *be = find(body, end, endline);
-        if (!be) {
-            p = t;
-            continue;
-        }
-        unsigned char *d = (unsigned char *)bi_bytes(bc, (size_t)(be - body) + 1);
-        if (!d || !pem_body(body, be, d, &blk->der_len)) {
-            p = t;
-            continue;
-        }
-        blk->type = t, blk->type_len = tl, blk->der = d;
-        const char *r = be + strlen(endline);
-        while (r < end && (*r == ' ' || *r == '\t'))
-            r++;
-        if (r < end && *r == '\r') r++;
-        if (r < end && *r == '\n') r++;
-        *rest = (size_t)(r - s);
-        return true;
-    }
-    return false;
+    gh_jose_pem b;
+    if (gh_jose_pem_decode(s, n, &b, rest) != 1) return false;
+    unsigned char *d = (unsigned char *)bi_bytes(bc, b.der_len + 1);
+    if (d) memcpy(d, b.der, b.der_len);
+    free(b.der);
+    if (!d) return false;
+    blk->type = b.type, blk->type_len = b.type_len, blk->der = d, blk->der_len = b.der_len;
+    return true;
 }
 
 bool bic_pem_is(const bic_pem *b, const char *type)
 {
     return strlen(type) == b->type_len && !memcmp(b->type, type, b->type_len);
+}
+
+static EVP_PKEY *pem_key(const bic_pem *b)
+{
+    gh_jose_pem jb = {.type = b->type, .type_len = b->type_len, .der = b->der, .der_len = b->der_len};
+    return gh_jose_pem_key(&jb);
 }
 
 /* ---- keys ---- */
@@ -190,14 +122,9 @@ void bic_keys_free(bic_keys *ks)
     ks->n = 0;
 }
 
-static const char *const algs[] = {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256",
-                                   "ES384", "ES512", "HS256", "HS384", "HS512", "EdDSA"};
-
 bool bic_alg_known(const char *alg, size_t n)
 {
-    for (size_t i = 0; i < sizeof algs / sizeof algs[0]; i++)
-        if (strlen(algs[i]) == n && !memcmp(algs[i], alg, n)) return true;
-    return false;
+    return gh_jose_alg_from_name(alg, n) > GH_JOSE_NONE;
 }
 
 static int one_key(gh_bctx *bc, EVP_PKEY *pk, bic_keys *out)
@@ -220,18 +147,15 @@ int bic_keys_from_cert_or_jwk(gh_bctx *bc, const char *name, const char *s, size
     out->k = NULL, out->n = 0;
     if (!bic_pem_decode(bc, s, n, &b, &rest)) return bic_jwk_parse(bc, name, s, n, out);
     if (rest < n) return bic_err(bc, name, "extra data after a PEM certificate block");
-    const unsigned char *p = b.der;
     if (bic_pem_is(&b, "CERTIFICATE")) {
-        X509 *x = d2i_X509(NULL, &p, (long)b.der_len);
-        EVP_PKEY *pk = x ? X509_get_pubkey(x) : NULL;
-        X509_free(x);
+        EVP_PKEY *pk = pem_key(&b);
         if (!pk)
             return bic_err(bc, name,
                            "failed to parse a PEM certificate: x509: malformed certificate");
         return one_key(bc, pk, out);
     }
     if (bic_pem_is(&b, "PUBLIC KEY")) {
-        EVP_PKEY *pk = d2i_PUBKEY(NULL, &p, (long)b.der_len);
+        EVP_PKEY *pk = pem_key(&b);
         if (!pk)
             return bic_err(bc, name, "failed to parse a PEM public key: asn1: structure error");
         return one_key(bc, pk, out);
@@ -239,314 +163,125 @@ int bic_keys_from_cert_or_jwk(gh_bctx *bc, const char *name, const char *s, size
     return bic_err(bc, name, "failed to extract a Key from the PEM certificate");
 }
 
-/* A JWK member as decoded bytes (base64url); NULL when absent. */
-static int jwk_bytes(gh_bctx *bc, const char *name, const gh_value *jwk, const char *field,
-                     const unsigned char **b, size_t *bn)
+/* JWK members decoded by OPA's own base64url.decode, for its leniency and its error texts;
+ * an arena failure is kept apart so that it stays GH_ENOMEM. */
+typedef struct opa_b64 {
+    gh_bctx *bc;
+    int rc;
+} opa_b64;
+
+static bool opa_b64_decode(void *ud, const char *s, size_t n, unsigned char *out, size_t *outn,
+                           char *err, size_t errlen)
 {
-    const gh_value *v = gh_object_get_str(jwk, field, strlen(field)), *d = NULL;
-    *b = NULL, *bn = 0;
-    if (!v) return 0;
-    if (!bi_is(v, GH_KIND_STRING))
-        return bic_err(bc, name, "failed to parse a JWK key (set): invalid %s", field);
-    int rc = bic_call1(bc, name, "base64url.decode", "failed to parse a JWK key (set): ", v, &d);
-    if (rc) return rc;
-    *b = (const unsigned char *)gh_string_ptr(d, bn);
+    opa_b64 *o = ud;
+    const gh_builtin *b = gh_builtin_lookup("base64url.decode", 16);
+    const gh_value *in = bi_str(o->bc, s, n), *d = NULL;
+    int rc = !in ? GH_ENOMEM : !b || !b->fn ? GH_EINTERNAL : b->fn(o->bc, (const gh_value *const[]){in}, &d);
+    size_t dn = 0;
+    const char *ds = rc ? NULL : gh_string_ptr(d, &dn);
+    if (ds && dn <= n) {
+        memcpy(out, ds, dn);
+        *outn = dn;
+        return true;
+    }
+    if (rc && o->bc->err_code) { /* "base64url.decode: why" gives "why" */
+        const char *w = o->bc->err_msg, *pre = "base64url.decode: ";
+        if (!strncmp(w, pre, strlen(pre))) w += strlen(pre);
+        snprintf(err, errlen, "%s", w);
+    } else {
+        o->rc = rc ? rc : GH_EINTERNAL;
+        snprintf(err, errlen, "%s", gh_strerror(o->rc));
+    }
+    return false;
+}
+
+/* s[0..n) NUL-ended in the arena. */
+static const char *arena_cstr(gh_bctx *bc, const char *s, size_t n)
+{
+    char *d = bi_bytes(bc, n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+/* Moves the keys of a JWK set into the arena's bic_keys (EVP_PKEYs change owner). */
+static int keys_to_arena(gh_bctx *bc, gh_jose_keyset *ks, bic_keys *out)
+{
+    out->k = (bic_key *)bi_bytes(bc, (ks->n + 1) * sizeof *out->k);
+    if (!out->k) return GH_ENOMEM;
+    for (size_t i = 0; i < ks->n; i++) {
+        gh_jose_key *j = &ks->keys[i];
+        bic_key *k = &out->k[out->n];
+        memset(k, 0, sizeof *k);
+        k->alg = j->alg_name ? arena_cstr(bc, j->alg_name, strlen(j->alg_name)) : NULL;
+        k->kid = j->kid ? arena_cstr(bc, j->kid, j->kid_len) : NULL;
+        if (j->secret) {
+            unsigned char *sec = (unsigned char *)bi_bytes(bc, j->secret_len + 1);
+            if (!sec) return GH_ENOMEM;
+            memcpy(sec, j->secret, j->secret_len);
+            k->secret = sec, k->secret_len = j->secret_len;
+        }
+        if ((j->alg_name && !k->alg) || (j->kid && !k->kid)) return GH_ENOMEM;
+        k->pkey = j->pkey, j->pkey = NULL;
+        out->n++;
+    }
     return 0;
-}
-
-static const char *jwk_str(const gh_value *jwk, const char *field)
-{
-    const gh_value *v = gh_object_get_str(jwk, field, strlen(field));
-    return v ? gh_string_ptr(v, &(size_t){0}) : NULL;
-}
-
-/* Pushes big-endian bytes as a BIGNUM parameter (the BIGNUM is freed by the caller). */
-static bool push_bn(OSSL_PARAM_BLD *bld, const char *key, const unsigned char *b, size_t n,
-                    BIGNUM **keep)
-{
-    if (!b) return true;
-    *keep = BN_bin2bn(b, (int)n, NULL);
-    return *keep && OSSL_PARAM_BLD_push_BN(bld, key, *keep);
-}
-
-static EVP_PKEY *from_params(const char *type, OSSL_PARAM_BLD *bld, bool priv)
-{
-    EVP_PKEY *pk = NULL;
-    OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
-    if (params && ctx && EVP_PKEY_fromdata_init(ctx) > 0)
-        if (EVP_PKEY_fromdata(ctx, &pk, priv ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, params) <= 0)
-            pk = NULL;
-    EVP_PKEY_CTX_free(ctx);
-    OSSL_PARAM_free(params);
-    return pk;
-}
-
-enum { RSA_NF = 8 };
-static const char *const rsa_fields[RSA_NF] = {"n", "e", "d", "p", "q", "dp", "dq", "qi"};
-static const char *const rsa_params[RSA_NF] = {
-    OSSL_PKEY_PARAM_RSA_N,         OSSL_PKEY_PARAM_RSA_E,           OSSL_PKEY_PARAM_RSA_D,
-    OSSL_PKEY_PARAM_RSA_FACTOR1,   OSSL_PKEY_PARAM_RSA_FACTOR2,     OSSL_PKEY_PARAM_RSA_EXPONENT1,
-    OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1};
-
-static int jwk_rsa(gh_bctx *bc, const char *name, const gh_value *jwk, EVP_PKEY **pk)
-{
-    const unsigned char *b[RSA_NF];
-    size_t bn[RSA_NF];
-    for (int i = 0; i < RSA_NF; i++) {
-        int rc = jwk_bytes(bc, name, jwk, rsa_fields[i], &b[i], &bn[i]);
-        if (rc) return rc;
-    }
-    if (!b[0] || !b[1])
-        return bic_err(bc, name, "failed to parse a JWK key (set): missing RSA n or e");
-    /* OpenSSL wants all CRT parameters or none */
-    int last = b[2] && b[3] && b[4] && b[5] && b[6] && b[7] ? RSA_NF : b[2] ? 3 : 2;
-    BIGNUM *bns[RSA_NF] = {0};
-    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
-    bool ok = bld != NULL;
-    for (int i = 0; ok && i < last; i++)
-        ok = push_bn(bld, rsa_params[i], b[i], bn[i], &bns[i]);
-    *pk = ok ? from_params("RSA", bld, b[2] != NULL) : NULL;
-    OSSL_PARAM_BLD_free(bld);
-    for (int i = 0; i < RSA_NF; i++)
-        BN_free(bns[i]);
-    return *pk ? 0 : bic_err(bc, name, "failed to parse a JWK key (set): invalid RSA key");
-}
-
-static int jwk_ec(gh_bctx *bc, const char *name, const gh_value *jwk, EVP_PKEY **pk)
-{
-    const char *crv = jwk_str(jwk, "crv");
-    size_t fl = !crv                    ? 0
-                : !strcmp(crv, "P-256") ? 32
-                : !strcmp(crv, "P-384") ? 48
-                : !strcmp(crv, "P-521") ? 66
-                                        : 0;
-    if (!fl) return bic_err(bc, name, "failed to parse a JWK key (set): unsupported curve");
-    const unsigned char *x, *y, *d;
-    size_t xn, yn, dn;
-    int rc;
-    if ((rc = jwk_bytes(bc, name, jwk, "x", &x, &xn)) ||
-        (rc = jwk_bytes(bc, name, jwk, "y", &y, &yn)) ||
-        (rc = jwk_bytes(bc, name, jwk, "d", &d, &dn)))
-        return rc;
-    if (!x || !y || xn > fl || yn > fl)
-        return bic_err(bc, name, "failed to parse a JWK key (set): invalid EC key");
-    unsigned char pub[1 + 2 * 66] = {4};
-    memcpy(pub + 1 + fl - xn, x, xn);
-    memcpy(pub + 1 + 2 * fl - yn, y, yn);
-    BIGNUM *bd = NULL;
-    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
-    bool ok = bld && OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, crv, 0) &&
-              OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub, 1 + 2 * fl) &&
-              push_bn(bld, OSSL_PKEY_PARAM_PRIV_KEY, d, dn, &bd);
-    *pk = ok ? from_params("EC", bld, d != NULL) : NULL;
-    OSSL_PARAM_BLD_free(bld);
-    BN_free(bd);
-    return *pk ? 0 : bic_err(bc, name, "failed to parse a JWK key (set): invalid EC key");
-}
-
-static int jwk_okp(gh_bctx *bc, const char *name, const gh_value *jwk, EVP_PKEY **pk)
-{
-    const char *crv = jwk_str(jwk, "crv");
-    if (!crv || strcmp(crv, "Ed25519"))
-        return bic_err(bc, name, "failed to parse a JWK key (set): unsupported curve");
-    const unsigned char *x, *d;
-    size_t xn, dn;
-    int rc;
-    if ((rc = jwk_bytes(bc, name, jwk, "x", &x, &xn)) ||
-        (rc = jwk_bytes(bc, name, jwk, "d", &d, &dn)))
-        return rc;
-    *pk = d   ? EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, d, dn)
-          : x ? EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, x, xn)
-              : NULL;
-    return *pk ? 0 : bic_err(bc, name, "failed to parse a JWK key (set): invalid OKP key");
-}
-
-static int jwk_one(gh_bctx *bc, const char *name, const gh_value *jwk, bic_key *k)
-{
-    memset(k, 0, sizeof *k);
-    if (!bi_is(jwk, GH_KIND_OBJECT))
-        return bic_err(bc, name, "failed to parse a JWK key (set): invalid key");
-    const char *kty = jwk_str(jwk, "kty");
-    k->alg = jwk_str(jwk, "alg");
-    k->kid = jwk_str(jwk, "kid");
-    if (!kty) return bic_err(bc, name, "failed to parse a JWK key (set): missing \"kty\"");
-    if (!strcmp(kty, "RSA")) return jwk_rsa(bc, name, jwk, &k->pkey);
-    if (!strcmp(kty, "EC")) return jwk_ec(bc, name, jwk, &k->pkey);
-    if (!strcmp(kty, "OKP")) return jwk_okp(bc, name, jwk, &k->pkey);
-    if (!strcmp(kty, "oct")) {
-        int rc = jwk_bytes(bc, name, jwk, "k", &k->secret, &k->secret_len);
-        if (!rc && !k->secret)
-            return bic_err(bc, name, "failed to parse a JWK key (set): missing \"k\"");
-        return rc;
-    }
-    return bic_err(bc, name, "failed to parse a JWK key (set): invalid key type %s", kty);
 }
 
 int bic_jwk_parse(gh_bctx *bc, const char *name, const char *s, size_t n, bic_keys *out)
 {
     out->k = NULL, out->n = 0;
-    const gh_value *v = NULL;
-    gh_json_error e;
-    int rc = gh_json_read(bc->arena, s, n, NULL, &v, &e);
-    if (rc == GH_EJSON || (!rc && !bi_is(v, GH_KIND_OBJECT)))
-        return bic_err(bc, name, "failed to parse a JWK key (set): invalid JSON");
-    if (rc) return rc;
-    const gh_value *set = gh_object_get_str(v, "keys", 4);
-    size_t cnt = set ? gh_value_len(set) : 1;
-    if (set && !bi_is(set, GH_KIND_ARRAY))
-        return bic_err(bc, name, "failed to parse a JWK key (set): invalid \"keys\"");
-    out->k = (bic_key *)bi_bytes(bc, (cnt + 1) * sizeof *out->k);
-    if (!out->k) return GH_ENOMEM;
-    for (size_t i = 0; i < cnt; i++) {
-        bic_key k;
-        rc = jwk_one(bc, name, set ? gh_array_get(set, i) : v, &k);
-        if (rc) {
-            EVP_PKEY_free(k.pkey);
-            bic_keys_free(out);
-            return rc;
-        }
-        /* keys naming an algorithm OPA does not know are skipped, as OPA does */
-        if (set && k.alg && !bic_alg_known(k.alg, strlen(k.alg))) {
-            EVP_PKEY_free(k.pkey);
-            continue;
-        }
-        out->k[out->n++] = k;
-    }
-    return 0;
+    opa_b64 dec = {.bc = bc};
+    gh_jose_jwk_opts opts = {.decode = opa_b64_decode, .decode_ud = &dec};
+    gh_jose_keyset ks;
+    char err[400];
+    int rc = gh_jose_keyset_from_jwk(s, n, &opts, &ks, err, sizeof err);
+    if (dec.rc) rc = dec.rc;
+    else if (rc == GH_EINVAL) return bic_err(bc, name, "%s", err);
+    if (!rc) rc = keys_to_arena(bc, &ks, out);
+    if (rc) bic_keys_free(out);
+    gh_jose_keyset_free(&ks);
+    return rc;
 }
 
 /* ---- JWS ---- */
 
-typedef enum { JWS_HS, JWS_RS, JWS_PS, JWS_ES, JWS_ED, JWS_NONE } jws_kind;
-
-static jws_kind alg_kind(const char *alg, const EVP_MD **md)
+/* The jose view of a builtin key (borrowed); false when the key cannot be one. */
+static bool jose_key(const bic_key *k, gh_jose_key *j)
 {
-    *md = NULL;
-    if (!strcmp(alg, "EdDSA")) return JWS_ED;
-    if (strlen(alg) != 5 || !bic_alg_known(alg, 5)) return JWS_NONE;
-    *md = !strcmp(alg + 2, "256")   ? EVP_sha256()
-          : !strcmp(alg + 2, "384") ? EVP_sha384()
-                                    : EVP_sha512();
-    switch (alg[0]) {
-    case 'H': return JWS_HS;
-    case 'R': return JWS_RS;
-    case 'P': return JWS_PS;
-    default: return JWS_ES;
-    }
-}
-
-/* Whether the key's type suits the algorithm ("incorrect public key type" in OPA). */
-static bool key_fits(const bic_key *k, jws_kind kind)
-{
-    if (kind == JWS_HS) return k->secret != NULL;
-    if (!k->pkey) return false;
-    int id = EVP_PKEY_get_base_id(k->pkey);
-    if (kind == JWS_RS || kind == JWS_PS) return id == EVP_PKEY_RSA || id == EVP_PKEY_RSA_PSS;
-    if (kind == JWS_ES) return id == EVP_PKEY_EC;
-    return id == EVP_PKEY_ED25519;
-}
-
-/* Raw r||s (each half of sig) as the DER ECDSA-Sig-Value OpenSSL verifies. */
-static unsigned char *es_der(const unsigned char *sig, size_t sn, int *dl)
-{
-    ECDSA_SIG *es = ECDSA_SIG_new();
-    BIGNUM *r = BN_bin2bn(sig, (int)(sn / 2), NULL),
-           *s = BN_bin2bn(sig + sn / 2, (int)(sn - sn / 2), NULL);
-    unsigned char *der = NULL;
-    if (es && r && s && ECDSA_SIG_set0(es, r, s)) {
-        r = s = NULL; /* owned by es now */
-        *dl = i2d_ECDSA_SIG(es, &der);
-    }
-    BN_free(r);
-    BN_free(s);
-    ECDSA_SIG_free(es);
-    return *dl > 0 ? der : NULL;
-}
-
-static bool hs_mac(const EVP_MD *md, const bic_key *k, const unsigned char *msg, size_t n,
-                   unsigned char *mac, unsigned *ml)
-{
-    return HMAC(md, k->secret_len ? k->secret : (const unsigned char *)"", (int)k->secret_len, msg,
-                n, mac, ml) != NULL;
+    if (k->pkey) return gh_jose_key_wrap(j, k->pkey) == 0;
+    memset(j, 0, sizeof *j);
+    j->kty = GH_JOSE_KTY_OCT;
+    j->secret = (unsigned char *)k->secret;
+    j->secret_len = k->secret_len;
+    j->is_private = true;
+    return k->secret != NULL;
 }
 
 bool bic_jws_verify(const bic_key *k, const char *alg, const unsigned char *msg, size_t n,
                     const unsigned char *sig, size_t sn)
 {
-    const EVP_MD *md;
-    jws_kind kind = alg_kind(alg, &md);
-    if (kind == JWS_NONE || !key_fits(k, kind)) return false;
-    if (kind == JWS_HS) {
-        unsigned char mac[EVP_MAX_MD_SIZE];
-        unsigned ml = 0;
-        return hs_mac(md, k, msg, n, mac, &ml) && ml == sn && CRYPTO_memcmp(mac, sig, ml) == 0;
-    }
-    unsigned char *der = NULL;
-    int dl = 0;
-    if (kind == JWS_ES) {
-        if (sn == 0 || !(der = es_der(sig, sn, &dl))) return false;
-        sig = der, sn = (size_t)dl;
-    }
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    EVP_PKEY_CTX *pctx = NULL;
-    bool ok = ctx && EVP_DigestVerifyInit(ctx, &pctx, md, NULL, k->pkey) > 0;
-    if (ok && kind == JWS_PS)
-        ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) > 0 &&
-             EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_AUTO) > 0;
-    ok = ok && EVP_DigestVerify(ctx, sig, sn, msg, n) == 1;
-    EVP_MD_CTX_free(ctx);
-    OPENSSL_free(der);
-    return ok;
-}
-
-/* DER ECDSA-Sig-Value to raw r||s, each padded to the key's size. */
-static bool es_raw(EVP_PKEY *pk, const unsigned char *der, size_t dl, unsigned char *out,
-                   size_t *on)
-{
-    size_t half = (size_t)(EVP_PKEY_get_bits(pk) + 7) / 8;
-    ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &der, (long)dl);
-    bool ok = es && BN_bn2binpad(ECDSA_SIG_get0_r(es), out, (int)half) > 0 &&
-              BN_bn2binpad(ECDSA_SIG_get0_s(es), out + half, (int)half) > 0;
-    ECDSA_SIG_free(es);
-    *on = 2 * half;
-    return ok;
+    gh_jose_key j;
+    return jose_key(k, &j) && gh_jose_verify(&j, gh_jose_alg_from_name(alg, strlen(alg)), msg, n,
+                                             sig, sn);
 }
 
 int bic_jws_sign(gh_bctx *bc, const char *name, const bic_key *k, const char *alg,
                  const unsigned char *msg, size_t n, unsigned char **sig, size_t *sn)
 {
-    const EVP_MD *md;
-    jws_kind kind = alg_kind(alg, &md);
-    if (kind == JWS_NONE) return bic_err(bc, name, "unknown JWS algorithm: %s", alg);
-    if (!key_fits(k, kind))
+    gh_jose_alg a = gh_jose_alg_from_name(alg, strlen(alg));
+    gh_jose_key j;
+    if (a <= GH_JOSE_NONE) return bic_err(bc, name, "unknown JWS algorithm: %s", alg);
+    if (!jose_key(k, &j) || !gh_jose_key_fits(&j, a))
         return bic_err(bc, name, "failed to sign payload: invalid key type for %s", alg);
-    if (kind == JWS_HS) {
-        *sig = (unsigned char *)bi_bytes(bc, EVP_MAX_MD_SIZE);
-        unsigned ml = 0;
-        if (!*sig) return GH_ENOMEM;
-        if (!hs_mac(md, k, msg, n, *sig, &ml)) return bic_err(bc, name, "failed to sign payload");
-        *sn = ml;
-        return 0;
-    }
-    size_t cap = (size_t)EVP_PKEY_get_size(k->pkey) + 16, got = cap;
-    unsigned char *buf = (unsigned char *)bi_bytes(bc, cap);
-    if (!buf) return GH_ENOMEM;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    EVP_PKEY_CTX *pctx = NULL;
-    bool ok = ctx && EVP_DigestSignInit(ctx, &pctx, md, NULL, k->pkey) > 0;
-    if (ok && kind == JWS_PS)
-        ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) > 0 &&
-             EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) > 0;
-    ok = ok && EVP_DigestSign(ctx, buf, &got, msg, n) == 1;
-    EVP_MD_CTX_free(ctx);
-    if (!ok) return bic_err(bc, name, "failed to sign payload");
-    if (kind != JWS_ES) {
-        *sig = buf, *sn = got;
-        return 0;
-    }
-    *sig = (unsigned char *)bi_bytes(bc, 2 * 66);
-    if (!*sig) return GH_ENOMEM;
-    if (!es_raw(k->pkey, buf, got, *sig, sn)) return bic_err(bc, name, "failed to sign payload");
-    return 0;
+    unsigned char *s;
+    char err[200];
+    if (gh_jose_sign(&j, a, msg, n, &s, sn, err, sizeof err))
+        return bic_err(bc, name, "failed to sign payload");
+    *sig = (unsigned char *)bi_bytes(bc, *sn + 1);
+    if (*sig) memcpy(*sig, s, *sn);
+    free(s);
+    return *sig ? 0 : GH_ENOMEM;
 }
