@@ -337,7 +337,8 @@ static void test_limits(void)
     CHECK_STR(err.code, "eval_timeout_error");
     char buf[700];
     gh_eval_error_format(&err, buf, sizeof buf);
-    CHECK(strstr(buf, "l.rego:3: eval_timeout_error") != NULL);
+    /* where the deadline strikes depends on the machine's speed: line 2 or 3 */
+    CHECK(strstr(buf, "l.rego:3: eval_timeout_error") || strstr(buf, "l.rego:2: eval_timeout_error"));
     gh_evaluator_free(ev);
 
     gh_buf_free(&js);
