@@ -458,8 +458,7 @@ static int jwk_okp(jwk_rd *r, const gh_value *jwk, EVP_PKEY **pk)
     const unsigned char *x, *d;
     size_t xn, dn;
     int rc;
-    if ((rc = jwk_bytes(r, jwk, "x", &x, &xn)) || (rc = jwk_bytes(r, jwk, "d", &d, &dn)))
-        return rc;
+    if ((rc = jwk_bytes(r, jwk, "x", &x, &xn)) || (rc = jwk_bytes(r, jwk, "d", &d, &dn))) return rc;
     *pk = d   ? EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, d, dn)
           : x ? EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, x, xn)
               : NULL;
@@ -709,8 +708,7 @@ static int pem_add(const gh_jose_pem *b, gh_jose_keyset *out, char *err, size_t 
     if (!pem_key_type(b)) return 0;
     EVP_PKEY *pk = gh_jose_pem_key(b);
     if (!pk)
-        return errf(err, errlen, GH_EINVAL, "malformed PEM block %.*s", (int)b->type_len,
-                    b->type);
+        return errf(err, errlen, GH_EINVAL, "malformed PEM block %.*s", (int)b->type_len, b->type);
     gh_jose_key k;
     if (gh_jose_key_wrap(&k, pk)) {
         EVP_PKEY_free(pk);
@@ -758,10 +756,10 @@ int gh_jose_keyset_from_secret(const void *secret, size_t n, gh_jose_keyset *out
     return keyset_push(out, &k) ? NOMEM(err, errlen) : 0;
 }
 
-int gh_jose_keyset_parse(const char *text, size_t n, gh_jose_keyset *out, char *err,
-                         size_t errlen)
+int gh_jose_keyset_parse(const char *text, size_t n, gh_jose_keyset *out, char *err, size_t errlen)
 {
-    if (find(text, text + n, "-----BEGIN ")) return gh_jose_keyset_from_pem(text, n, out, err, errlen);
+    if (find(text, text + n, "-----BEGIN "))
+        return gh_jose_keyset_from_pem(text, n, out, err, errlen);
     gh_jose_jwk_opts o = {.flags = GH_JOSE_SKIP_UNSUPPORTED};
     return gh_jose_keyset_from_jwk(text, n, &o, out, err, errlen);
 }
@@ -772,7 +770,8 @@ int gh_jose_keyset_parse(const char *text, size_t n, gh_jose_keyset *out, char *
 static unsigned char *es_der(const unsigned char *sig, size_t sn, int *dl)
 {
     ECDSA_SIG *es = ECDSA_SIG_new();
-    BIGNUM *r = BN_bin2bn(sig, (int)(sn / 2), NULL), *s = BN_bin2bn(sig + sn / 2, (int)(sn / 2), NULL);
+    BIGNUM *r = BN_bin2bn(sig, (int)(sn / 2), NULL),
+           *s = BN_bin2bn(sig + sn / 2, (int)(sn / 2), NULL);
     unsigned char *der = NULL;
     *dl = 0;
     if (es && r && s && ECDSA_SIG_set0(es, r, s)) {
@@ -850,8 +849,8 @@ static bool es_raw(const unsigned char *der, size_t dl, size_t half, unsigned ch
 }
 
 static int sign_pk(const gh_jose_key *k, gh_jose_alg alg, alg_family fam, const EVP_MD *md,
-                   const unsigned char *msg, size_t n, unsigned char **sig, size_t *sn,
-                   char *err, size_t errlen)
+                   const unsigned char *msg, size_t n, unsigned char **sig, size_t *sn, char *err,
+                   size_t errlen)
 {
     size_t cap = (size_t)EVP_PKEY_get_size(k->pkey) + 16, got = cap;
     unsigned char *buf = malloc(cap);

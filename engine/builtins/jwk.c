@@ -108,7 +108,8 @@ bool bic_pem_is(const bic_pem *b, const char *type)
 
 static EVP_PKEY *pem_key(const bic_pem *b)
 {
-    gh_jose_pem jb = {.type = b->type, .type_len = b->type_len, .der = b->der, .der_len = b->der_len};
+    gh_jose_pem jb = {
+        .type = b->type, .type_len = b->type_len, .der = b->der, .der_len = b->der_len};
     return gh_jose_pem_key(&jb);
 }
 
@@ -176,7 +177,9 @@ static bool opa_b64_decode(void *ud, const char *s, size_t n, unsigned char *out
     opa_b64 *o = ud;
     const gh_builtin *b = gh_builtin_lookup("base64url.decode", 16);
     const gh_value *in = bi_str(o->bc, s, n), *d = NULL;
-    int rc = !in ? GH_ENOMEM : !b || !b->fn ? GH_EINTERNAL : b->fn(o->bc, (const gh_value *const[]){in}, &d);
+    int rc = !in            ? GH_ENOMEM
+             : !b || !b->fn ? GH_EINTERNAL
+                            : b->fn(o->bc, (const gh_value *const[]){in}, &d);
     size_t dn = 0;
     const char *ds = rc ? NULL : gh_string_ptr(d, &dn);
     if (ds && dn <= n) {
@@ -238,8 +241,10 @@ int bic_jwk_parse(gh_bctx *bc, const char *name, const char *s, size_t n, bic_ke
     gh_jose_keyset ks;
     char err[400];
     int rc = gh_jose_keyset_from_jwk(s, n, &opts, &ks, err, sizeof err);
-    if (dec.rc) rc = dec.rc;
-    else if (rc == GH_EINVAL) return bic_err(bc, name, "%s", err);
+    if (dec.rc)
+        rc = dec.rc;
+    else if (rc == GH_EINVAL)
+        return bic_err(bc, name, "%s", err);
     if (!rc) rc = keys_to_arena(bc, &ks, out);
     if (rc) bic_keys_free(out);
     gh_jose_keyset_free(&ks);
@@ -264,8 +269,8 @@ bool bic_jws_verify(const bic_key *k, const char *alg, const unsigned char *msg,
                     const unsigned char *sig, size_t sn)
 {
     gh_jose_key j;
-    return jose_key(k, &j) && gh_jose_verify(&j, gh_jose_alg_from_name(alg, strlen(alg)), msg, n,
-                                             sig, sn);
+    return jose_key(k, &j) &&
+           gh_jose_verify(&j, gh_jose_alg_from_name(alg, strlen(alg)), msg, n, sig, sn);
 }
 
 int bic_jws_sign(gh_bctx *bc, const char *name, const bic_key *k, const char *alg,

@@ -46,12 +46,17 @@ const char *gh_jose_alg_name(gh_jose_alg alg);
 gh_jose_alg gh_jose_alg_from_name(const char *s, size_t n);
 
 /* Key types ("kty", RFC 7518 section 6.1; OKP: RFC 8037) and curves. */
-typedef enum gh_jose_kty { GH_JOSE_KTY_OCT, GH_JOSE_KTY_RSA, GH_JOSE_KTY_EC, GH_JOSE_KTY_OKP } gh_jose_kty;
+typedef enum gh_jose_kty {
+    GH_JOSE_KTY_OCT,
+    GH_JOSE_KTY_RSA,
+    GH_JOSE_KTY_EC,
+    GH_JOSE_KTY_OKP
+} gh_jose_kty;
 typedef enum gh_jose_crv {
-    GH_JOSE_CRV_NONE,  /* oct and RSA keys, and EC curves JOSE does not name */
-    GH_JOSE_CRV_P256,  /* ES256 only */
-    GH_JOSE_CRV_P384,  /* ES384 only */
-    GH_JOSE_CRV_P521,  /* ES512 only */
+    GH_JOSE_CRV_NONE,   /* oct and RSA keys, and EC curves JOSE does not name */
+    GH_JOSE_CRV_P256,   /* ES256 only */
+    GH_JOSE_CRV_P384,   /* ES384 only */
+    GH_JOSE_CRV_P521,   /* ES512 only */
     GH_JOSE_CRV_ED25519 /* EdDSA */
 } gh_jose_crv;
 
@@ -62,16 +67,16 @@ const char *gh_jose_kty_name(gh_jose_kty kty); /* "oct", "RSA", "EC", "OKP" */
 typedef struct gh_jose_key {
     gh_jose_kty kty;
     gh_jose_crv crv;
-    int bits;               /* RSA modulus, EC field size, 256 (Ed25519), secret length * 8 */
-    bool is_private;        /* holds a private part (or a secret): can sign */
-    char *kid;              /* the JWK's "kid" (NUL-ended; may hold NULs), NULL when none */
+    int bits;        /* RSA modulus, EC field size, 256 (Ed25519), secret length * 8 */
+    bool is_private; /* holds a private part (or a secret): can sign */
+    char *kid;       /* the JWK's "kid" (NUL-ended; may hold NULs), NULL when none */
     size_t kid_len;
-    gh_jose_alg alg;        /* the JWK's "alg": GH_JOSE_NONE when absent, UNKNOWN when
-                               it names no JWS algorithm */
-    char *alg_name;         /* the JWK's "alg" as written, NULL when absent */
-    char *use;              /* the JWK's "use" ("sig", "enc"), NULL when absent */
-    EVP_PKEY *pkey;         /* RSA, EC and OKP keys */
-    unsigned char *secret;  /* oct keys */
+    gh_jose_alg alg;       /* the JWK's "alg": GH_JOSE_NONE when absent, UNKNOWN when
+                              it names no JWS algorithm */
+    char *alg_name;        /* the JWK's "alg" as written, NULL when absent */
+    char *use;             /* the JWK's "use" ("sig", "enc"), NULL when absent */
+    EVP_PKEY *pkey;        /* RSA, EC and OKP keys */
+    unsigned char *secret; /* oct keys */
     size_t secret_len;
 } gh_jose_key;
 
@@ -103,8 +108,8 @@ const gh_jose_key *gh_jose_keyset_find(const gh_jose_keyset *ks, const char *kid
 /* Decodes a JWK member's base64url text s[0..n) into out (room for n bytes): true, or false
  * with a reason in err. The default decoder accepts the base64url alphabet with or without
  * '=' padding; the io.jwt builtins pass OPA's base64url.decode for its error texts. */
-typedef bool (*gh_jose_b64_fn)(void *ud, const char *s, size_t n, unsigned char *out,
-                               size_t *outn, char *err, size_t errlen);
+typedef bool (*gh_jose_b64_fn)(void *ud, const char *s, size_t n, unsigned char *out, size_t *outn,
+                               char *err, size_t errlen);
 
 enum {
     /* in a JWK set, skip keys of a type or curve not supported here rather than fail
@@ -133,8 +138,7 @@ int gh_jose_keyset_from_pem(const char *pem, size_t n, gh_jose_keyset *out, char
 int gh_jose_keyset_from_secret(const void *secret, size_t n, gh_jose_keyset *out, char *err,
                                size_t errlen);
 /* PEM when the text holds "-----BEGIN ", else a JWK or JWK set (GH_JOSE_SKIP_UNSUPPORTED). */
-int gh_jose_keyset_parse(const char *text, size_t n, gh_jose_keyset *out, char *err,
-                         size_t errlen);
+int gh_jose_keyset_parse(const char *text, size_t n, gh_jose_keyset *out, char *err, size_t errlen);
 
 /* One PEM block as Go's pem.Decode finds it: the first "-----BEGIN TYPE-----" line, a base64
  * body, the matching END line (headers are not supported). type points into the text; der
