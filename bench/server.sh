@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/server: drives `gatehouse run` with wrk (POST /v1/data) for a trivial policy and for
 # the seed policy, with 1 and 2 workers: the most requests/s wrk gets (wrk sharing the
-# machine), then latency at half that rate (wrk paced by a per-connection delay), and RSS.
+# machine), then latency at half that rate from bench/loadgen (open loop at a fixed rate,
+# latency from each request's scheduled time; wrk has no rate control), and RSS.
 #   bench/server.sh [BUILD] [SECONDS]          the table (default 10 s per run)
 #   bench/server.sh [BUILD] soak [SECONDS]      RSS every 30 s under load (default 300 s)
 # Not a test: it prints a table for bench/RESULTS.md.
@@ -111,10 +112,9 @@ for policy in trivial seed; do
     run_wrk "$url" "$tmp/$policy.json" 2 64 0 >/dev/null # warm up
     read -r _ n dur p50 p99 p999 errs <<<"$(run_wrk "$url" "$tmp/$policy.json" "$secs" 64 0)"
     rps=$(awk -v n="$n" -v d="$dur" 'BEGIN{printf "%.0f", n/d}')
-    # half the rate: connections * 1000 / delay = rps / 2, with a 2 ms delay per request
-    conns=$(awk -v r="$rps" 'BEGIN{c=int(r/2*2/1000); if (c<1) c=1; print c}')
-    read -r _ pn pdur pp50 pp99 pp999 perrs <<<"$(run_wrk "$url" "$tmp/$policy.json" "$secs" "$conns" 2)"
-    prps=$(awk -v n="$pn" -v d="$pdur" 'BEGIN{printf "%.0f", n/d}')
+    # half that rate, open loop, 32 connections
+    read -r _ _ _ perrs prps pp50 _ pp99 pp999 _ <<<"$("$BUILD/bench/bench_loadgen" 127.0.0.1 "$port" \
+      "/v1/data/$path" "$tmp/$policy.json" $((rps / 2)) 32 "$secs")"
     echo "| $policy | $w | $rps | $(us "$p50") | $(us "$p99") | $(us "$p999") | $prps | $(us "$pp50") | $(us "$pp99") | $(us "$pp999") | $(( $(rss_kb) / 1024 )) MB | $((errs + perrs)) |"
     stop
   done
