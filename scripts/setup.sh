@@ -12,7 +12,7 @@ PACKAGES=(
   libssl-dev                                     # crypto, JWT and x509 builtins (OpenSSL)
   libcurl4-openssl-dev                           # http.send
   libuv1-dev node-llhttp                         # the daemon: event loops, HTTP/1.1 parser
-  curl nodejs                                    # integration tests drive the daemon (curl, Node fetch)
+  curl nodejs openssl                            # integration tests: clients, a test CA
 )
 
 missing=()

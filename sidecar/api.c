@@ -298,6 +298,57 @@ static const gh_value *provenance_value(request_ctx *rc)
     return make_object(a, keys, vals, 2);
 }
 
+/* With authentication on, the verified subject replaces whatever input.subject the client
+ * sent (the policy must never see a subject the caller made up). False after answering 401
+ * or 400. */
+static bool authenticate(request_ctx *rc, decision *d)
+{
+    worker *w = rc->w;
+    if (!w->srv->auth) return true;
+    authn_result ar;
+    if (authn_request(w->srv->auth, w->auth_cache, &w->req, rc->req, log_now_unix_ns() / 1000000000,
+                      &ar) != JWT_OK) {
+        rc->dec = DEC_DENY;
+        authn_refuse(rc->resp, &ar);
+        if (w->srv->log) {
+            decision_id(w, d->id);
+            d->rc = GH_EINVAL;
+            d->err = (gh_eval_error){.code = "unauthenticated"};
+            snprintf(d->err.msg, sizeof d->err.msg, "%s", jwt_reason_message(ar.reason));
+            const gh_value *input = d->input;
+            d->input = NULL; /* what an unauthenticated caller sent is not evaluated or kept */
+            log_decision(rc, d);
+            d->input = input;
+        }
+        return false;
+    }
+    gh_arena *a = &w->req;
+    const gh_value *in = d->input;
+    if (in && gh_value_kind(in) != GH_KIND_OBJECT) {
+        http_error(rc->resp, 400, "invalid_parameter",
+                   "the input must be an object when authentication is on (it gains a subject)");
+        return false;
+    }
+    size_t n = in ? gh_value_len(in) : 0;
+    const gh_value **keys = gh_arena_alloc(a, (n + 1) * sizeof *keys);
+    const gh_value **vals = gh_arena_alloc(a, (n + 1) * sizeof *vals);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t kn;
+        const char *k = gh_string_ptr(gh_object_key_at(in, i), &kn);
+        if (k && kn == 7 && memcmp(k, "subject", 7) == 0) continue;
+        keys[m] = gh_object_key_at(in, i);
+        vals[m++] = gh_object_value_at(in, i);
+    }
+    keys[m] = gh_value_string_ref(a, "subject", 7);
+    vals[m++] = ar.subject;
+    if (gh_value_object(a, keys, vals, m, &d->input, NULL) != 0) {
+        http_error(rc->resp, 500, "internal_error", "cannot build the input");
+        return false;
+    }
+    return true;
+}
+
 static void handle_v1_data(request_ctx *rc, const char *path, size_t path_len)
 {
     gh_arena *a = &rc->w->req;
@@ -307,6 +358,7 @@ static void handle_v1_data(request_ctx *rc, const char *path, size_t path_len)
     if (!d.ref) return http_error(rc->resp, 400, "invalid_parameter", err);
     bool missing_input = false;
     if (read_v1_input(rc, &d, &missing_input) < 0) return;
+    if (!authenticate(rc, &d)) return;
     evaluate(rc, &d);
     log_decision(rc, &d);
     if (d.rc) return reply_eval_error(rc, &d);
@@ -346,6 +398,7 @@ static void handle_bare(request_ctx *rc, const char *path, size_t path_len)
         }
         d.parse_ns = http_now_ns() - t0;
     }
+    if (!authenticate(rc, &d)) return;
     evaluate(rc, &d);
     log_decision(rc, &d);
     if (d.rc) return reply_eval_error(rc, &d);

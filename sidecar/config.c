@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "gatehouse/error.h"
+#include "gatehouse/jose.h"
 
 void str_list_push(gh_arena *a, str_list *l, const char *s)
 {
@@ -40,6 +41,9 @@ void config_init(gh_config *c)
     c->decision_log.max_bytes = 100u * 1024 * 1024;
     c->decision_log.max_files = 5;
     c->decision_log.queue_size = 16384;
+    c->auth.leeway_s = 30;
+    c->auth.cache_size = 4096;
+    c->auth.claim_id = "sub";
 }
 
 void config_free(gh_config *c)
@@ -76,17 +80,50 @@ int config_parse_log_level(const char *s, log_level *out)
 
 typedef enum {
     F_STR, F_INT, F_U64, F_SIZE, F_BOOL, F_STRLIST, F_OBJECT, F_LABELS, F_ADDR, F_LOGLEVEL,
-    F_DECLOG_OUTPUT, F_SECTION
+    F_DECLOG_OUTPUT, F_SECTION, F_I64, F_ALGS, F_SECRET, F_ISSUERS, F_URL, F_AUTH
 } field_kind;
 
 typedef struct field {
     const char *name;
     field_kind kind;
-    size_t off;                  /* into gh_config */
+    size_t off;                  /* into gh_config, or the issuer for issuer fields */
     const struct field *section; /* for F_SECTION */
 } field;
 
 #define AT(member) offsetof(gh_config, member)
+#define ISS(member) offsetof(auth_issuer_cfg, member)
+
+static const field issuer_fields[] = {
+    {"issuer", F_STR, ISS(issuer), NULL},
+    {"algorithms", F_ALGS, ISS(algs), NULL},
+    {"jwks_url", F_URL, ISS(location), NULL},
+    {"discovery", F_BOOL, ISS(discovery), NULL},
+    {"jwks_file", F_STR, ISS(location), NULL},
+    {"pem_file", F_STR, ISS(location), NULL},
+    {"hmac_secret", F_SECRET, ISS(secret), NULL},
+    {"ca_file", F_STR, ISS(ca_file), NULL},
+    {"refresh_s", F_U64, ISS(refresh_s), NULL},
+    {"min_refresh_interval_s", F_U64, ISS(min_refresh_interval_s), NULL},
+    {"max_age_s", F_I64, ISS(max_age_s), NULL},
+    {"required_claims", F_STRLIST, ISS(required_claims), NULL},
+    {NULL, 0, 0, NULL},
+};
+
+static const field subject_fields[] = {
+    {"id", F_STR, AT(auth.claim_id), NULL},
+    {"tenant", F_STR, AT(auth.claim_tenant), NULL},
+    {"roles", F_STR, AT(auth.claim_roles), NULL},
+    {NULL, 0, 0, NULL},
+};
+
+static const field auth_fields[] = {
+    {"audiences", F_STRLIST, AT(auth.audiences), NULL},
+    {"leeway_s", F_I64, AT(auth.leeway_s), NULL},
+    {"cache_size", F_SIZE, AT(auth.cache_size), NULL},
+    {"subject", F_SECTION, 0, subject_fields},
+    {"issuers", F_ISSUERS, 0, NULL},
+    {NULL, 0, 0, NULL},
+};
 
 static const field limits_fields[] = {
     {"max_header_bytes", F_SIZE, AT(limits.max_header_bytes), NULL},
@@ -144,6 +181,7 @@ static const field top_fields[] = {
     {"reload", F_SECTION, 0, reload_fields},
     {"health", F_SECTION, 0, health_fields},
     {"decision_log", F_SECTION, 0, declog_fields},
+    {"auth", F_AUTH, 0, auth_fields},
     {NULL, 0, 0, NULL},
 };
 
@@ -200,12 +238,16 @@ static void read_labels(reader *r, const char *path, const gh_value *v, const gh
     *out = v;
 }
 
-static void read_section(reader *r, const char *prefix, const gh_value *obj, const field *fields);
+static void read_section(reader *r, const char *prefix, const gh_value *obj, const field *fields,
+                         void *base);
+static void read_issuers(reader *r, const char *path, const gh_value *v);
+static void read_algs(reader *r, const char *path, const gh_value *v, unsigned *out);
+static void read_secret(reader *r, const char *path, const gh_value *v, auth_issuer_cfg *iss);
 
-static void read_field(reader *r, const char *path, const field *f, const gh_value *v)
+static void read_field(reader *r, const char *path, const field *f, const gh_value *v,
+                       void *base)
 {
-    char *base = (char *)r->c;
-    void *at = base + f->off;
+    void *at = (char *)base + f->off;
     const char *s;
     uint64_t u;
     switch (f->kind) {
@@ -252,11 +294,29 @@ static void read_field(reader *r, const char *path, const field *f, const gh_val
         return;
     case F_SECTION:
         if (gh_value_kind(v) != GH_KIND_OBJECT) return bad(r, path, "expected an object");
-        return read_section(r, path, v, f->section);
+        return read_section(r, path, v, f->section, base);
+    case F_AUTH:
+        if (gh_value_kind(v) != GH_KIND_OBJECT) return bad(r, path, "expected an object");
+        r->c->auth.enabled = true;
+        return read_section(r, path, v, f->section, base);
+    case F_I64:
+        if (!as_u64(v, &u) || u > (uint64_t)1 << 40)
+            return bad(r, path, "expected a non-negative integer (seconds)");
+        *(int64_t *)at = (int64_t)u;
+        return;
+    case F_URL:
+        if (!as_str(&r->c->arena, v, &s) || strncmp(s, "https://", 8) != 0)
+            return bad(r, path, "expected an https:// URL");
+        *(const char **)at = s;
+        return;
+    case F_ALGS: return read_algs(r, path, v, at);
+    case F_SECRET: return read_secret(r, path, v, base);
+    case F_ISSUERS: return read_issuers(r, path, v);
     }
 }
 
-static void read_section(reader *r, const char *prefix, const gh_value *obj, const field *fields)
+static void read_section(reader *r, const char *prefix, const gh_value *obj, const field *fields,
+                         void *base)
 {
     for (size_t i = 0; i < gh_value_len(obj); i++) {
         size_t kn;
@@ -270,12 +330,121 @@ static void read_section(reader *r, const char *prefix, const gh_value *obj, con
             bad(r, path, "unknown field");
             continue;
         }
-        read_field(r, path, f, gh_object_value_at(obj, i));
+        read_field(r, path, f, gh_object_value_at(obj, i), base);
     }
+}
+
+/* ---- the auth section ---- */
+
+static void read_algs(reader *r, const char *path, const gh_value *v, unsigned *out)
+{
+    if (gh_value_kind(v) != GH_KIND_ARRAY || gh_value_len(v) == 0)
+        return bad(r, path, "expected a non-empty array of algorithm names (\"RS256\", ...)");
+    *out = 0;
+    for (size_t i = 0; i < gh_value_len(v); i++) {
+        size_t n;
+        const char *s = gh_string_ptr(gh_array_get(v, i), &n);
+        int alg = s ? gh_jose_alg_from_name(s, n) : -1;
+        if (alg <= GH_JOSE_NONE)
+            return bad(r, path, "unknown or refused algorithm (none is never allowed)");
+        *out |= 1u << alg;
+    }
+}
+
+/* Secrets come from the environment or a file, never from the config text itself. */
+static void read_secret(reader *r, const char *path, const gh_value *v, auth_issuer_cfg *iss)
+{
+    const char *why = "expected {\"env\": \"NAME\"} or {\"file\": \"/path\"} (secrets are never written in the config)";
+    if (gh_value_kind(v) != GH_KIND_OBJECT || gh_value_len(v) != 1) return bad(r, path, why);
+    const char *src;
+    size_t kn;
+    const char *k = gh_string_ptr(gh_object_key_at(v, 0), &kn);
+    if (!as_str(&r->c->arena, gh_object_value_at(v, 0), &src)) return bad(r, path, why);
+    if (kn == 3 && memcmp(k, "env", 3) == 0) {
+        const char *val = getenv(src);
+        if (!val || !*val) return bad(r, path, "the environment variable is unset or empty");
+        iss->secret = (const unsigned char *)gh_arena_strndup(&r->c->arena, val, strlen(val));
+        iss->secret_len = strlen(val);
+        return;
+    }
+    if (kn != 4 || memcmp(k, "file", 4) != 0) return bad(r, path, why);
+    char *text;
+    size_t len;
+    if (cli_read_file(src, &text, &len) < 0) return bad(r, path, "cannot read the secret file");
+    if (len && text[len - 1] == '\n') len--; /* files written by echo or editors end in one */
+    iss->secret = (const unsigned char *)gh_arena_strndup(&r->c->arena, text, len);
+    iss->secret_len = len;
+    free(text);
+    if (len == 0) bad(r, path, "the secret file is empty");
+}
+
+static const char *source_keys[] = {"jwks_url", "discovery", "jwks_file", "pem_file",
+                                    "hmac_secret"};
+static const key_source source_kinds[] = {KEYS_JWKS_URL, KEYS_DISCOVERY, KEYS_JWKS_FILE,
+                                          KEYS_PEM_FILE, KEYS_HMAC};
+
+/* Which key source an issuer names: exactly one of source_keys. */
+static void issuer_source(reader *r, const char *path, const gh_value *obj, auth_issuer_cfg *iss)
+{
+    int found = 0;
+    for (size_t k = 0; k < 5; k++)
+        if (gh_object_get_str(obj, source_keys[k], strlen(source_keys[k]))) {
+            iss->source = source_kinds[k];
+            found++;
+        }
+    if (found != 1)
+        return bad(r, path, "give exactly one of jwks_url, discovery, jwks_file, pem_file, hmac_secret");
+    if (!iss->issuer) return bad(r, path, "issuer is required");
+    if (iss->source == KEYS_DISCOVERY) {
+        if (!iss->discovery) return bad(r, path, "discovery must be true when given");
+        if (strncmp(iss->issuer, "https://", 8) != 0)
+            return bad(r, path, "discovery needs an https:// issuer");
+        size_t n = strlen(iss->issuer);
+        while (n && iss->issuer[n - 1] == '/') n--;
+        char *url = gh_arena_alloc(&r->c->arena, n + 40);
+        snprintf(url, n + 40, "%.*s/.well-known/openid-configuration", (int)n, iss->issuer);
+        iss->location = url;
+    }
+    if (!iss->algs) /* a default that fits the key source; HMAC keys never verify RS* */
+        iss->algs = iss->source == KEYS_HMAC ? 1u << GH_JOSE_HS256 : 1u << GH_JOSE_RS256;
+}
+
+static void read_issuers(reader *r, const char *path, const gh_value *v)
+{
+    if (gh_value_kind(v) != GH_KIND_ARRAY || gh_value_len(v) == 0)
+        return bad(r, path, "expected a non-empty array of issuers");
+    auth_cfg *a = &r->c->auth;
+    a->nissuers = gh_value_len(v);
+    a->issuers = gh_arena_calloc(&r->c->arena, a->nissuers, sizeof *a->issuers);
+    for (size_t i = 0; i < a->nissuers; i++) {
+        const gh_value *obj = gh_array_get(v, i);
+        char ipath[300];
+        snprintf(ipath, sizeof ipath, "%s[%zu]", path, i);
+        if (gh_value_kind(obj) != GH_KIND_OBJECT) {
+            bad(r, ipath, "expected an object");
+            continue;
+        }
+        auth_issuer_cfg *iss = &a->issuers[i];
+        iss->refresh_s = 300;
+        iss->min_refresh_interval_s = 10;
+        read_section(r, ipath, obj, issuer_fields, iss);
+        issuer_source(r, ipath, obj, iss);
+    }
+}
+
+static int check_auth(gh_config *c, const char *file, gh_buf *errs)
+{
+    if (!c->auth.enabled) return 0;
+    if (c->auth.nissuers == 0) {
+        gh_buf_printf(errs, "%s: auth.issuers: at least one issuer is required\n", file);
+        return -1;
+    }
+    return 0;
 }
 
 static int check_config(gh_config *c, const char *file, gh_buf *errs)
 {
+    if (check_auth(c, file, errs) < 0) return -1;
     if (c->decision_log.output == DECLOG_FILE && !c->decision_log.path) {
         gh_buf_printf(errs, "%s: decision_log.path: required when output is \"file\"\n", file);
         return -1;
@@ -310,7 +479,7 @@ int config_load_file(gh_config *c, const char *path, gh_buf *errs)
         return -1;
     }
     reader r = {.c = c, .file = path, .errs = errs};
-    read_section(&r, "", root, top_fields);
+    read_section(&r, "", root, top_fields, c);
     if (r.failed) return -1;
     return check_config(c, path, errs);
 }

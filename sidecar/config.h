@@ -22,6 +22,34 @@ typedef struct str_list {
     size_t n;
 } str_list;
 
+/* Where an issuer's verification keys come from. */
+typedef enum { KEYS_NONE, KEYS_JWKS_URL, KEYS_DISCOVERY, KEYS_JWKS_FILE, KEYS_PEM_FILE, KEYS_HMAC } key_source;
+
+typedef struct auth_issuer_cfg {
+    const char *issuer;          /* the iss tokens carry, matched exactly */
+    unsigned algs;               /* allowed algorithms: bits 1u << gh_jose_alg */
+    key_source source;
+    bool discovery;              /* keys via {issuer}/.well-known/openid-configuration */
+    const char *location;        /* URL or file path */
+    const unsigned char *secret; /* KEYS_HMAC: from {"env"} or {"file"}, never the config text */
+    size_t secret_len;
+    const char *ca_file;         /* CA bundle for HTTPS fetches; NULL = the system's */
+    uint64_t refresh_s;          /* re-fetch URL keys this often */
+    uint64_t min_refresh_interval_s; /* at most one unknown-kid re-fetch per interval */
+    int64_t max_age_s;           /* 0 = no limit */
+    str_list required_claims;
+} auth_issuer_cfg;
+
+typedef struct auth_cfg {
+    bool enabled;                /* an "auth" section is present */
+    str_list audiences;          /* a token's aud must hold one of these */
+    int64_t leeway_s;
+    size_t cache_size;           /* verified tokens remembered per worker */
+    const char *claim_id, *claim_tenant, *claim_roles; /* claim paths for input.subject */
+    auth_issuer_cfg *issuers;
+    size_t nissuers;
+} auth_cfg;
+
 typedef struct gh_config {
     gh_arena arena;     /* every string and value below */
     const char *host;   /* from "addr" */
@@ -52,6 +80,7 @@ typedef struct gh_config {
         const gh_value *mask; /* object: JSON pointer -> replacement value */
     } decision_log;
     const gh_value *labels; /* object of strings added to each decision's labels */
+    auth_cfg auth;          /* bearer-token authentication of the data endpoints */
 } gh_config;
 
 /* Defaults for everything (addr localhost:8181, one worker per core, ...). */

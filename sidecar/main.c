@@ -25,6 +25,7 @@ static const command commands[] = {
     {"inspect", cmd_inspect, "list a bundle's manifest, packages, rules and annotations"},
     {"parse", cmd_parse, "print the syntax tree of a Rego module"},
     {"run", cmd_run, "run the daemon: OPA's Data API, health, metrics, hot reload"},
+    {"token", cmd_token, "mint a signed JWT, or verify one with the daemon's rules"},
     {"test", cmd_test, "run Rego tests (test_* rules), reporting as opa test does"},
     {"version", cmd_version, "print the version"},
     {"help", cmd_help, "show this help, or a command's (gatehouse help COMMAND)"},

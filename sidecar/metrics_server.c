@@ -74,6 +74,11 @@ void metrics_render_server(worker *w, gh_buf *out)
     render_http(out, srv);
     render_reload(out, srv);
     render_declog(out, srv);
+    if (srv->auth) {
+        authn_cache *caches[256];
+        for (int i = 0; i < n; i++) caches[i] = srv->workers[i].auth_cache;
+        authn_render_metrics(srv->auth, caches, n, out);
+    }
     metrics_put(out, "gatehouse_workers", "gauge", "Worker threads (one event loop each).",
                 srv->nworkers);
 }

@@ -74,6 +74,8 @@ static int worker_init(server *srv, worker *w, int id, char *err, size_t errlen)
     gh_buf_init(&w->scratch, 0);
     w->ev = new_evaluator(c, false);
     if (!w->ev) return snprintf(err, errlen, "out of memory"), -1;
+    if (srv->auth && !(w->auth_cache = authn_cache_new(srv->auth)))
+        return snprintf(err, errlen, "out of memory"), -1;
     uv_loop_init(&w->loop);
     uv_async_init(&w->loop, &w->wake, on_wake);
     w->wake.data = w;
@@ -98,6 +100,7 @@ static void worker_free(worker *w)
     if (w->ev_strict) gh_evaluator_free(w->ev_strict);
     gh_arena_free(&w->req);
     gh_buf_free(&w->scratch);
+    authn_cache_free(w->auth_cache);
     snapshot_release(w->snap);
     snapshot_release(atomic_exchange(&w->pending, NULL));
 }
@@ -247,6 +250,14 @@ int server_run(gh_config *cfg, snapshot *first)
             goto out;
         }
     }
+    if (cfg->auth.enabled) {
+        char err[512];
+        srv.auth = authn_new(&cfg->auth, err, sizeof err);
+        if (!srv.auth) {
+            log_msg(LOG_ERROR, NULL, "%s", err);
+            goto out;
+        }
+    }
     if (!srv.workers || start_workers(&srv) < 0) goto out;
     rc = run_loops(&srv);
     log_msg(LOG_INFO, NULL, "stopped; flushing the decision log");
@@ -254,6 +265,7 @@ out:
     for (int i = 0; srv.workers && i < srv.nworkers; i++)
         if (srv.workers[i].ev) worker_free(&srv.workers[i]);
     declog_close(srv.log);
+    authn_free(srv.auth);
     snapshot_release(srv.current);
     free(srv.last_error);
     free(srv.workers);

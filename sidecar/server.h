@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <uv.h>
 
+#include "authn.h"
 #include "config.h"
 #include "declog.h"
 #include "http.h"
@@ -35,6 +36,7 @@ typedef struct worker {
     metrics_shard metrics;
     uint64_t rng[2];             /* decision ids */
     gh_buf scratch;              /* decision-log lines, JSON pointers */
+    authn_cache *auth_cache;     /* verified tokens; NULL when auth is off */
     char listen_err[256];
     int listen_rc;
 } worker;
@@ -44,6 +46,7 @@ struct server {
     worker *workers;
     int nworkers;
     declog *log;                 /* NULL when decision logging is off */
+    authn *auth;                 /* NULL when the config has no "auth" section */
     char instance_id[40];        /* labels.id of every decision */
     pthread_mutex_t status_mu;   /* guards the reload status below */
     snapshot *current;           /* the last good snapshot (a reference) */
