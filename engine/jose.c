@@ -576,8 +576,8 @@ int gh_jose_keyset_from_jwk(const char *json, size_t n, const gh_jose_jwk_opts *
     int rc = gh_json_read(&r.arena, json, n, NULL, &v, &je);
     if (rc == GH_EJSON || (!rc && gh_value_kind(v) != GH_KIND_OBJECT))
         rc = jwk_err(&r, "invalid JSON");
-    else if (rc)
-        rc = NOMEM(err, errlen);
+    else if (rc) /* GH_ENOMEM, or GH_ELIMIT for nesting too deep */
+        rc = errf(err, errlen, rc, "failed to parse a JWK key (set): %s", je.msg);
     else
         rc = jwk_set(&r, v, out);
     if (rc) gh_jose_keyset_free(out);

@@ -84,7 +84,10 @@ typedef struct jwt_issuer {
 
 typedef struct jwt_result {
     jwt_reason reason;
-    const char *detail;       /* e.g. the claim or header name at fault; "" when none */
+    const char *detail;       /* what is at fault: "parts", "header", "claims", "signature",
+                                 a header member ("alg", "kid", "jku"...), "kty", "use" or
+                                 "key" (the key), a claim name ("exp", "aud", a required
+                                 one); "" when nothing more precise applies */
     const jwt_issuer *issuer; /* the issuer the token named, when trusted */
     const gh_value *header;   /* in the arena; NULL before the header decoded */
     const gh_value *claims;   /* in the arena; NULL before the claims decoded; UNVERIFIED
