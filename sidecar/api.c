@@ -18,6 +18,7 @@ typedef struct params {
 
 typedef struct request_ctx {
     worker *w;
+    const listener_cfg *listener;
     const http_request *req;
     http_response *resp;
     metric_endpoint ep;
@@ -304,10 +305,11 @@ static const gh_value *provenance_value(request_ctx *rc)
 static bool authenticate(request_ctx *rc, decision *d)
 {
     worker *w = rc->w;
-    if (!w->srv->auth) return true;
+    if (!w->srv->auth || !rc->listener->auth) return true;
     authn_result ar;
-    if (authn_request(w->srv->auth, w->auth_cache, &w->req, rc->req, log_now_unix_ns() / 1000000000,
-                      &ar) != JWT_OK) {
+    const str_list *aud = rc->listener->audiences.n ? &rc->listener->audiences : NULL;
+    if (authn_request(w->srv->auth, w->auth_cache, &w->req, rc->req, aud,
+                      log_now_unix_ns() / 1000000000, &ar) != JWT_OK) {
         rc->dec = DEC_DENY;
         authn_refuse(rc->resp, &ar);
         if (w->srv->log) {
@@ -524,8 +526,10 @@ static void route(request_ctx *rc)
 
 void api_handle(void *ud, const http_request *req, http_response *resp)
 {
-    worker *w = ud;
-    request_ctx rc = {.w = w, .req = req, .resp = resp, .ep = EP_OTHER, .dec = DEC_NONE};
+    listener_rt *l = ud;
+    worker *w = l->w;
+    request_ctx rc = {.w = w, .listener = l->cfg, .req = req, .resp = resp, .ep = EP_OTHER,
+                      .dec = DEC_NONE};
     gh_arena_reset(&w->req);
     if (parse_params(&rc) < 0) http_error(resp, 400, "invalid_parameter", "malformed query string");
     else route(&rc);

@@ -286,13 +286,15 @@ static void cache_store(authn *a, authn_cache *c, const char *tok, size_t len, u
 }
 
 jwt_reason authn_request(authn *a, authn_cache *c, gh_arena *arena, const http_request *req,
-                         int64_t now, authn_result *out)
+                         const str_list *audiences, int64_t now, authn_result *out)
 {
     *out = (authn_result){.detail = ""};
     const char *tok = NULL;
     size_t len = 0;
     out->reason = bearer_token(req, &tok, &len);
-    uint64_t h = out->reason == JWT_OK ? token_hash(tok, len) : 0;
+    /* the cache is keyed by token and audiences: a token good for one listener is not
+       thereby good for another */
+    uint64_t h = out->reason == JWT_OK ? token_hash(tok, len) ^ (uintptr_t)audiences : 0;
     if (out->reason == JWT_OK && cache_lookup(a, c, arena, tok, len, h, now, out)) {
         metric_add(&c->hits, 1);
         metric_add(&c->outcomes[JWT_OK], 1);
@@ -306,6 +308,10 @@ jwt_reason authn_request(authn *a, authn_cache *c, gh_arena *arena, const http_r
             ctx[i] = (lookup){.a = a, .issuer = i};
             iss[i] = a->issuers[i];
             iss[i].find_key_ud = &ctx[i];
+            if (audiences) {
+                iss[i].audiences = audiences->items;
+                iss[i].naudiences = audiences->n;
+            }
         }
         jwt_result jr;
         out->reason = jwt_verify(arena, tok, len, iss, a->nissuers, now, &jr);

@@ -31,10 +31,11 @@ typedef struct authn_result {
     bool cached;
 } authn_result;
 
-/* Authenticates req (its Authorization: Bearer header) at wall-clock second now. May block
+/* Authenticates req (its Authorization: Bearer header) at wall-clock second now, for the
+ * listener's audiences (NULL: auth.audiences). May block
  * its thread briefly when a token names a kid the keys lack (one rate-limited re-fetch). */
 jwt_reason authn_request(authn *a, authn_cache *c, gh_arena *arena, const http_request *req,
-                         int64_t now, authn_result *out);
+                         const str_list *audiences, int64_t now, authn_result *out);
 
 /* 401 with an RFC 6750 WWW-Authenticate header and {"code", "reason", "message"}; the
  * token is never echoed. */

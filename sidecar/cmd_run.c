@@ -126,6 +126,12 @@ static int read_settings(gh_config *c, int argc, char **argv)
         if (r) return r;
     }
     for (int i = optind; i < argc; i++) str_list_push(&c->arena, &c->policy, argv[i]);
+    gh_buf errs;
+    gh_buf_init(&errs, 0);
+    int fr = config_finish(c, config_path ? config_path : "gatehouse run", &errs);
+    if (fr < 0) fprintf(stderr, "gatehouse run: %s", errs.data ? errs.data : "bad settings\n");
+    gh_buf_free(&errs);
+    if (fr < 0) return CLI_FAIL;
     if (c->policy.n + c->data.n + c->bundles.n == 0)
         return usage_error("%s", "no policy: give PATHs, --policy, -b, or \"policy\" in the config");
     return 0;

@@ -80,7 +80,8 @@ int config_parse_log_level(const char *s, log_level *out)
 
 typedef enum {
     F_STR, F_INT, F_U64, F_SIZE, F_BOOL, F_STRLIST, F_OBJECT, F_LABELS, F_ADDR, F_LOGLEVEL,
-    F_DECLOG_OUTPUT, F_SECTION, F_I64, F_ALGS, F_SECRET, F_ISSUERS, F_URL, F_AUTH
+    F_DECLOG_OUTPUT, F_SECTION, F_I64, F_ALGS, F_SECRET, F_ISSUERS, F_URL, F_AUTH, F_LISTENERS,
+    F_LISTENER_KIND, F_LISTENER_ADDR
 } field_kind;
 
 typedef struct field {
@@ -106,6 +107,23 @@ static const field issuer_fields[] = {
     {"min_refresh_interval_s", F_U64, ISS(min_refresh_interval_s), NULL},
     {"max_age_s", F_I64, ISS(max_age_s), NULL},
     {"required_claims", F_STRLIST, ISS(required_claims), NULL},
+    {NULL, 0, 0, NULL},
+};
+
+#define LST(member) offsetof(listener_cfg, member)
+
+static const field listener_fields[] = {
+    {"name", F_STR, LST(name), NULL},
+    {"kind", F_LISTENER_KIND, LST(kind), NULL},
+    {"addr", F_LISTENER_ADDR, 0, NULL},
+    {"decision", F_STR, LST(decision), NULL},
+    {"auth", F_BOOL, LST(auth), NULL},
+    {"audiences", F_STRLIST, LST(audiences), NULL},
+    {"dry_run", F_BOOL, LST(dry_run), NULL},
+    {"path_prefix", F_STR, LST(path_prefix), NULL},
+    {"skip_request_body_parse", F_BOOL, LST(skip_body_parse), NULL},
+    {"tls_cert_file", F_STR, LST(tls_cert), NULL},
+    {"tls_key_file", F_STR, LST(tls_key), NULL},
     {NULL, 0, 0, NULL},
 };
 
@@ -182,6 +200,7 @@ static const field top_fields[] = {
     {"health", F_SECTION, 0, health_fields},
     {"decision_log", F_SECTION, 0, declog_fields},
     {"auth", F_AUTH, 0, auth_fields},
+    {"listeners", F_LISTENERS, 0, NULL},
     {NULL, 0, 0, NULL},
 };
 
@@ -241,6 +260,9 @@ static void read_labels(reader *r, const char *path, const gh_value *v, const gh
 static void read_section(reader *r, const char *prefix, const gh_value *obj, const field *fields,
                          void *base);
 static void read_issuers(reader *r, const char *path, const gh_value *v);
+static void read_listeners(reader *r, const char *path, const gh_value *v);
+static const char *kind_names[LISTENER_KIND_COUNT] = {"data_api", "ext_authz_http",
+                                                       "ext_authz_grpc"};
 static void read_algs(reader *r, const char *path, const gh_value *v, unsigned *out);
 static void read_secret(reader *r, const char *path, const gh_value *v, auth_issuer_cfg *iss);
 
@@ -312,6 +334,22 @@ static void read_field(reader *r, const char *path, const field *f, const gh_val
     case F_ALGS: return read_algs(r, path, v, at);
     case F_SECRET: return read_secret(r, path, v, base);
     case F_ISSUERS: return read_issuers(r, path, v);
+    case F_LISTENERS: return read_listeners(r, path, v);
+    case F_LISTENER_KIND:
+        if (as_str(&r->c->arena, v, &s))
+            for (int k = 0; k < LISTENER_KIND_COUNT; k++)
+                if (strcmp(s, kind_names[k]) == 0) return (void)(*(listener_kind *)at = (listener_kind)k);
+        return bad(r, path, "expected \"data_api\", \"ext_authz_http\" or \"ext_authz_grpc\"");
+    case F_LISTENER_ADDR: {
+        listener_cfg *l = base;
+        const char *host = r->c->host;
+        int port = r->c->port;
+        if (!as_str(&r->c->arena, v, &s) || config_set_addr(r->c, s) < 0)
+            return bad(r, path, "expected \"host:port\"");
+        l->host = r->c->host, l->port = r->c->port;
+        r->c->host = host, r->c->port = port; /* config_set_addr wrote the top-level addr */
+        return;
+    }
     }
 }
 
@@ -432,6 +470,88 @@ static void read_issuers(reader *r, const char *path, const gh_value *v)
     }
 }
 
+static void read_listeners(reader *r, const char *path, const gh_value *v)
+{
+    if (gh_value_kind(v) != GH_KIND_ARRAY) return bad(r, path, "expected an array of listeners");
+    size_t n = gh_value_len(v);
+    listener_cfg *ls = gh_arena_calloc(&r->c->arena, n + 1, sizeof *ls);
+    ls[0].auth = true; /* the Data API on addr, completed in check_listeners */
+    for (size_t i = 0; i < n; i++) {
+        const gh_value *obj = gh_array_get(v, i);
+        char lpath[300];
+        snprintf(lpath, sizeof lpath, "%s[%zu]", path, i);
+        if (gh_value_kind(obj) != GH_KIND_OBJECT) {
+            bad(r, lpath, "expected an object");
+            continue;
+        }
+        listener_cfg *l = &ls[i + 1];
+        l->auth = true; /* with an "auth" section, every listener authenticates unless told */
+        read_section(r, lpath, obj, listener_fields, l);
+        if (!l->name) bad(r, lpath, "name is required");
+        if (!l->host) bad(r, lpath, "addr is required");
+    }
+    r->c->listeners = ls;
+    r->c->nlisteners = n + 1;
+}
+
+/* "/a/b" -> "data.a.b"; NULL when a segment is empty or holds a '.'. */
+static const char *decision_ref(gh_arena *a, const char *path)
+{
+    gh_buf b;
+    gh_buf_init(&b, 0);
+    gh_buf_puts(&b, "data");
+    for (const char *p = path; *p;) {
+        while (*p == '/') p++;
+        const char *e = p;
+        while (*e && *e != '/') e++;
+        if (e == p) break;
+        if (memchr(p, '.', (size_t)(e - p))) {
+            gh_buf_free(&b);
+            return NULL;
+        }
+        gh_buf_putc(&b, '.');
+        gh_buf_append(&b, p, (size_t)(e - p));
+        p = e;
+    }
+    const char *ref = gh_arena_strndup(a, b.data, b.len);
+    gh_buf_free(&b);
+    return ref;
+}
+
+/* The Data API listener on the top-level "addr" is always listener 0. */
+static int check_listeners(gh_config *c, const char *file, gh_buf *errs)
+{
+    if (!c->listeners) {
+        c->listeners = gh_arena_calloc(&c->arena, 1, sizeof *c->listeners);
+        c->nlisteners = 1;
+        c->listeners[0].auth = true;
+    }
+    listener_cfg *api = &c->listeners[0];
+    api->name = "api";
+    api->kind = LISTENER_DATA_API;
+    api->host = c->host;
+    api->port = c->port;
+    for (size_t i = 0; i < c->nlisteners; i++) {
+        listener_cfg *l = &c->listeners[i];
+        if (!c->auth.enabled) l->auth = false;
+        if (!l->decision)
+            l->decision = l->kind == LISTENER_DATA_API ? c->default_decision : "/envoy/authz/allow";
+        l->ref = decision_ref(&c->arena, l->decision);
+        if (!l->ref || l->decision[0] != '/') {
+            gh_buf_printf(errs, "%s: listener %s: decision must be a path like \"/envoy/authz/allow\"\n",
+                          file, l->name);
+            return -1;
+        }
+        if (l->auth && c->auth.audiences.n == 0 && l->audiences.n == 0) {
+            gh_buf_printf(errs, "%s: listener %s: authentication needs audiences (auth.audiences "
+                                "or the listener's): a token for another service must not pass\n",
+                          file, l->name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int check_auth(gh_config *c, const char *file, gh_buf *errs)
 {
     if (!c->auth.enabled) return 0;
@@ -440,6 +560,11 @@ static int check_auth(gh_config *c, const char *file, gh_buf *errs)
         return -1;
     }
     return 0;
+}
+
+int config_finish(gh_config *c, const char *file, gh_buf *errs)
+{
+    return check_listeners(c, file, errs);
 }
 
 static int check_config(gh_config *c, const char *file, gh_buf *errs)

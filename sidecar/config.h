@@ -50,6 +50,29 @@ typedef struct auth_cfg {
     size_t nissuers;
 } auth_cfg;
 
+/* What a listener speaks. */
+typedef enum {
+    LISTENER_DATA_API,      /* OPA's REST Data API, /health, /metrics */
+    LISTENER_EXTAUTHZ_HTTP, /* Envoy ext_authz http_service */
+    LISTENER_EXTAUTHZ_GRPC, /* Envoy ext_authz gRPC (envoy.service.auth.v3.Authorization) */
+    LISTENER_KIND_COUNT
+} listener_kind;
+
+typedef struct listener_cfg {
+    const char *name;
+    listener_kind kind;
+    const char *host;      /* from "addr" */
+    int port;
+    const char *decision;  /* "/envoy/authz/allow": the document each request evaluates */
+    const char *ref;       /* the same as an engine ref: "data.envoy.authz.allow" */
+    bool auth;             /* authenticate bearer tokens (needs the "auth" section) */
+    str_list audiences;    /* this listener's audiences; empty: auth.audiences */
+    bool dry_run;          /* ext_authz: always allow, log the real decision */
+    const char *path_prefix; /* ext_authz http: stripped from the path before the policy */
+    bool skip_body_parse;  /* ext_authz: no parsed_body */
+    const char *tls_cert, *tls_key; /* ext_authz grpc: TLS when both are set */
+} listener_cfg;
+
 typedef struct gh_config {
     gh_arena arena;     /* every string and value below */
     const char *host;   /* from "addr" */
@@ -81,6 +104,8 @@ typedef struct gh_config {
     } decision_log;
     const gh_value *labels; /* object of strings added to each decision's labels */
     auth_cfg auth;          /* bearer-token authentication of the data endpoints */
+    listener_cfg *listeners; /* [0] is the Data API on "addr"; then the "listeners" array */
+    size_t nlisteners;
 } gh_config;
 
 /* Defaults for everything (addr localhost:8181, one worker per core, ...). */
@@ -90,6 +115,10 @@ void config_free(gh_config *c);
 /* Reads a config file over the defaults. Returns 0, or -1 with "path: reason" in errs
  * (unknown field "limits.max_body", wrong type, malformed JSON with line:col). */
 int config_load_file(gh_config *c, const char *path, gh_buf *errs);
+
+/* After the file and the flags: listener 0 (the Data API on addr), decision refs, and the
+ * checks that need everything (authentication needs audiences). -1 with errs. */
+int config_finish(gh_config *c, const char *file, gh_buf *errs);
 
 /* Parses "host:port", ":port" (all interfaces) or "localhost:port" into c. -1 when bad. */
 int config_set_addr(gh_config *c, const char *addr);

@@ -46,13 +46,14 @@ static void render_http(gh_buf *o, server *srv)
     static const char *why[HTTP_REJECT_COUNT] = {"malformed", "header_limit", "body_limit",
                                                  "timeout", "connection_limit"};
     uint64_t open = 0, total = 0, rej[HTTP_REJECT_COUNT] = {0};
-    for (int i = 0; i < srv->nworkers; i++) {
-        http_server *h = &srv->workers[i].http;
-        open += atomic_load_explicit(&h->connections_open, memory_order_relaxed);
-        total += atomic_load_explicit(&h->connections_total, memory_order_relaxed);
-        for (int r = 0; r < HTTP_REJECT_COUNT; r++)
-            rej[r] += atomic_load_explicit(&h->rejected[r], memory_order_relaxed);
-    }
+    for (int i = 0; i < srv->nworkers; i++)
+        for (size_t k = 0; k < srv->workers[i].nlisteners; k++) {
+            http_server *h = &srv->workers[i].listeners[k].http;
+            open += atomic_load_explicit(&h->connections_open, memory_order_relaxed);
+            total += atomic_load_explicit(&h->connections_total, memory_order_relaxed);
+            for (int r = 0; r < HTTP_REJECT_COUNT; r++)
+                rej[r] += atomic_load_explicit(&h->rejected[r], memory_order_relaxed);
+        }
     metrics_put(o, "gatehouse_http_connections_open", "gauge", "Open client connections.",
                 (double)open);
     metrics_put(o, "gatehouse_http_connections_total", "counter", "Client connections accepted.",

@@ -40,8 +40,15 @@ static void on_wake_closed(uv_handle_t *h) { (void)h; }
 
 static void on_http_stopped(http_server *h)
 {
-    worker *w = (worker *)((char *)h - offsetof(worker, http));
-    uv_close((uv_handle_t *)&w->wake, on_wake_closed);
+    listener_rt *l = (listener_rt *)((char *)h - offsetof(listener_rt, http));
+    worker *w = l->w;
+    if (--w->nrunning == 0) uv_close((uv_handle_t *)&w->wake, on_wake_closed);
+}
+
+static void stop_listeners(worker *w)
+{
+    for (size_t i = 0; i < w->nlisteners; i++)
+        if (!w->listeners[i].http.stopping) http_server_stop(&w->listeners[i].http, on_http_stopped);
 }
 
 /* A new snapshot, or the order to stop. The swap happens here, between requests, so a
@@ -54,7 +61,7 @@ static void on_wake(uv_async_t *a)
         snapshot_release(w->snap);
         w->snap = next;
     }
-    if (atomic_load(&w->stop) && !w->http.stopping) http_server_stop(&w->http, on_http_stopped);
+    if (atomic_load(&w->stop)) stop_listeners(w);
 }
 
 static void worker_main(void *arg)
@@ -79,9 +86,17 @@ static int worker_init(server *srv, worker *w, int id, char *err, size_t errlen)
     uv_loop_init(&w->loop);
     uv_async_init(&w->loop, &w->wake, on_wake);
     w->wake.data = w;
-    int r = http_server_listen(&w->http, &w->loop, c->host, c->port, true, &c->limits, api_handle,
-                               w, err, errlen);
-    return r < 0 ? -1 : 0;
+    w->listeners = calloc(c->nlisteners, sizeof *w->listeners);
+    if (!w->listeners) return snprintf(err, errlen, "out of memory"), -1;
+    w->nlisteners = c->nlisteners;
+    for (size_t i = 0; i < c->nlisteners; i++) {
+        listener_rt *l = &w->listeners[i];
+        l->cfg = &c->listeners[i];
+        l->w = w;
+        if (listener_start(l, err, errlen) < 0) return -1;
+        w->nrunning++;
+    }
+    return 0;
 }
 
 static void close_any(uv_handle_t *h, void *unused)
@@ -95,7 +110,8 @@ static void worker_free(worker *w)
     uv_walk(&w->loop, close_any, NULL); /* after a failed start some are still open */
     uv_run(&w->loop, UV_RUN_NOWAIT);
     uv_loop_close(&w->loop);
-    http_server_free(&w->http);
+    for (size_t i = 0; i < w->nlisteners; i++) http_server_free(&w->listeners[i].http);
+    free(w->listeners);
     gh_evaluator_free(w->ev);
     if (w->ev_strict) gh_evaluator_free(w->ev_strict);
     gh_arena_free(&w->req);
@@ -180,6 +196,20 @@ static void random_uuid(char out[40])
              b[13], b[14], b[15]);
 }
 
+/* Port 0 picks a free port: the first worker's choice is written back so the other
+ * workers' SO_REUSEPORT listeners join it (and the listening line names it). */
+static void share_ephemeral_ports(gh_config *c, worker *w)
+{
+    for (size_t i = 0; i < c->nlisteners; i++) {
+        if (c->listeners[i].port != 0) continue;
+        struct sockaddr_storage ss;
+        int len = sizeof ss;
+        uv_tcp_getsockname(&w->listeners[i].http.listener, (struct sockaddr *)&ss, &len);
+        c->listeners[i].port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+        if (i == 0) c->port = c->listeners[i].port;
+    }
+}
+
 static int start_workers(server *srv)
 {
     char err[256];
@@ -189,12 +219,7 @@ static int start_workers(server *srv)
             log_msg(LOG_ERROR, NULL, "%s", err);
             return -1;
         }
-        if (i == 0 && srv->cfg->port == 0) { /* port 0: the others share the one we got */
-            struct sockaddr_storage ss;
-            int len = sizeof ss;
-            uv_tcp_getsockname(&w->http.listener, (struct sockaddr *)&ss, &len);
-            srv->cfg->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-        }
+        if (i == 0) share_ephemeral_ports(srv->cfg, w);
         snapshot_retain(srv->current);
         w->snap = srv->current;
     }
@@ -203,10 +228,16 @@ static int start_workers(server *srv)
 
 static void listening_line(server *srv)
 {
-    char extra[256];
-    snprintf(extra, sizeof extra, "\"addr\":\"%s:%d\",\"workers\":%d,\"revision\":\"%s\"",
-             srv->cfg->host, srv->cfg->port, srv->nworkers, srv->current->id);
-    log_msg(LOG_INFO, extra, "listening on %s:%d", srv->cfg->host, srv->cfg->port);
+    static const char *kinds[LISTENER_KIND_COUNT] = {"data_api", "ext_authz_http", "ext_authz_grpc"};
+    for (size_t i = 0; i < srv->cfg->nlisteners; i++) {
+        const listener_cfg *l = &srv->cfg->listeners[i];
+        char extra[400];
+        snprintf(extra, sizeof extra,
+                 "\"listener\":\"%s\",\"kind\":\"%s\",\"addr\":\"%s:%d\",\"workers\":%d,"
+                 "\"revision\":\"%s\"",
+                 l->name, kinds[l->kind], l->host, l->port, srv->nworkers, srv->current->id);
+        log_msg(LOG_INFO, extra, "listening on %s:%d (%s)", l->host, l->port, l->name);
+    }
 }
 
 static int run_loops(server *srv)

@@ -20,13 +20,23 @@
 
 typedef struct server server;
 
-typedef struct worker {
+typedef struct worker worker;
+
+/* One listener on one worker: its config, its server, and the worker it belongs to. */
+typedef struct listener_rt {
+    const listener_cfg *cfg;
+    worker *w;
+    http_server http; /* the HTTP kinds */
+} listener_rt;
+
+struct worker {
     server *srv;
     int id;
     uv_thread_t thread;
     uv_loop_t loop;
     uv_async_t wake;             /* a new snapshot is pending, or stop */
-    http_server http;
+    listener_rt *listeners;      /* cfg->listeners, in order; [0] the Data API */
+    size_t nlisteners, nrunning; /* nrunning: listeners not yet stopped */
     gh_evaluator *ev;
     gh_evaluator *ev_strict;     /* for ?strict-builtin-errors, made on first use */
     gh_arena req;                /* the request's input document; reset per request */
@@ -39,7 +49,7 @@ typedef struct worker {
     authn_cache *auth_cache;     /* verified tokens; NULL when auth is off */
     char listen_err[256];
     int listen_rc;
-} worker;
+};
 
 struct server {
     gh_config *cfg;
@@ -69,7 +79,10 @@ void server_reload_failed(server *srv, const char *errors);
 /* Worker thread: the evaluator for ?strict-builtin-errors (NULL when out of memory). */
 gh_evaluator *worker_strict_evaluator(worker *w);
 
-/* Worker thread: the HTTP handler (api.c). */
+/* Binds a listener on its worker's loop (listener.c). -1 with err. */
+int listener_start(listener_rt *l, char *err, size_t errlen);
+
+/* Worker thread: the HTTP handler of the Data API (api.c); ud is the listener_rt. */
 void api_handle(void *ud, const http_request *req, http_response *resp);
 
 /* Reload machinery on the main loop (reload.c). */

@@ -117,9 +117,12 @@ async function startDaemon(config) {
   proc.stderr.on('data', (d) => (stderr += d));
   proc.stdout.on('data', () => {});
   const exited = new Promise((r) => proc.on('exit', (code) => r(code)));
+  const portOf = (name) => +(stderr.match(new RegExp(`"listener":"${name}","kind":"[a-z_]+","addr":"127\\.0\\.0\\.1:(\\d+)"`)) || [])[1];
   for (let i = 0; i < 200; i++) {
     const m = stderr.match(/"addr":"127\.0\.0\.1:(\d+)"/);
-    if (m) return { proc, port: +m[1], exited, log: () => stderr };
+    if (m && (config.listeners || []).every((l) => portOf(l.name))) {
+      return { proc, port: +m[1], exited, log: () => stderr, portOf };
+    }
     if (proc.exitCode !== null) break;
     await sleep(25);
   }
@@ -156,6 +159,10 @@ async function main() {
   const config = {
     policy: [join(dir, 'policy')],
     decision_log: { output: 'file', path: logPath },
+    listeners: [
+      { name: 'internal', kind: 'data_api', addr: '127.0.0.1:0', auth: false },
+      { name: 'reports', kind: 'data_api', addr: '127.0.0.1:0', audiences: ['reports-api'] },
+    ],
     auth: {
       audiences: ['orders-api'],
       leeway_s: 5,
@@ -292,6 +299,22 @@ async function main() {
     assert.match(m, /^gatehouse_authn_cache_hits_total [1-9]/m);
     assert.match(m, /^gatehouse_keys_fetches_total [2-9]/m);
     assert.match(m, /^gatehouse_keys_unknown_kid_refreshes_total [1-9]/m);
+  });
+
+  await test('authn-10 listeners: one without authentication, one with its own audience', async () => {
+    const internal = { port: d.portOf('internal') }, reports = { port: d.portOf('reports') };
+    let r = await ask(internal, '/v1/data/t/who', null, { subject: { id: 'from-the-input' } });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.result.id, 'from-the-input'); // no auth here: the input is as sent
+    // (key A is retired by now: key B signs)
+    r = await ask(reports, '/v1/data/t/allow', sign('ES256', keyB.privateKey, claims(), { kid: 'key-b' }));
+    assert.equal(r.status, 401);
+    assert.equal(r.json.reason, 'wrong_audience');
+    const tokenR = sign('ES256', keyB.privateKey, claims({ aud: ['reports-api', 'x'] }), { kid: 'key-b' });
+    r = await ask(reports, '/v1/data/t/allow', tokenR);
+    assert.equal(r.status, 200, r.text);
+    r = await ask(d, '/v1/data/t/allow', tokenR); // and the main listener wants orders-api
+    assert.equal(r.json.reason, 'wrong_audience');
   });
 
   await test('authn-9 secrets are never written in the config', async () => {
