@@ -44,6 +44,21 @@ static bool is_yaml_name(const char *name)
     return loader_has_ext(name, ".yaml") || loader_has_ext(name, ".yml");
 }
 
+/* "file:line:col: json: message", the shape of every other error we print; the reader's
+ * own text starts "json: L:C: " (or "yaml: L:C: "), whose position moves to the front. */
+static void put_read_error(gh_buf *errs, const char *name, const char *msg, int line, int col)
+{
+    const char *rest = msg;
+    size_t kind = strncmp(msg, "json: ", 6) == 0 || strncmp(msg, "yaml: ", 6) == 0 ? 4 : 0;
+    if (kind && line > 0) {
+        const char *p = strchr(msg + 6, ' ');
+        if (p) rest = p + 1;
+        gh_buf_printf(errs, "%s:%d:%d: %.*s: %s\n", name, line, col, (int)kind, msg, rest);
+        return;
+    }
+    gh_buf_printf(errs, "%s: %s\n", name, msg);
+}
+
 static int parse_as(gh_arena *a, const char *name, const char *text, size_t len, bool yaml,
                     const gh_value **out, gh_buf *errs)
 {
@@ -51,13 +66,13 @@ static int parse_as(gh_arena *a, const char *name, const char *text, size_t len,
         gh_yaml_error ye;
         gh_yaml_opts yo = {.flags = GH_YAML_GO_V2}; /* as opa reads data.yaml (go-yaml v2) */
         if (gh_yaml_read(a, text, len, &yo, out, &ye) == 0) return 0;
-        gh_buf_printf(errs, "%s: %s\n", name, ye.msg);
+        put_read_error(errs, name, ye.msg, ye.line, ye.col);
         return -1;
     }
     gh_json_opts jo = {.flags = GH_JSON_RELAXED};
     gh_json_error je;
     if (gh_json_read(a, text, len, &jo, out, &je) == 0) return 0;
-    gh_buf_printf(errs, "%s: %s\n", name, je.msg);
+    put_read_error(errs, name, je.msg, je.line, je.col);
     return -1;
 }
 

@@ -114,12 +114,12 @@ expect "bundle-4.1 broken .manifest" 2 "$GH" eval -b broken-manifest data
 same "bundle-4.2 located" '{
   "errors": [
     {
-      "message": "broken-manifest/.manifest: json: 4:1: expected '"','"' or '"']'"' after array element"
+      "message": "broken-manifest/.manifest:4:1: json: expected '"','"' or '"']'"' after array element"
     }
   ]
 }'
 expect "bundle-4.3 test" 1 "$GH" test -b broken-manifest
-has "bundle-4.4 text" "broken-manifest/.manifest: json: 4:1:"
+has "bundle-4.4 text" "broken-manifest/.manifest:4:1: json:"
 expect "bundle-4.5 check" 1 "$GH" check -b broken-manifest
 m=$tmp/m
 mkdir -p "$m"

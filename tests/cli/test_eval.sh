@@ -161,7 +161,7 @@ fi
 expect "eval-5.6 -i and --stdin-input" 2 "$GH" eval -i "$tmp/in.json" --stdin-input 1
 printf '{"n": }' >"$tmp/bad.json"
 expect "eval-5.7 malformed input" 2 "$GH" eval -i "$tmp/bad.json" 'input'
-expect_has "eval-5.8 malformed input named" out "bad.json: json: 1:7:"
+expect_has "eval-5.8 malformed input named" out "bad.json:1:7: json:"
 # YAML data and input as opa reads them (sigs.k8s.io/yaml on go-yaml v2: YAML 1.1 words, octal)
 mkdir -p "$tmp/y"
 printf 'enabled: yes\ndebug: off\nmode: 0777\nsize: 1_000\nname: "yes"\n' >"$tmp/y/data.yaml"

@@ -97,7 +97,7 @@ static void test_tree(void)
     CHECK_INT(loader_load(&l, fpaths, 0, &errs), 0);
     char *bpaths[] = {file};
     CHECK_INT(loader_load(&l, bpaths, 1, &errs), -1);
-    CHECK(errs.data && strstr(errs.data, "bad.json: json: 1:7:") != NULL);
+    CHECK(errs.data && strstr(errs.data, "bad.json:1:7: json:") != NULL);
     loader_free(&l);
     gh_buf_clear(&errs);
 
@@ -169,7 +169,7 @@ static void test_values(void)
     CHECK_INT(loader_parse_value(&a, "in.yaml", "a: [1]", 6, &v, &errs), 0);
     CHECK(gh_value_kind(v) == GH_KIND_OBJECT);
     CHECK_INT(loader_parse_value(&a, "in.yml", "a: [1", 5, &v, &errs), -1);
-    CHECK(errs.data && strncmp(errs.data, "in.yml: yaml: ", 14) == 0);
+    CHECK(errs.data && strncmp(errs.data, "in.yml:1:", 9) == 0 && strstr(errs.data, ": yaml: "));
     /* load-2.2 merging: objects merge deeply, anything else conflicts */
     const gh_value *x, *y, *m;
     gh_buf at;
