@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import https from 'node:https';
 import crypto from 'node:crypto';
 import assert from 'node:assert/strict';
+import { startDaemon as startLib, runner, sleep } from './lib.mjs';
 
 const GH = process.argv[2];
 if (!GH) {
@@ -19,7 +20,6 @@ if (!GH) {
   process.exit(2);
 }
 const dir = mkdtempSync(join(tmpdir(), 'gh-authn-'));
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // spawnSync would block this process, and with it the provider stand-in the command calls
 function run(cmd, args, env = process.env) {
   return new Promise((resolve) => {
@@ -109,25 +109,7 @@ const SERVICE_SECRET = 'service-to-service-secret-0123456789';
 
 async function startDaemon(config) {
   writeFileSync(join(dir, 'gatehouse.json'), JSON.stringify(config));
-  const proc = spawn(GH, ['run', '-c', join(dir, 'gatehouse.json'), '--addr', '127.0.0.1:0', '-w', '2'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, GH_TEST_HMAC: SERVICE_SECRET },
-  });
-  let stderr = '';
-  proc.stderr.on('data', (d) => (stderr += d));
-  proc.stdout.on('data', () => {});
-  const exited = new Promise((r) => proc.on('exit', (code) => r(code)));
-  const portOf = (name) => +(stderr.match(new RegExp(`"listener":"${name}","kind":"[a-z_]+","addr":"127\\.0\\.0\\.1:(\\d+)"`)) || [])[1];
-  for (let i = 0; i < 200; i++) {
-    const m = stderr.match(/"addr":"127\.0\.0\.1:(\d+)"/);
-    if (m && (config.listeners || []).every((l) => portOf(l.name))) {
-      return { proc, port: +m[1], exited, log: () => stderr, portOf };
-    }
-    if (proc.exitCode !== null) break;
-    await sleep(25);
-  }
-  proc.kill('SIGKILL');
-  throw new Error(`daemon did not start:\n${stderr}`);
+  return startLib(GH, dir, { config, env: { ...process.env, GH_TEST_HMAC: SERVICE_SECRET } });
 }
 
 async function ask(d, path, token, input = {}) {
@@ -137,17 +119,7 @@ async function ask(d, path, token, input = {}) {
   return { status: res.status, json: JSON.parse(text), text, www: res.headers.get('www-authenticate') };
 }
 
-const results = [];
-async function test(name, fn) {
-  try {
-    await fn();
-    results.push(true);
-    console.log(`ok   ${name}`);
-  } catch (e) {
-    results.push(false);
-    console.log(`FAIL ${name}\n     ${String(e.stack || e).split('\n').slice(0, 6).join('\n     ')}`);
-  }
-}
+const { test, done } = runner();
 
 async function main() {
   makeCerts();
@@ -326,12 +298,9 @@ async function main() {
   });
 
   d.proc.kill('SIGTERM');
-  assert.equal(await d.exited, 0);
+  assert.equal((await d.exited).code, 0);
   provider.close();
-  const failed = results.filter((x) => !x).length;
-  console.log(`\n${results.length - failed}/${results.length} passed`);
-  rmSync(dir, { recursive: true, force: true });
-  process.exit(failed ? 1 : 0);
+  done(() => rmSync(dir, { recursive: true, force: true }));
 }
 
 main().catch((e) => {

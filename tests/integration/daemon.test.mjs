@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
 import assert from 'node:assert/strict';
+import { startDaemon as startLib, runner, sleep } from './lib.mjs';
 
 const GH = process.argv[2];
 if (!GH) {
@@ -19,7 +20,6 @@ if (!GH) {
   process.exit(2);
 }
 const dir = mkdtempSync(join(tmpdir(), 'gh-daemon-'));
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---- the daemon ----
 
@@ -49,30 +49,8 @@ function writePolicy(text) {
   renameSync(join(dir, 'policy', '.tmp'), join(dir, 'policy', 't.rego'));
 }
 
-async function startDaemon(extraArgs = [], config = null) {
-  const args = ['run', '--addr', '127.0.0.1:0', '--workers', '2'];
-  if (config) {
-    const path = join(dir, `config-${Math.random().toString(36).slice(2)}.json`);
-    writeFileSync(path, JSON.stringify(config));
-    args.push('-c', path);
-  }
-  args.push(...extraArgs);
-  const proc = spawn(GH, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  let stdout = '';
-  proc.stderr.on('data', (d) => (stderr += d));
-  proc.stdout.on('data', (d) => (stdout += d));
-  const exited = new Promise((r) => proc.on('exit', (code, sig) => r({ code, sig })));
-  for (let i = 0; i < 200; i++) {
-    const m = stderr.match(/"addr":"127\.0\.0\.1:(\d+)"/);
-    if (m) {
-      return { proc, port: +m[1], exited, log: () => stderr, out: () => stdout };
-    }
-    if (proc.exitCode !== null) break;
-    await sleep(25);
-  }
-  proc.kill('SIGKILL');
-  throw new Error(`daemon did not start:\n${stderr}`);
+function startDaemon(extraArgs = [], config = null) {
+  return startLib(GH, dir, { config, args: extraArgs });
 }
 
 // ---- clients ----
@@ -125,18 +103,7 @@ const statusOf = (text) => +((text.match(/^HTTP\/1\.1 (\d{3})/) || [])[1] || 0);
 
 // ---- the cases ----
 
-const results = [];
-async function test(name, fn) {
-  const t0 = Date.now();
-  try {
-    await fn();
-    results.push([true, name]);
-    console.log(`ok   ${name} (${Date.now() - t0} ms)`);
-  } catch (e) {
-    results.push([false, name]);
-    console.log(`FAIL ${name}\n     ${String(e.stack || e).split('\n').slice(0, 6).join('\n     ')}`);
-  }
-}
+const { test, done } = runner();
 
 async function main() {
   spawnSync('mkdir', ['-p', join(dir, 'policy'), join(dir, 'data', 'limits')]);
@@ -527,10 +494,7 @@ async function main() {
     assert.match(r.stderr, new RegExp(`listen on 127\\.0\\.0\\.1:${port}: address already in use`));
   });
 
-  const failed = results.filter(([ok]) => !ok).length;
-  console.log(`\n${results.length - failed}/${results.length} passed`);
-  rmSync(dir, { recursive: true, force: true });
-  process.exit(failed ? 1 : 0);
+  done(() => rmSync(dir, { recursive: true, force: true }));
 }
 
 main().catch((e) => {

@@ -1,0 +1,65 @@
+// Shared by the integration tests: start `gatehouse run` on 127.0.0.1 (ports picked by the
+// daemon and read back from its "listening" log lines), and a tiny test runner that prints
+// one line per case and a summary.
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Starts the daemon with `run --addr 127.0.0.1:0 -w 2`, the config (written into dir) and
+// extra arguments. Resolves once every listener has logged its address:
+// {proc, port (the Data API's), portOf(name), exited (a promise of {code, sig}), log(), out()}.
+export async function startDaemon(gh, dir, { config = null, args = [], env = process.env } = {}) {
+  const argv = ['run', '--addr', '127.0.0.1:0', '--workers', '2'];
+  if (config) {
+    const path = join(dir, `config-${Math.random().toString(36).slice(2)}.json`);
+    writeFileSync(path, JSON.stringify(config));
+    argv.push('-c', path);
+  }
+  argv.push(...args);
+  const proc = spawn(gh, argv, { stdio: ['ignore', 'pipe', 'pipe'], env });
+  let stderr = '';
+  let stdout = '';
+  proc.stderr.on('data', (d) => (stderr += d));
+  proc.stdout.on('data', (d) => (stdout += d));
+  const exited = new Promise((r) => proc.on('exit', (code, sig) => r({ code, sig })));
+  const portOf = (name) => {
+    const re = new RegExp(`"listener":"${name}","kind":"[a-z_]+","addr":"127\\.0\\.0\\.1:(\\d+)"`);
+    return +(stderr.match(re) || [])[1];
+  };
+  const names = ['api', ...((config && config.listeners) || []).map((l) => l.name)];
+  for (let i = 0; i < 200; i++) {
+    if (names.every((n) => portOf(n))) {
+      return { proc, port: portOf('api'), portOf, exited, log: () => stderr, out: () => stdout };
+    }
+    if (proc.exitCode !== null) break;
+    await sleep(25);
+  }
+  proc.kill('SIGKILL');
+  throw new Error(`daemon did not start:\n${stderr}`);
+}
+
+// test(name, fn) runs one case; done() prints "n/m passed" and exits 1 on any failure.
+export function runner() {
+  const results = [];
+  return {
+    async test(name, fn) {
+      const t0 = Date.now();
+      try {
+        await fn();
+        results.push(true);
+        console.log(`ok   ${name} (${Date.now() - t0} ms)`);
+      } catch (e) {
+        results.push(false);
+        console.log(`FAIL ${name}\n     ${String(e.stack || e).split('\n').slice(0, 6).join('\n     ')}`);
+      }
+    },
+    done(cleanup) {
+      const failed = results.filter((ok) => !ok).length;
+      console.log(`\n${results.length - failed}/${results.length} passed`);
+      if (cleanup) cleanup();
+      process.exit(failed ? 1 : 0);
+    },
+  };
+}
