@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "event.h"
+#include "decide.h"
 #include "gatehouse/error.h"
 #include "log.h"
 #include "server.h"
@@ -142,69 +142,13 @@ static const gh_value *make_object(gh_arena *a, const char *const *keys, const g
     return out;
 }
 
-static metric_decision classify(const gh_value *result)
-{
-    if (!result) return DEC_DENY;
-    gh_kind k = gh_value_kind(result);
-    if (k == GH_KIND_BOOL) return gh_value_get_bool(result) ? DEC_ALLOW : DEC_DENY;
-    if (k == GH_KIND_OBJECT) {
-        const gh_value *a = gh_object_get_str(result, "allow", 5);
-        if (!a) a = gh_object_get_str(result, "allowed", 7);
-        if (a && gh_value_kind(a) == GH_KIND_BOOL)
-            return gh_value_get_bool(a) ? DEC_ALLOW : DEC_DENY;
-    }
-    return DEC_VALUE;
-}
-
 /* ---- evaluation ---- */
-
-typedef struct decision {
-    const char *ref;
-    const gh_value *input; /* NULL: none */
-    const gh_value *result;
-    int rc;
-    gh_eval_error err;
-    uint64_t parse_ns, eval_ns;
-    char id[40];
-} decision;
-
-static void decision_id(worker *w, char out[40])
-{
-    /* xorshift128+ seeded per worker from getrandom: ids need to be unique, not secret */
-    uint64_t s1 = w->rng[0], s0 = w->rng[1], a, b;
-    w->rng[0] = s0;
-    s1 ^= s1 << 23;
-    w->rng[1] = s1 ^ s0 ^ (s1 >> 17) ^ (s0 >> 26);
-    a = w->rng[1] + s0;
-    s1 = w->rng[0];
-    s0 = w->rng[1];
-    w->rng[0] = s0;
-    s1 ^= s1 << 23;
-    w->rng[1] = s1 ^ s0 ^ (s1 >> 17) ^ (s0 >> 26);
-    b = w->rng[1] + s0;
-    a = (a & ~0xf000ull) | 0x4000ull;                     /* version 4 */
-    b = (b & 0x3fffffffffffffffull) | 0x8000000000000000ull; /* RFC 4122 variant */
-    snprintf(out, 40, "%08x-%04x-%04x-%04x-%012llx", (unsigned)(a >> 32),
-             (unsigned)(a >> 16) & 0xffff, (unsigned)a & 0xffff, (unsigned)(b >> 48),
-             (unsigned long long)(b & 0xffffffffffffull));
-}
 
 static void evaluate(request_ctx *rc, decision *d)
 {
-    worker *w = rc->w;
-    uint64_t t0 = http_now_ns();
-    gh_evaluator *ev = rc->p.strict ? worker_strict_evaluator(w) : w->ev;
-    if (!ev) {
-        d->rc = GH_ENOMEM;
-        rc->dec = DEC_ERROR;
-        d->err = (gh_eval_error){.code = "eval_internal_error", .msg = "out of memory"};
-        return;
-    }
-    d->rc = gh_eval(ev, w->snap->rev, d->ref, d->input, &d->result, &d->err);
-    d->eval_ns = http_now_ns() - t0;
-    histogram_observe(&w->metrics.eval_ns, d->eval_ns);
-    rc->dec = d->rc ? DEC_ERROR : classify(d->result);
-    if (w->srv->log) decision_id(w, d->id);
+    decide_eval(rc->w, rc->p.strict, d);
+    rc->dec = decide_classify(d);
+    decide_new_id(rc->w, d);
 }
 
 static void reply_eval_error(request_ctx *rc, const decision *d)
@@ -214,33 +158,9 @@ static void reply_eval_error(request_ctx *rc, const decision *d)
     http_error(rc->resp, 500, "internal_error", msg);
 }
 
-/* The decision's path as OPA logs it: "authz/allow" for data.authz.allow. */
-static const char *log_path(gh_arena *a, const char *ref)
-{
-    char *p = gh_arena_strndup(a, ref[4] ? ref + 5 : "", ref[4] ? strlen(ref + 5) : 0);
-    for (char *c = p; *c; c++)
-        if (*c == '.') *c = '/';
-    return p;
-}
-
 static void log_decision(request_ctx *rc, const decision *d)
 {
-    worker *w = rc->w;
-    if (!w->srv->log) return;
-    const char *path_text = log_path(&w->req, d->ref);
-    event_fields ev = {
-        .decision_id = d->id,
-        .path = path_text,
-        .input = d->input,
-        .result = d->rc ? NULL : d->result,
-        .err = d->rc ? &d->err : NULL,
-        .requested_by = rc->req->peer,
-        .revision = w->snap->id,
-        .eval_ns = d->eval_ns,
-        .parse_ns = d->parse_ns,
-        .latency_ns = http_now_ns() - rc->req->start_ns,
-    };
-    event_log(w, &ev);
+    decide_log(rc->w, d, rc->req->peer, rc->req->start_ns);
 }
 
 /* The input of a v1 POST body ({"input": ...}); a body without "input" evaluates without
@@ -313,7 +233,7 @@ static bool authenticate(request_ctx *rc, decision *d)
         rc->dec = DEC_DENY;
         authn_refuse(rc->resp, &ar);
         if (w->srv->log) {
-            decision_id(w, d->id);
+            decide_new_id(w, d);
             d->rc = GH_EINVAL;
             d->err = (gh_eval_error){.code = "unauthenticated"};
             snprintf(d->err.msg, sizeof d->err.msg, "%s", jwt_reason_message(ar.reason));
