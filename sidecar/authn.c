@@ -218,19 +218,10 @@ static uint64_t token_hash(const char *s, size_t n)
     return h;
 }
 
-/* The token of "Authorization: Bearer <token>"; JWT_MISSING or JWT_MALFORMED otherwise. */
-static jwt_reason bearer_token(const http_request *req, const char **tok, size_t *len)
+/* The token of an Authorization value "Bearer <token>"; JWT_MISSING otherwise. */
+static jwt_reason bearer_token(const char *v, size_t n, const char **tok, size_t *len)
 {
-    const http_header *found = NULL;
-    for (size_t i = 0; i < req->nheaders; i++) {
-        const http_header *h = &req->headers[i];
-        if (h->name_len != 13 || strncasecmp(h->name, "authorization", 13) != 0) continue;
-        if (found) return JWT_MALFORMED; /* two Authorization headers: ambiguous */
-        found = h;
-    }
-    if (!found) return JWT_MISSING;
-    const char *v = found->value;
-    size_t n = found->value_len;
+    if (!v) return JWT_MISSING;
     if (n < 7 || strncasecmp(v, "bearer ", 7) != 0) return JWT_MISSING;
     v += 7, n -= 7;
     while (n && *v == ' ') v++, n--;
@@ -288,10 +279,29 @@ static void cache_store(authn *a, authn_cache *c, const char *tok, size_t len, u
 jwt_reason authn_request(authn *a, authn_cache *c, gh_arena *arena, const http_request *req,
                          const str_list *audiences, int64_t now, authn_result *out)
 {
+    const http_header *found = NULL;
+    for (size_t i = 0; i < req->nheaders; i++) {
+        const http_header *h = &req->headers[i];
+        if (h->name_len != 13 || strncasecmp(h->name, "authorization", 13) != 0) continue;
+        if (found) { /* two Authorization headers: ambiguous */
+            *out = (authn_result){.reason = JWT_MALFORMED, .detail = "two Authorization headers"};
+            metric_add(&c->outcomes[JWT_MALFORMED], 1);
+            return JWT_MALFORMED;
+        }
+        found = h;
+    }
+    return authn_header(a, c, arena, found ? found->value : NULL, found ? found->value_len : 0,
+                        audiences, now, out);
+}
+
+jwt_reason authn_header(authn *a, authn_cache *c, gh_arena *arena, const char *value,
+                        size_t value_len, const str_list *audiences, int64_t now,
+                        authn_result *out)
+{
     *out = (authn_result){.detail = ""};
     const char *tok = NULL;
     size_t len = 0;
-    out->reason = bearer_token(req, &tok, &len);
+    out->reason = bearer_token(value, value_len, &tok, &len);
     /* the cache is keyed by token and audiences: a token good for one listener is not
        thereby good for another */
     uint64_t h = out->reason == JWT_OK ? token_hash(tok, len) ^ (uintptr_t)audiences : 0;

@@ -37,6 +37,12 @@ typedef struct authn_result {
 jwt_reason authn_request(authn *a, authn_cache *c, gh_arena *arena, const http_request *req,
                          const str_list *audiences, int64_t now, authn_result *out);
 
+/* The same from the Authorization header's value (NULL when there is none), for requests
+ * that arrive inside another protocol (an ext_authz CheckRequest). */
+jwt_reason authn_header(authn *a, authn_cache *c, gh_arena *arena, const char *value,
+                        size_t value_len, const str_list *audiences, int64_t now,
+                        authn_result *out);
+
 /* 401 with an RFC 6750 WWW-Authenticate header and {"code", "reason", "message"}; the
  * token is never echoed. */
 void authn_refuse(http_response *resp, const authn_result *r);
