@@ -244,30 +244,13 @@ static bool authenticate(request_ctx *rc, decision *d)
         }
         return false;
     }
-    gh_arena *a = &w->req;
-    const gh_value *in = d->input;
-    if (in && gh_value_kind(in) != GH_KIND_OBJECT) {
+    const gh_value *in = authn_add_subject(&w->req, d->input, ar.subject);
+    if (!in) {
         http_error(rc->resp, 400, "invalid_parameter",
                    "the input must be an object when authentication is on (it gains a subject)");
         return false;
     }
-    size_t n = in ? gh_value_len(in) : 0;
-    const gh_value **keys = gh_arena_alloc(a, (n + 1) * sizeof *keys);
-    const gh_value **vals = gh_arena_alloc(a, (n + 1) * sizeof *vals);
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        size_t kn;
-        const char *k = gh_string_ptr(gh_object_key_at(in, i), &kn);
-        if (k && kn == 7 && memcmp(k, "subject", 7) == 0) continue;
-        keys[m] = gh_object_key_at(in, i);
-        vals[m++] = gh_object_value_at(in, i);
-    }
-    keys[m] = gh_value_string_ref(a, "subject", 7);
-    vals[m++] = ar.subject;
-    if (gh_value_object(a, keys, vals, m, &d->input, NULL) != 0) {
-        http_error(rc->resp, 500, "internal_error", "cannot build the input");
-        return false;
-    }
+    d->input = in;
     return true;
 }
 

@@ -209,6 +209,26 @@ const gh_value *authn_subject(const auth_cfg *cfg, gh_arena *a, const gh_value *
     return gh_value_object(a, keys, vals, n, &out, NULL) == 0 ? out : NULL;
 }
 
+const gh_value *authn_add_subject(gh_arena *a, const gh_value *input, const gh_value *subject)
+{
+    if (input && gh_value_kind(input) != GH_KIND_OBJECT) return NULL;
+    size_t n = input ? gh_value_len(input) : 0;
+    const gh_value **keys = gh_arena_alloc(a, (n + 1) * sizeof *keys);
+    const gh_value **vals = gh_arena_alloc(a, (n + 1) * sizeof *vals);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t kn;
+        const char *k = gh_string_ptr(gh_object_key_at(input, i), &kn);
+        if (k && kn == 7 && memcmp(k, "subject", 7) == 0) continue; /* the client's own */
+        keys[m] = gh_object_key_at(input, i);
+        vals[m++] = gh_object_value_at(input, i);
+    }
+    keys[m] = gh_value_string_ref(a, "subject", 7);
+    vals[m++] = subject;
+    const gh_value *out;
+    return gh_value_object(a, keys, vals, m, &out, NULL) == 0 ? out : NULL;
+}
+
 /* ---- the request ---- */
 
 static uint64_t token_hash(const char *s, size_t n)

@@ -50,6 +50,10 @@ void authn_refuse(http_response *resp, const authn_result *r);
 /* Prometheus text: outcomes by reason class over every worker's cache, key fetches. */
 void authn_render_metrics(authn *a, authn_cache *const *caches, int n, gh_buf *out);
 
+/* input (an object, or NULL for {}) with "subject" set to subject, replacing any subject
+ * the client sent; NULL when input is not an object. */
+const gh_value *authn_add_subject(gh_arena *a, const gh_value *input, const gh_value *subject);
+
 /* The subject document for verified claims (also used by `gatehouse token verify`). */
 const gh_value *authn_subject(const auth_cfg *cfg, gh_arena *arena, const gh_value *claims);
 
