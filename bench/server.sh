@@ -4,7 +4,8 @@
 # machine), then latency at half that rate from bench/loadgen (open loop at a fixed rate,
 # latency from each request's scheduled time; wrk has no rate control), and RSS.
 #   bench/server.sh [BUILD] [SECONDS]          the table (default 10 s per run)
-#   bench/server.sh [BUILD] soak [SECONDS]      RSS every 30 s under load (default 300 s)
+#   bench/server.sh [BUILD] soak [SECONDS] [RATE]  RSS every 30 s under RATE req/s of the seed
+#                                                  policy (default 300 s, 20000 req/s)
 # Not a test: it prints a table for bench/RESULTS.md.
 set -euo pipefail
 BUILD=${1:-build}
@@ -74,11 +75,12 @@ run_wrk() { # url body-file seconds connections delay-ms
 us() { awk -v u="$1" 'BEGIN{ if (u >= 1000) printf "%.2f ms", u/1000; else printf "%d us", u }'; }
 
 if [ "${2:-}" = soak ]; then
-  secs=${3:-300}
-  start "$tmp/trivial.rego" 2
-  url="http://127.0.0.1:$port/v1/data/bench/allow"
-  echo "soak: trivial policy, 2 workers, ${secs} s, wrk -c64; RSS every 30 s"
-  BODY_FILE=$tmp/trivial.json DELAY_MS=0 wrk -t2 -c64 -d"${secs}"s -s "$tmp/post.lua" "$url" >"$tmp/soak.out" &
+  secs=${3:-300} rate=${4:-20000}
+  [ -f "$tmp/seed.json" ] || { echo "soak: needs $SEED"; exit 2; }
+  mkdir -p "$tmp/seedpol" && cp "$SEED/policy.rego" "$SEED/data.json" "$tmp/seedpol/"
+  start "$tmp/seedpol" 2
+  echo "soak: seed policy, 2 workers, ${secs} s at ${rate} req/s (bench/loadgen, 32 connections); RSS every 30 s"
+  "$BUILD/bench/bench_loadgen" 127.0.0.1 "$port" /v1/data/authz/Decision "$tmp/seed.json" "$rate" 32 "$secs" >"$tmp/soak.out" &
   wpid=$!
   first=
   for t in $(seq 30 30 "$secs"); do
@@ -87,8 +89,8 @@ if [ "${2:-}" = soak ]; then
     echo "  t=${t}s RSS ${r} kB ($(awk -v a="$r" -v b="$first" 'BEGIN{printf "%+.1f%%", (a-b)*100/b}') since 30 s)"
   done
   wait $wpid
-  read -r _ n dur _ <<<"$(grep GH_RESULT "$tmp/soak.out")"
-  echo "  $n requests, $(awk -v n="$n" -v d="$dur" 'BEGIN{printf "%.0f", n/d}') req/s"
+  read -r _ sent answered errs achieved p50 p90 p99 p999 _ <"$tmp/soak.out"
+  echo "  $answered of $sent answered ($errs errors), $achieved req/s; p50 $(us "$p50"), p99 $(us "$p99"), p99.9 $(us "$p999")"
   stop
   exit 0
 fi
