@@ -406,7 +406,7 @@ static void route(request_ctx *rc)
         if (is(r, "POST")) return handle_bare(rc, dd, strlen(dd));
         return method_not_allowed(rc, "POST");
     }
-    if (path_is(r, "/health")) {
+    if (path_is(r, "/health") || path_is(r, "/health/ready") || path_is(r, "/health/live")) {
         rc->ep = EP_HEALTH;
         if (is(r, "GET")) return handle_health(rc);
         return method_not_allowed(rc, "GET");

@@ -344,6 +344,7 @@ async function main() {
     }
     assert.equal(h.status, 500);
     assert.match(h.json.error, /t\.rego:\d+:\d+: rego_parse_error/);
+    assert.equal((await call(d, 'GET', '/health/ready')).status, 500);
     const v = await call(d, 'GET', '/v1/data/t/version');
     assert.equal(v.json.result, 2);
     const m = await call(d, 'GET', '/metrics');
