@@ -19,6 +19,7 @@
 #include "alloc_count.h"
 #include "builtins/builtins.h"
 #include "cli.h"
+#include "cli_errors.h"
 #include "gatehouse/arena.h"
 #include "gatehouse/buf.h"
 #include "gatehouse/diag.h"
@@ -83,140 +84,6 @@ typedef struct bench_args {
     uint64_t fixed_n;      /* --benchtime Nx */
     const char *query;
 } bench_args;
-
-/* ---- errors, printed as opa prints them ---- */
-
-typedef struct bench_error {
-    char code[64];
-    char file[256];
-    int row, col;
-    char *msg;
-    char *src_line; /* parse errors: the source line, shown with a caret */
-} bench_error;
-
-typedef struct bench_errors {
-    bench_error *items;
-    size_t n, cap;
-} bench_errors;
-
-static void err_add(bench_errors *e, const char *code, const char *msg, const char *file, int row,
-                    int col)
-{
-    if (e->n == e->cap) {
-        size_t cap = e->cap ? e->cap * 2 : 8;
-        bench_error *g = realloc(e->items, cap * sizeof *g);
-        if (!g) return;
-        e->items = g;
-        e->cap = cap;
-    }
-    bench_error *x = &e->items[e->n++];
-    snprintf(x->code, sizeof x->code, "%s", code ? code : "");
-    snprintf(x->file, sizeof x->file, "%s", file ? file : "");
-    x->row = row;
-    x->col = col;
-    x->msg = strdup(msg ? msg : "");
-    x->src_line = NULL;
-}
-
-static void err_add_lines(bench_errors *e, const char *text)
-{
-    for (const char *line = text; line && *line;) {
-        const char *nl = strchr(line, '\n');
-        size_t n = nl ? (size_t)(nl - line) : strlen(line);
-        char *one = strndup(line, n);
-        if (one && n) err_add(e, "", one, "", 0, 0);
-        free(one);
-        line = nl ? nl + 1 : NULL;
-    }
-}
-
-static void err_add_diags(bench_errors *e, const gh_diags *d)
-{
-    for (size_t i = 0; i < d->n; i++) {
-        const gh_diag *g = &d->items[i];
-        err_add(e, g->code, g->msg, g->file, g->line, g->col);
-        if (g->src_line && strcmp(g->code, "rego_parse_error") == 0 && e->n)
-            e->items[e->n - 1].src_line = strdup(g->src_line);
-    }
-}
-
-static void errs_free(bench_errors *e)
-{
-    for (size_t i = 0; i < e->n; i++) {
-        free(e->items[i].msg);
-        free(e->items[i].src_line);
-    }
-    free(e->items);
-}
-
-static void put_json_string(gh_buf *b, const char *s)
-{
-    gh_arena a;
-    gh_arena_init(&a, 0);
-    const gh_value *v = gh_value_string(&a, s, strlen(s));
-    if (v) gh_json_write(b, v, GH_JSON_ESCAPE_HTML);
-    gh_arena_free(&a);
-}
-
-/* The source line and a caret under the column, as opa shows parse errors (tabs that
- * start the line are dropped so the caret lines up). */
-static void put_caret(gh_buf *b, const bench_error *x)
-{
-    if (!x->src_line) return;
-    const char *line = x->src_line;
-    int tabs = 0;
-    while (line[tabs] == '\t')
-        tabs++;
-    int indent = x->col - 1 - tabs;
-    gh_buf_printf(b, "\n\t%s\n\t%*s^", line + tabs, indent > 0 ? indent : 0, "");
-}
-
-/* pretty: "1 error occurred: file:row: code: msg" on stderr; json: {"errors": [...]} on
- * stdout (opa's presentation.Pretty and presentation.JSON). */
-static void print_errors(const bench_errors *e, bool json)
-{
-    gh_buf b;
-    gh_buf_init(&b, 0);
-    if (json) {
-        gh_buf_puts(&b, "{\n  \"errors\": [\n");
-        for (size_t i = 0; i < e->n; i++) {
-            const bench_error *x = &e->items[i];
-            gh_buf_puts(&b, "    {\n      \"message\": ");
-            put_json_string(&b, x->msg);
-            if (x->code[0]) {
-                gh_buf_puts(&b, ",\n      \"code\": ");
-                put_json_string(&b, x->code);
-            }
-            if (x->row > 0) {
-                gh_buf_puts(&b, ",\n      \"location\": {\n        \"file\": ");
-                put_json_string(&b, x->file);
-                gh_buf_printf(&b, ",\n        \"row\": %d,\n        \"col\": %d\n      }", x->row,
-                              x->col);
-            }
-            gh_buf_printf(&b, "\n    }%s\n", i + 1 < e->n ? "," : "");
-        }
-        gh_buf_puts(&b, "  ]\n}\n");
-    } else {
-        if (e->n == 1)
-            gh_buf_puts(&b, "1 error occurred: ");
-        else
-            gh_buf_printf(&b, "%zu errors occurred:\n", e->n);
-        for (size_t i = 0; i < e->n; i++) {
-            const bench_error *x = &e->items[i];
-            if (i) gh_buf_putc(&b, '\n');
-            if (x->file[0] && x->row)
-                gh_buf_printf(&b, "%s:%d: ", x->file, x->row);
-            else if (x->row)
-                gh_buf_printf(&b, "%d:%d: ", x->row, x->col);
-            if (x->code[0]) gh_buf_printf(&b, "%s: ", x->code);
-            gh_buf_puts(&b, x->msg);
-            put_caret(&b, x);
-        }
-        gh_buf_putc(&b, '\n');
-    }
-    if (b.data) fputs(b.data, json ? stdout : stderr);
-    gh_buf_free(&b);
-}
 
 /* ---- the query: a lone expression reports its value, false included ---- */
 
@@ -295,7 +162,7 @@ typedef struct bench_env {
     gh_evaluator *ev;
 } bench_env;
 
-static int read_stdin_input(gh_arena *a, const gh_value **input, bench_errors *errs)
+static int read_stdin_input(gh_arena *a, const gh_value **input, cli_errors *errs)
 {
     gh_buf in;
     gh_buf_init(&in, CLI_MAX_FILE);
@@ -305,7 +172,7 @@ static int read_stdin_input(gh_arena *a, const gh_value **input, bench_errors *e
         gh_buf_append(&in, chunk, n);
     int rc = 0;
     if (in.failed) {
-        err_add(errs, "", "stdin: input too large", "", 0, 0);
+        cli_errors_add(errs, "", "stdin: input too large", "", 0, 0, NULL);
         rc = -1;
     } else {
         /* JSON first, YAML when that fails (as opa's util.Unmarshal) */
@@ -317,7 +184,7 @@ static int read_stdin_input(gh_arena *a, const gh_value **input, bench_errors *e
             gh_yaml_read(a, in.data ? in.data : "", in.len, &yo, input, &ye) != 0) {
             char msg[256];
             snprintf(msg, sizeof msg, "stdin: %s", je.msg);
-            err_add(errs, "", msg, "", 0, 0);
+            cli_errors_add(errs, "", msg, "", 0, 0, NULL);
             rc = -1;
         }
     }
@@ -325,7 +192,7 @@ static int read_stdin_input(gh_arena *a, const gh_value **input, bench_errors *e
     return rc;
 }
 
-static int load_input(const bench_args *ba, bench_env *env, bench_errors *errs)
+static int load_input(const bench_args *ba, bench_env *env, cli_errors *errs)
 {
     if (ba->stdin_input) return read_stdin_input(&env->arena, &env->input, errs);
     if (!ba->input_path) return 0;
@@ -334,16 +201,16 @@ static int load_input(const bench_args *ba, bench_env *env, bench_errors *errs)
     int rc = loader_read_value(&env->arena, ba->input_path, &env->input, &msg);
     if (rc != 0) {
         if (msg.len)
-            err_add_lines(errs, msg.data);
+            cli_errors_add_lines(errs, msg.data);
         else /* cli_read_file already said why on stderr */
-            err_add(errs, "", "cannot read the input file", "", 0, 0);
+            cli_errors_add(errs, "", "cannot read the input file", "", 0, 0, NULL);
     }
     gh_buf_free(&msg);
     return rc;
 }
 
 /* Loads, compiles and prepares everything an evaluation needs. 0, or -1 with errs. */
-static int bench_prepare(const bench_args *ba, bench_env *env, bench_errors *errs)
+static int bench_prepare(const bench_args *ba, bench_env *env, cli_errors *errs)
 {
     gh_buf lerr;
     gh_buf_init(&lerr, 0);
@@ -353,8 +220,8 @@ static int bench_prepare(const bench_args *ba, bench_env *env, bench_errors *err
     int lrc = loader_load(&env->l, ba->data, ba->ndata, &lerr);
     if (loader_load_bundles(&env->l, ba->bundles, ba->nbundles, &lerr) != 0) lrc = -1;
     if (lrc != 0) {
-        err_add_lines(errs, lerr.data);
-        if (errs->n == 0) err_add(errs, "", "cannot load the -d paths", "", 0, 0);
+        cli_errors_add_lines(errs, lerr.data);
+        if (errs->n == 0) cli_errors_add(errs, "", "cannot load the -d paths", "", 0, 0, NULL);
     }
     gh_buf_free(&lerr);
     if (errs->n || load_input(ba, env, errs) != 0) return -1;
@@ -365,12 +232,12 @@ static int bench_prepare(const bench_args *ba, bench_env *env, bench_errors *err
     gh_load_opts lo = {.v0_compatible = env->l.v0_compatible};
     env->rev = gh_revision_load(env->l.modules, env->l.nmodules, env->l.data, &lo, &diags);
     if (env->rev) env->q = prepare_query(env->rev, ba->query, env->l.v0_compatible, &diags);
-    err_add_diags(errs, &diags);
+    cli_errors_add_diags(errs, &diags);
     gh_diags_free(&diags);
     if (errs->n) return -1;
     env->ev = gh_evaluator_new(NULL);
     if (!env->ev) {
-        err_add(errs, "", "out of memory", "", 0, 0);
+        cli_errors_add(errs, "", "out of memory", "", 0, 0, NULL);
         return -1;
     }
     return 0;
@@ -437,7 +304,7 @@ static void stats_add_time(run_stats *s, uint64_t ns)
  * afterwards. The arena is reset before the clock starts (the evaluation would reset it
  * first thing anyway), so what it reserves beyond its kept chunk is this evaluation's growth,
  * already counted among the heap bytes. Returns 0, or -1 with errs. */
-static int eval_once(const bench_args *ba, bench_env *env, run_stats *s, bench_errors *errs)
+static int eval_once(const bench_args *ba, bench_env *env, run_stats *s, cli_errors *errs)
 {
     gh_arena *arena = gh_evaluator_arena(env->ev);
     gh_arena_reset(arena);
@@ -453,12 +320,12 @@ static int eval_once(const bench_args *ba, bench_env *env, run_stats *s, bench_e
     alloc_count_arm(false);
     alloc_count_read(&calls1, &bytes1);
     if (rc != 0) {
-        err_add(errs, err.code ? err.code : "eval_internal_error", err.msg, err.file, err.line,
-                err.col);
+        cli_errors_add(errs, err.code ? err.code : "eval_internal_error", err.msg, err.file,
+                       err.line, err.col, NULL);
         return -1;
     }
     if (ba->fail && gh_value_len(rows) == 0) {
-        err_add(errs, "", "undefined result", "", 0, 0);
+        cli_errors_add(errs, "", "undefined result", "", 0, 0, NULL);
         return -1;
     }
     size_t growth = arena->reserved > reserved_before ? arena->reserved - reserved_before : 0;
@@ -469,8 +336,7 @@ static int eval_once(const bench_args *ba, bench_env *env, run_stats *s, bench_e
     return 0;
 }
 
-static int run_n(const bench_args *ba, bench_env *env, uint64_t n, run_stats *s,
-                 bench_errors *errs)
+static int run_n(const bench_args *ba, bench_env *env, uint64_t n, run_stats *s, cli_errors *errs)
 {
     stats_reset(s);
     for (uint64_t i = 0; i < n; i++)
@@ -479,7 +345,7 @@ static int run_n(const bench_args *ba, bench_env *env, uint64_t n, run_stats *s,
 }
 
 /* Go's testing.B.launch: run once, then grow N toward the time goal. */
-static int run_benchmark(const bench_args *ba, bench_env *env, run_stats *s, bench_errors *errs)
+static int run_benchmark(const bench_args *ba, bench_env *env, run_stats *s, cli_errors *errs)
 {
     if (run_n(ba, env, 1, s, errs) != 0) return -1;
     if (ba->fixed_n) return ba->fixed_n > 1 ? run_n(ba, env, ba->fixed_n, s, errs) : 0;
@@ -683,12 +549,12 @@ static int run_bench(const bench_args *ba)
     bench_env env = {0};
     gh_arena_init(&env.arena, 0);
     loader_init(&env.l, &env.arena);
-    bench_errors errs = {0};
+    cli_errors errs = {0};
     run_stats s = {0};
     int status = CLI_OK;
     if (bench_prepare(ba, &env, &errs) == 0) {
         s.sample = malloc(BENCH_SAMPLE_MAX * sizeof *s.sample);
-        if (!s.sample) err_add(&errs, "", "out of memory", "", 0, 0);
+        if (!s.sample) cli_errors_add(&errs, "", "out of memory", "", 0, 0, NULL);
     }
     if (ba->benchmem && !alloc_count_available() && errs.n == 0)
         fprintf(stderr, "gatehouse bench: allocs/op is not counted in this build (sanitizers "
@@ -704,11 +570,11 @@ static int run_bench(const bench_args *ba)
         fflush(stdout);
     }
     if (errs.n) {
-        print_errors(&errs, ba->fmt == FMT_JSON);
+        cli_errors_print(&errs, ba->fmt == FMT_JSON);
         status = CLI_FAIL;
     }
     free(s.sample);
-    errs_free(&errs);
+    cli_errors_free(&errs);
     bench_env_free(&env);
     return status;
 }

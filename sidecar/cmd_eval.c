@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "cli_errors.h"
 #include "eval_obs.h"
 #include "gatehouse/arena.h"
 #include "gatehouse/buf.h"
@@ -85,55 +86,6 @@ typedef struct eval_args {
     size_t profile_limit;
 } eval_args;
 
-/* One error as opa reports it. */
-typedef struct out_error {
-    const char *code;
-    char *msg, *file, *src_line;
-    int row, col;
-} out_error;
-
-typedef struct errlist {
-    out_error *items;
-    size_t n, cap;
-} errlist;
-
-static void errs_add(errlist *e, const char *code, const char *msg, const char *file, int row,
-                     int col, const char *src_line)
-{
-    if (e->n == e->cap) {
-        size_t cap = e->cap ? e->cap * 2 : 8;
-        out_error *g = realloc(e->items, cap * sizeof *g);
-        if (!g) return;
-        e->items = g;
-        e->cap = cap;
-    }
-    e->items[e->n++] = (out_error){code,
-                                   strdup(msg ? msg : ""),
-                                   strdup(file ? file : ""),
-                                   src_line ? strdup(src_line) : NULL,
-                                   row,
-                                   col};
-}
-
-static void errs_from_diags(errlist *e, const gh_diags *d)
-{
-    for (size_t i = 0; i < d->n; i++) {
-        const gh_diag *g = &d->items[i];
-        bool parse = strcmp(g->code, "rego_parse_error") == 0;
-        errs_add(e, g->code, g->msg, g->file, g->line, g->col, parse ? g->src_line : NULL);
-    }
-}
-
-static void errs_free(errlist *e)
-{
-    for (size_t i = 0; i < e->n; i++) {
-        free(e->items[i].msg);
-        free(e->items[i].file);
-        free(e->items[i].src_line);
-    }
-    free(e->items);
-}
-
 /* ---- JSON output helpers ---- */
 
 static void put_indented(gh_buf *b, const char *text, int indent)
@@ -152,76 +104,6 @@ static void put_value(gh_buf *b, const gh_value *v, int indent)
     gh_json_write(&t, v, GH_JSON_PRETTY | GH_JSON_ESCAPE_HTML);
     put_indented(b, t.data ? t.data : "null", indent);
     gh_buf_free(&t);
-}
-
-static void put_string(gh_buf *b, const char *s)
-{
-    gh_arena a;
-    gh_arena_init(&a, 0);
-    const gh_value *v = gh_value_string(&a, s, strlen(s));
-    if (v) gh_json_write(b, v, GH_JSON_ESCAPE_HTML);
-    gh_arena_free(&a);
-}
-
-/* ---- errors ---- */
-
-/* opa's text for one error: "file:row: code: msg" ("row:col: ..." without a file), then for
- * parse errors the source line and a caret. */
-static void error_text(gh_buf *b, const out_error *e)
-{
-    if (e->file[0])
-        gh_buf_printf(b, "%s:%d: ", e->file, e->row);
-    else if (e->row)
-        gh_buf_printf(b, "%d:%d: ", e->row, e->col);
-    if (e->code[0]) gh_buf_printf(b, "%s: ", e->code);
-    gh_buf_puts(b, e->msg);
-    if (e->src_line) {
-        const char *line = e->src_line;
-        int tabs = 0;
-        while (line[tabs] == '\t')
-            tabs++;
-        int indent = e->col - 1 - tabs;
-        gh_buf_printf(b, "\n\t%s\n\t%*s^", line + tabs, indent > 0 ? indent : 0, "");
-    }
-}
-
-static void print_errors(const errlist *e, enum fmt fmt)
-{
-    gh_buf b;
-    gh_buf_init(&b, 0);
-    if (fmt == FMT_JSON) {
-        gh_buf_puts(&b, "{\n  \"errors\": [\n");
-        for (size_t i = 0; i < e->n; i++) {
-            const out_error *x = &e->items[i];
-            gh_buf_puts(&b, "    {\n      \"message\": ");
-            put_string(&b, x->msg);
-            if (x->code[0]) {
-                gh_buf_puts(&b, ",\n      \"code\": ");
-                put_string(&b, x->code);
-            }
-            if (x->row > 0 || x->file[0]) { /* opa omits an unknown location */
-                gh_buf_puts(&b, ",\n      \"location\": {\n        \"file\": ");
-                put_string(&b, x->file);
-                gh_buf_printf(&b, ",\n        \"row\": %d,\n        \"col\": %d\n      }", x->row,
-                              x->col);
-            }
-            gh_buf_printf(&b, "\n    }%s\n", i + 1 < e->n ? "," : "");
-        }
-        gh_buf_puts(&b, "  ]\n}\n");
-        fputs(b.data, stdout);
-    } else {
-        if (e->n == 1)
-            gh_buf_puts(&b, "1 error occurred: ");
-        else
-            gh_buf_printf(&b, "%zu errors occurred:\n", e->n);
-        for (size_t i = 0; i < e->n; i++) {
-            if (i) gh_buf_putc(&b, '\n');
-            error_text(&b, &e->items[i]);
-        }
-        gh_buf_putc(&b, '\n');
-        fputs(b.data, stderr);
-    }
-    gh_buf_free(&b);
 }
 
 /* ---- the query and its expressions ---- */
@@ -262,7 +144,7 @@ static bool expr_valued(const gh_expr *e)
     return true;
 }
 
-static int plan_query(const char *q, bool v0, query_plan *p, errlist *errs)
+static int plan_query(const char *q, bool v0, query_plan *p, cli_errors *errs)
 {
     gh_arena a;
     gh_arena_init(&a, 0);
@@ -272,7 +154,7 @@ static int plan_query(const char *q, bool v0, query_plan *p, errlist *errs)
     gh_body *body = NULL;
     int rc = gh_parse_query(&a, "", q, strlen(q), &po, &body, &d);
     if (rc != 0) {
-        errs_from_diags(errs, &d);
+        cli_errors_add_diags(errs, &d);
     } else {
         p->exprs = calloc(body->n + 1, sizeof *p->exprs);
         p->n = body->n;
@@ -371,7 +253,7 @@ static void print_json(const query_plan *p, const char *q, const gh_value *rows,
             put_value(b, expr_value(p, row, i), 10);
             gh_buf_puts(b, ",\n          \"text\": ");
             char *text = strndup(q + x->off, x->end - x->off);
-            if (text) put_string(b, text);
+            if (text) cli_errors_json_string(b, text);
             free(text);
             gh_buf_printf(b,
                           ",\n          \"location\": {\n            \"row\": %d,\n"
@@ -551,7 +433,7 @@ static void print_pretty(const query_plan *p, const char *q, const gh_value *row
 
 /* ---- running ---- */
 
-static int load_input(const eval_args *ea, gh_arena *a, const gh_value **input, errlist *errs)
+static int load_input(const eval_args *ea, gh_arena *a, const gh_value **input, cli_errors *errs)
 {
     gh_buf msg;
     gh_buf_init(&msg, 0);
@@ -584,7 +466,7 @@ static int load_input(const eval_args *ea, gh_arena *a, const gh_value **input, 
     }
     if (rc != 0 && msg.len) {
         msg.data[--msg.len] = '\0'; /* the final newline */
-        errs_add(errs, "", msg.data, "", 0, 0, NULL);
+        cli_errors_add(errs, "", msg.data, "", 0, 0, NULL);
     }
     gh_buf_free(&msg);
     return rc;
@@ -601,26 +483,26 @@ static uint64_t mono_ns(void)
 /* Runs the prepared query with the profiler and the explainer as asked, timing it, and
  * gathers what they saw; an error goes to errs. */
 static void evaluate(gh_evaluator *ev, const gh_query *q, const gh_value *input,
-                     const gh_value **rows, eval_obs *obs, const loader *l, errlist *errs)
+                     const gh_value **rows, eval_obs *obs, const loader *l, cli_errors *errs)
 {
     gh_eval_error err;
     char msg[256];
     if (gh_evaluator_set_profile(ev, obs->profile) != 0 ||
         gh_evaluator_set_explain(ev, obs->explain != EXPLAIN_OFF) != 0) {
-        errs_add(errs, "eval_internal_error", "out of memory", "", 0, 0, NULL);
+        cli_errors_add(errs, "eval_internal_error", "out of memory", "", 0, 0, NULL);
         return;
     }
     uint64_t t0 = mono_ns();
     int rc = gh_query_eval(ev, q, input, rows, &err);
     obs->m.query_eval_ns = mono_ns() - t0;
     if (rc != 0) {
-        errs_add(errs, err.code ? err.code : "eval_internal_error", err.msg, err.file, err.line,
-                 err.col, NULL);
+        cli_errors_add(errs, err.code ? err.code : "eval_internal_error", err.msg, err.file,
+                       err.line, err.col, NULL);
         return;
     }
     obs->modules = l->modules;
     obs->nmodules = l->nmodules;
-    if (obs_collect(obs, ev, msg, sizeof msg) != 0) errs_add(errs, "", msg, "", 0, 0, NULL);
+    if (obs_collect(obs, ev, msg, sizeof msg) != 0) cli_errors_add(errs, "", msg, "", 0, 0, NULL);
 }
 
 /* Loads, compiles, evaluates and prints. Returns the exit status. */
@@ -630,7 +512,7 @@ static int run_eval(const eval_args *ea)
     gh_arena_init(&arena, 0);
     loader l;
     loader_init(&l, &arena);
-    errlist errs = {0};
+    cli_errors errs = {0};
     query_plan plan = {0};
     gh_buf_init(&plan.text, 0);
     gh_diags diags;
@@ -658,13 +540,8 @@ static int run_eval(const eval_args *ea)
     if (loader_load_bundles(&l, ea->bundles, ea->nbundles, &lerr) != 0) lrc = -1;
     obs.m.load_files_ns = mono_ns() - t0;
     if (lrc != 0) {
-        for (char *line = lerr.data, *nl; line && *line; line = nl + 1) {
-            nl = strchr(line, '\n');
-            if (nl) *nl = '\0';
-            errs_add(&errs, "", line, "", 0, 0, NULL);
-            if (!nl) break;
-        }
-        if (errs.n == 0) errs_add(&errs, "", "cannot load the -d paths", "", 0, 0, NULL);
+        cli_errors_add_lines(&errs, lerr.data);
+        if (errs.n == 0) cli_errors_add(&errs, "", "cannot load the -d paths", "", 0, 0, NULL);
     }
     gh_buf_free(&lerr);
     if (errs.n == 0) load_input(ea, &arena, &input, &errs);
@@ -675,24 +552,24 @@ static int run_eval(const eval_args *ea)
         /* a bundle may set v0_compatible */
         gh_load_opts lo = {.v0_compatible = l.v0_compatible, .strict = ea->strict_mode};
         rev = gh_revision_load(l.modules, l.nmodules, l.data, &lo, &diags);
-        if (!rev) errs_from_diags(&errs, &diags);
+        if (!rev) cli_errors_add_diags(&errs, &diags);
     }
     if (errs.n == 0) {
         gh_revision_timings(rev, &obs.m.module_parse_ns, &obs.m.module_compile_ns);
         q = gh_query_prepare(rev, plan.text.data, plan.text.len, &diags);
-        if (!q) errs_from_diags(&errs, &diags);
+        if (!q) cli_errors_add_diags(&errs, &diags);
     }
     if (errs.n == 0) {
         gh_query_timings(q, &obs.m.query_parse_ns, &obs.m.query_compile_ns);
         gh_eval_opts eo = {.strict_builtin_errors = ea->strict};
         ev = gh_evaluator_new(&eo);
         if (!ev)
-            errs_add(&errs, "eval_internal_error", "out of memory", "", 0, 0, NULL);
+            cli_errors_add(&errs, "eval_internal_error", "out of memory", "", 0, 0, NULL);
         else
             evaluate(ev, q, input, &rows, &obs, &l, &errs);
     }
     if (errs.n) {
-        print_errors(&errs, ea->fmt);
+        cli_errors_print(&errs, ea->fmt == FMT_JSON);
         status = CLI_USAGE;
     } else {
         gh_buf out;
@@ -720,7 +597,7 @@ static int run_eval(const eval_args *ea)
     gh_diags_free(&diags);
     free(plan.exprs);
     gh_buf_free(&plan.text);
-    errs_free(&errs);
+    cli_errors_free(&errs);
     loader_free(&l);
     gh_arena_free(&arena);
     return status;
@@ -730,7 +607,7 @@ static int run_eval(const eval_args *ea)
 {
     (void)ea;
     (void)print_json, (void)print_values, (void)print_bindings, (void)print_raw;
-    (void)print_pretty, (void)print_errors, (void)load_input, (void)plan_query, (void)errs_free;
+    (void)print_pretty, (void)load_input, (void)plan_query;
     fprintf(stderr, "gatehouse eval: this build has no evaluator yet\n");
     return CLI_USAGE;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_errors.h"
 #include "gatehouse/arena.h"
 #include "gatehouse/buf.h"
 #include "gatehouse/diag.h"
@@ -464,15 +465,6 @@ static void report_pretty(const gh_test_list *l, const test_args *a, gh_buf *b)
 
 /* ---- JSON (opa test --format json: json.MarshalIndent of []*tester.Result) ---- */
 
-static void put_json_string(gh_buf *b, const char *s, size_t n)
-{
-    gh_arena a;
-    gh_arena_init(&a, 0);
-    const gh_value *v = gh_value_string(&a, s, n);
-    if (v) gh_json_write(b, v, GH_JSON_ESCAPE_HTML);
-    gh_arena_free(&a);
-}
-
 static void put_base64(gh_buf *b, const unsigned char *p, size_t n)
 {
     static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -492,7 +484,7 @@ static void put_base64(gh_buf *b, const unsigned char *p, size_t n)
 static void put_json_location(gh_buf *b, const char *file, int row, int col, int ind)
 {
     gh_buf_printf(b, "{\n%*s\"file\": ", ind + 2, "");
-    put_json_string(b, file, strlen(file));
+    cli_errors_json_string(b, file);
     gh_buf_printf(b, ",\n%*s\"row\": %d,\n%*s\"col\": %d\n%*s}", ind + 2, "", row, ind + 2, "", col,
                   ind, "");
 }
@@ -500,9 +492,9 @@ static void put_json_location(gh_buf *b, const char *file, int row, int col, int
 static void put_json_error(gh_buf *b, const gh_test *t)
 {
     gh_buf_puts(b, "    \"error\": {\n      \"code\": ");
-    put_json_string(b, t->err.code, strlen(t->err.code));
+    cli_errors_json_string(b, t->err.code);
     gh_buf_puts(b, ",\n      \"message\": ");
-    put_json_string(b, t->err.msg, strlen(t->err.msg));
+    cli_errors_json_string(b, t->err.msg);
     if (t->err.file[0] || t->err.line) {
         gh_buf_puts(b, ",\n      \"location\": ");
         put_json_location(b, t->err.file, t->err.line, t->err.col, 6);
@@ -520,7 +512,7 @@ static void put_json_subs(gh_buf *b, const gh_test *t, size_t *i, int depth, int
         const gh_test_sub *s = &t->subs[(*i)++];
         gh_buf_printf(b, "%s\n%*s", first ? "" : ",", ind + 2, "");
         first = false;
-        put_json_string(b, s->name, strlen(s->name));
+        cli_errors_json_string(b, s->name);
         gh_buf_puts(b, ": {");
         if (*i < t->nsubs && t->subs[*i].depth == depth + 1) {
             gh_buf_printf(b, "\n%*s\"sub_results\": ", ind + 4, "");
@@ -528,7 +520,7 @@ static void put_json_subs(gh_buf *b, const gh_test *t, size_t *i, int depth, int
             gh_buf_putc(b, ',');
         }
         gh_buf_printf(b, "\n%*s\"name\": ", ind + 4, "");
-        put_json_string(b, s->name, strlen(s->name));
+        cli_errors_json_string(b, s->name);
         if (s->fail) gh_buf_printf(b, ",\n%*s\"fail\": true", ind + 4, "");
         gh_buf_printf(b, "\n%*s}", ind + 2, "");
     }
@@ -553,9 +545,9 @@ static void put_json_result(gh_buf *b, const gh_test *t)
         put_json_subs(b, t, &i, 1, 4);
     }
     gh_buf_puts(b, ",\n    \"package\": ");
-    put_json_string(b, t->pkg, strlen(t->pkg));
+    cli_errors_json_string(b, t->pkg);
     gh_buf_puts(b, ",\n    \"name\": ");
-    put_json_string(b, t->name, strlen(t->name));
+    cli_errors_json_string(b, t->name);
     if (t->output_len) {
         gh_buf_puts(b, ",\n    \"output\": ");
         put_base64(b, (const unsigned char *)t->output, t->output_len);
