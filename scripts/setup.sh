@@ -12,6 +12,7 @@ PACKAGES=(
   libssl-dev                                     # crypto, JWT and x509 builtins (OpenSSL)
   libcurl4-openssl-dev                           # http.send
   libuv1-dev node-llhttp                         # the daemon: event loops, HTTP/1.1 parser
+  libnghttp2-dev nghttp2-client                  # gRPC over HTTP/2 (ext_authz); h2load for its bench
   curl nodejs openssl                            # integration tests: clients, a test CA
 )
 
