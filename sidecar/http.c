@@ -248,9 +248,10 @@ static void conn_put_response(http_conn *c, const http_response *r, bool keep_al
                               bool http10, bool head)
 {
     gh_buf *o = &c->out;
-    gh_buf_printf(o, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n", r->status,
-                  http_status_text(r->status),
-                  r->content_type ? r->content_type : "application/json", r->body.len);
+    gh_buf_printf(o, "HTTP/1.1 %d %s\r\n", r->status, http_status_text(r->status));
+    const char *ct = r->content_type ? r->content_type : "application/json";
+    if (*ct) gh_buf_printf(o, "Content-Type: %s\r\n", ct);
+    gh_buf_printf(o, "Content-Length: %zu\r\n", r->body.len);
     if (!keep_alive) gh_buf_puts(o, "Connection: close\r\n");
     else if (http10) gh_buf_puts(o, "Connection: keep-alive\r\n");
     if (r->headers.len) gh_buf_append(o, r->headers.data, r->headers.len);

@@ -43,7 +43,7 @@ typedef struct http_request {
 
 typedef struct http_response {
     int status;
-    const char *content_type; /* default application/json */
+    const char *content_type; /* NULL: application/json; "": no Content-Type header */
     gh_buf headers;           /* extra "Name: value\r\n" lines */
     gh_buf body;
     bool close;               /* close the connection after this response */

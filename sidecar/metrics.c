@@ -9,8 +9,9 @@ static const uint64_t bucket_ns[HIST_BUCKETS] = {
     5000000, 10000000, 25000000, 50000000, 100000000, 250000000, 500000000, 1000000000,
 };
 
-static const char *endpoint_names[EP_COUNT] = {"v1_data", "v0_data", "default_decision",
-                                               "policies", "health", "metrics", "other"};
+static const char *endpoint_names[EP_COUNT] = {"v1_data",  "v0_data", "default_decision",
+                                               "policies", "health",  "metrics",
+                                               "other",    "ext_authz_http", "ext_authz_grpc"};
 static const char *decision_names[DEC_COUNT] = {"allow", "deny", "value", "error", "none"};
 
 void histogram_observe(histogram *h, uint64_t ns)

@@ -10,7 +10,8 @@
 #include "gatehouse/buf.h"
 
 typedef enum {
-    EP_DATA_V1, EP_DATA_V0, EP_DEFAULT, EP_POLICIES, EP_HEALTH, EP_METRICS, EP_OTHER, EP_COUNT
+    EP_DATA_V1, EP_DATA_V0, EP_DEFAULT, EP_POLICIES, EP_HEALTH, EP_METRICS, EP_OTHER,
+    EP_EXTAUTHZ_HTTP, EP_EXTAUTHZ_GRPC, EP_COUNT
 } metric_endpoint;
 
 /* What a decision came to: a true (or {"allow"/"allowed": true}) result allows; false,
