@@ -13,6 +13,7 @@ PACKAGES=(
   libcurl4-openssl-dev                           # http.send
   libuv1-dev node-llhttp                         # the daemon: event loops, HTTP/1.1 parser
   libnghttp2-dev nghttp2-client                  # gRPC over HTTP/2 (ext_authz); h2load for its bench
+  protobuf-c-compiler libprotobuf-c-dev          # Envoy ext_authz messages (proto/)
   curl nodejs openssl                            # integration tests: clients, a test CA
 )
 
