@@ -61,6 +61,7 @@ struct grpc_conn {
     SSL *ssl;                  /* NULL for h2c */
     grpc_stream *streams;      /* open streams */
     size_t nstreams;
+    size_t buffered;           /* request bytes the open streams hold (their msg buffers) */
     gh_buf out;                /* bytes for the socket not yet handed to libuv */
     size_t writing;            /* bytes handed to libuv and not yet written */
     bool reading;              /* uv_read_start is on */
@@ -105,6 +106,7 @@ void grpc_limits_default(grpc_limits *l)
         .max_message_bytes = 4 << 20,
         .max_header_bytes = 8 << 10,
         .max_concurrent_streams = 100,
+        .max_conn_buffer_bytes = 64 << 20,
         .read_timeout_ms = 10000,
         .idle_timeout_ms = 300000,
         .max_connections = 10000,
@@ -130,6 +132,7 @@ static void stream_free(grpc_stream *st)
     else c->streams = st->next;
     if (st->next) st->next->prev = st->prev;
     c->nstreams--;
+    c->buffered -= st->msg.len;
     gh_buf_free(&st->path);
     gh_buf_free(&st->msg);
     gh_buf_free(&st->resp);
@@ -350,6 +353,13 @@ static size_t percent_encode(const char *in, size_t len, char *out, size_t cap)
     return o;
 }
 
+/* Once answered, the request bytes are no longer needed (later DATA is dropped). */
+static void stream_drop_request(grpc_stream *st)
+{
+    st->conn->buffered -= st->msg.len;
+    gh_buf_free(&st->msg);
+}
+
 #define NV(n, v, vlen)                                                                         \
     ((nghttp2_nv){(uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, (vlen),                       \
                   NGHTTP2_NV_FLAG_NO_COPY_NAME})
@@ -362,6 +372,7 @@ static void stream_fail(grpc_stream *st, int http_status, int status, const char
 {
     if (st->answered) return;
     st->answered = true;
+    stream_drop_request(st);
     char text[512], enc[1024], code[8], hs[8];
     va_list ap;
     va_start(ap, fmt);
@@ -614,6 +625,7 @@ static void stream_complete(grpc_stream *st)
     else if (r->status != GRPC_STATUS_OK)
         stream_fail(st, 200, r->status, "%s", r->message.data ? r->message.data : "");
     else stream_reply(st, &r->body);
+    stream_drop_request(st);
 }
 
 /* ---- nghttp2 callbacks ---- */
@@ -697,14 +709,24 @@ static int on_data_chunk(nghttp2_session *h2, uint8_t flags, int32_t id, const u
     (void)ud;
     grpc_stream *st = stream_of(h2, id);
     if (!st || st->answered) return 0; /* dropped; flow control still credits it */
+    grpc_conn *c = st->conn;
+    const grpc_limits *l = &c->srv->limits;
     bool had_prefix = st->msg.len >= PREFIX_LEN;
     /* never more than the prefix plus the limit plus one byte (which proves a 2nd message) */
-    size_t cap = PREFIX_LEN + st->conn->srv->limits.max_message_bytes + 1;
+    size_t cap = PREFIX_LEN + l->max_message_bytes + 1;
     size_t take = st->msg.len + len > cap ? cap - st->msg.len : len;
+    if (c->buffered + take > l->max_conn_buffer_bytes) {
+        reject(c->srv, GRPC_REJECT_MESSAGE_LIMIT);
+        stream_fail(st, 200, GRPC_STATUS_RESOURCE_EXHAUSTED,
+                    "the connection holds too many unfinished requests (limit %zu bytes)",
+                    l->max_conn_buffer_bytes);
+        return 0;
+    }
     if (gh_buf_append(&st->msg, data, take) < 0) {
         stream_fail(st, 200, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory for the request");
         return 0;
     }
+    c->buffered += take;
     if (!had_prefix || st->msg.len > PREFIX_LEN + (size_t)be32(st->msg.data + 1))
         stream_check_prefix(st);
     return 0;
@@ -850,8 +872,8 @@ static void conn_arm_timer(grpc_conn *c)
 {
     if (c->detached || c->closing || c->draining || c->close_after_write) return;
     const grpc_limits *l = &c->srv->limits;
-    uv_timer_start(&c->timer, on_timer, c->nstreams ? l->read_timeout_ms : l->idle_timeout_ms,
-                   0);
+    bool busy = c->nstreams || (c->ssl && !SSL_is_init_finished(c->ssl));
+    uv_timer_start(&c->timer, on_timer, busy ? l->read_timeout_ms : l->idle_timeout_ms, 0);
 }
 
 /* GOAWAY naming the last stream seen; unfinished ones are refused (the client may retry them

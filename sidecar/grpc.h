@@ -50,13 +50,18 @@ typedef struct grpc_limits {
                                         SETTINGS_MAX_HEADER_LIST_SIZE (name + value + 32 per
                                         field); over: RESOURCE_EXHAUSTED */
     uint32_t max_concurrent_streams; /* per connection (SETTINGS_MAX_CONCURRENT_STREAMS) */
-    uint64_t read_timeout_ms;        /* a connection with a request under way that sends
-                                        nothing for this long gets GOAWAY and is closed */
+    size_t max_conn_buffer_bytes;    /* request bytes held per connection across unfinished
+                                        streams; a stream that would pass it:
+                                        RESOURCE_EXHAUSTED (bounds streams x messages) */
+    uint64_t read_timeout_ms;        /* a connection with a request (or the TLS handshake)
+                                        under way that sends nothing for this long gets
+                                        GOAWAY and is closed */
     uint64_t idle_timeout_ms;        /* the same for a connection without requests */
     size_t max_connections;          /* per server (worker); further accepts closed at once */
 } grpc_limits;
 
-/* grpc's defaults: 4 MiB messages, 8 KiB of headers; 100 streams, 10 s read, 5 min idle. */
+/* grpc's defaults: 4 MiB messages, 8 KiB of headers; then 100 streams, 64 MiB held per
+ * connection, 10 s read and 5 min idle timeouts. */
 void grpc_limits_default(grpc_limits *l);
 
 /* TLS: PEM files read once at grpc_server_listen. */

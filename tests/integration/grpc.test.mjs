@@ -76,7 +76,7 @@ function unary(client, method, req, metadata = new grpc.Metadata()) {
 // One request on a fresh HTTP/2 session (Node's http2): headers and body bytes as given.
 function h2request(port, headers, body, { secure = false, ca } = {}) {
   return new Promise((resolve) => {
-    const s = http2.connect(`${secure ? 'https' : 'http'}://127.0.0.1:${port}`, secure ? { ca } : {});
+    const s = http2.connect(`${secure ? 'https' : 'http'}://127.0.0.1:${port}`, secure ? { ca, servername: 'localhost' } : {});
     s.on('error', () => {});
     const req = s.request(headers);
     let resHeaders = {}, trailers = {}, data = Buffer.alloc(0);
@@ -161,10 +161,10 @@ async function test(name, fn) {
 
 const LIMIT = 1 << 20; // --max-message for the server under test
 
-// The cases every transport must pass; `target` is host:port, `creds` the channel's.
-async function commonCases(tag, port, creds, h2opts) {
-  const client = new echoPkg.gatehouse.test.Echo(`127.0.0.1:${port}`, creds);
-  const health = new healthPkg.grpc.health.v1.Health(`127.0.0.1:${port}`, creds);
+// The cases every transport must pass: creds and chanOpts for grpc-js, h2opts for Node's http2.
+async function commonCases(tag, port, creds, h2opts, chanOpts = {}) {
+  const client = new echoPkg.gatehouse.test.Echo(`127.0.0.1:${port}`, creds, chanOpts);
+  const health = new healthPkg.grpc.health.v1.Health(`127.0.0.1:${port}`, creds, chanOpts);
 
   await test(`${tag}-1 unary Echo returns the message`, async () => {
     const payload = Buffer.from([0, 1, 2, 255, 254]);
@@ -346,6 +346,81 @@ async function idleCase() {
   });
 }
 
+// HEADERS for POST /gatehouse.test.Echo/Echo, content-type application/grpc (HPACK by hand:
+// static-table :method POST and :scheme http, literal :authority, :path and content-type),
+// no END_STREAM.
+function echoHeaders(stream) {
+  const path = Buffer.from('/gatehouse.test.Echo/Echo');
+  const ct = Buffer.from('application/grpc');
+  const block = Buffer.concat([Buffer.from([0x83, 0x86, 0x01, 0x01, 0x78, 0x04, path.length]), path,
+    Buffer.from([0x0f, 0x10, ct.length]), ct]);
+  return h2frame(1, 4, stream, block); // END_HEADERS
+}
+const RST_STREAM = 3;
+
+async function limitCases() {
+  await test('h2c-19 a request that stalls: GOAWAY(NO_ERROR), its stream refused, closed', async () => {
+    const srv = await startServer(['--read-ms', '300']);
+    const r = await raw(srv.port, Buffer.concat([PREFACE, h2frame(4, 0, 0, Buffer.alloc(0)), echoHeaders(1),
+      h2frame(0, 0, 1, frame(echoText('cut')).subarray(0, 6))]));
+    assert.equal(r.why, 'close');
+    const fr = frames(r.bytes);
+    const g = fr.find((f) => f.type === GOAWAY);
+    assert.ok(g, 'no GOAWAY');
+    assert.equal(g.payload.readUInt32BE(4), 0);
+    const rst = fr.find((f) => f.type === RST_STREAM && f.stream === 1);
+    assert.ok(rst, 'stream 1 not reset');
+    assert.equal(rst.payload.readUInt32BE(0), 7); // REFUSED_STREAM
+    const { counters } = await srv.stop();
+    assert.equal(counters.rejected.timeout, 1);
+  });
+
+  await test('h2c-20 streams past SETTINGS_MAX_CONCURRENT_STREAMS are refused', async () => {
+    const srv = await startServer(['--streams', '2', '--read-ms', '300']);
+    const r = await raw(srv.port, Buffer.concat([PREFACE, h2frame(4, 0, 0, Buffer.alloc(0)),
+      echoHeaders(1), echoHeaders(3), echoHeaders(5)]));
+    const fr = frames(r.bytes);
+    const settings = fr.find((f) => f.type === 4 && !(f.flags & 1));
+    const entries = [];
+    for (let i = 0; i + 6 <= settings.payload.length; i += 6)
+      entries.push([settings.payload.readUInt16BE(i), settings.payload.readUInt32BE(i + 2)]);
+    assert.deepEqual(entries.find(([id]) => id === 3), [3, 2]); // MAX_CONCURRENT_STREAMS
+    // stream 5 at once; 1 and 3 when the stalled connection times out
+    const rst = fr.filter((f) => f.type === RST_STREAM).map((f) => [f.stream, f.payload.readUInt32BE(0)]);
+    assert.deepEqual(rst[0], [5, 7]);
+    assert.deepEqual(rst.slice(1).sort(), [[1, 7], [3, 7]]);
+    await srv.stop();
+  });
+
+  await test('h2c-21 unfinished requests past the connection buffer: RESOURCE_EXHAUSTED', async () => {
+    const srv = await startServer(['--conn-buffer', '100000']);
+    const s = http2.connect(`http://127.0.0.1:${srv.port}`);
+    s.on('error', () => {});
+    const hdr = { ':method': 'POST', ':path': '/gatehouse.test.Echo/Echo', 'content-type': 'application/grpc' };
+    const big = frame(Buffer.alloc(80000, 1));
+    const first = s.request(hdr);
+    first.on('error', () => {});
+    first.write(big.subarray(0, 70000)); // held: not ended
+    await sleep(100);
+    const second = s.request(hdr);
+    let trailers = {};
+    second.on('response', (h) => (trailers = h));
+    second.on('error', () => {});
+    second.end(big);
+    await new Promise((r) => second.on('close', r));
+    assert.equal(trailers['grpc-status'], '8');
+    assert.match(decodeURIComponent(trailers['grpc-message']), /too many unfinished requests \(limit 100000 bytes\)/);
+    let firstTrailers = {};
+    first.on('trailers', (t) => (firstTrailers = t));
+    first.resume();
+    first.end(big.subarray(70000));
+    await new Promise((r) => first.on('close', r));
+    assert.equal(firstTrailers['grpc-status'], '0');
+    s.destroy();
+    await srv.stop();
+  });
+}
+
 async function stopCase() {
   await test('h2c-17 graceful stop: answered calls stand, an unfinished one is refused, exit 0', async () => {
     const srv = await startServer();
@@ -397,7 +472,8 @@ async function tlsCases() {
   makeCerts();
   const ca = readFileSync(join(dir, 'ca.pem'));
   const srv = await startServer(['--tls', join(dir, 'srv.pem'), join(dir, 'srv.key'), '--max-message', String(LIMIT)]);
-  await commonCases('tls', srv.port, grpc.credentials.createSsl(ca), { secure: true, ca });
+  const nameOpts = { 'grpc.ssl_target_name_override': 'localhost' }; // no IP as SNI (RFC 6066)
+  await commonCases('tls', srv.port, grpc.credentials.createSsl(ca), { secure: true, ca }, nameOpts);
 
   await test('tls-13 ALPN without h2 is refused; h2 clients keep working', async () => {
     const err = await new Promise((resolve) => {
@@ -407,7 +483,7 @@ async function tlsCases() {
     });
     assert.ok(err, 'the handshake succeeded');
     assert.match(String(err.message), /no.application.protocol/i);
-    const client = new echoPkg.gatehouse.test.Echo(`127.0.0.1:${srv.port}`, grpc.credentials.createSsl(ca));
+    const client = new echoPkg.gatehouse.test.Echo(`127.0.0.1:${srv.port}`, grpc.credentials.createSsl(ca), nameOpts);
     const { res } = await unary(client, 'Echo', { text: 'after' });
     assert.equal(res.text, 'after');
     client.close();
@@ -456,6 +532,7 @@ await test('h2c-18 stopped cleanly; counters add up', async () => {
   assert.equal(sum, c.requests);
 });
 await idleCase();
+await limitCases();
 await stopCase();
 await tlsCases();
 

@@ -4,7 +4,7 @@
  * listening; on SIGTERM stops gracefully and prints the server's counters as one JSON line.
  *
  * usage: grpc_echo_server [--tls CERT KEY] [--max-message N] [--header-bytes N]
- *                         [--streams N] [--read-ms N] [--idle-ms N] */
+ *                         [--conn-buffer N] [--streams N] [--read-ms N] [--idle-ms N] */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,7 +89,8 @@ static void on_sigterm(uv_signal_t *h, int signum)
 static int usage(void)
 {
     fprintf(stderr, "usage: grpc_echo_server [--tls CERT KEY] [--max-message N] "
-                    "[--header-bytes N] [--streams N] [--read-ms N] [--idle-ms N]\n");
+                    "[--header-bytes N] [--conn-buffer N] [--streams N] [--read-ms N] "
+                    "[--idle-ms N]\n");
     return 2;
 }
 
@@ -106,6 +107,7 @@ int main(int argc, char **argv)
             tls.key_file = argv[++i];
         } else if (strcmp(a, "--max-message") == 0 && has1) limits.max_message_bytes = strtoul(argv[++i], NULL, 10);
         else if (strcmp(a, "--header-bytes") == 0 && has1) limits.max_header_bytes = strtoul(argv[++i], NULL, 10);
+        else if (strcmp(a, "--conn-buffer") == 0 && has1) limits.max_conn_buffer_bytes = strtoul(argv[++i], NULL, 10);
         else if (strcmp(a, "--streams") == 0 && has1) limits.max_concurrent_streams = (uint32_t)strtoul(argv[++i], NULL, 10);
         else if (strcmp(a, "--read-ms") == 0 && has1) limits.read_timeout_ms = strtoull(argv[++i], NULL, 10);
         else if (strcmp(a, "--idle-ms") == 0 && has1) limits.idle_timeout_ms = strtoull(argv[++i], NULL, 10);
