@@ -80,6 +80,11 @@ int extauthz_input_from_http(const extauthz_http_request *req, gh_arena *a,
                              const extauthz_opts *opts, const gh_value **input, char *err,
                              size_t errlen);
 
+/* The input with one more top-level member (or the member replaced): the listener adds
+ * the verified identity as "subject" this way. 0, or GH_ENOMEM. */
+int extauthz_input_with(gh_arena *a, const gh_value *input, const char *key,
+                        const gh_value *value, const gh_value **out);
+
 /* ---- decisions to results ---- */
 
 typedef struct extauthz_result {

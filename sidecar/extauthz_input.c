@@ -783,6 +783,23 @@ int extauthz_decode_check(const uint8_t *buf, size_t len, gh_arena *a, const gh_
     return extauthz_decode_check_opts(buf, len, a, NULL, input, err, errlen);
 }
 
+int extauthz_input_with(gh_arena *a, const gh_value *input, const char *key,
+                        const gh_value *value, const gh_value **out) {
+    size_t n = gh_value_len(input), k = 0;
+    const gh_value **keys = gh_arena_alloc(a, (n + 1) * sizeof *keys);
+    const gh_value **vals = gh_arena_alloc(a, (n + 1) * sizeof *vals);
+    const gh_value *name = gh_value_string(a, key, strlen(key));
+    if (!keys || !vals || !name) return GH_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        if (gh_value_equal(gh_object_key_at(input, i), name)) continue;
+        keys[k] = gh_object_key_at(input, i);
+        vals[k++] = gh_object_value_at(input, i);
+    }
+    keys[k] = name;
+    vals[k++] = value;
+    return gh_value_object(a, keys, vals, k, out, NULL) == 0 ? 0 : GH_ENOMEM;
+}
+
 /* ---- http_service requests ---- */
 
 static char *lower_dup(conv *c, extauthz_str s) {

@@ -468,6 +468,15 @@ static void test_http_input(void) {
     r.http.protocol = "HTTP/1.1";
     CHECK_DOC(decode_ok(&r.check, NULL), in);
 
+    /* the listener's verified identity goes in as "subject", replacing any such member */
+    const gh_value *with = NULL, *again = NULL;
+    CHECK_INT(extauthz_input_with(&arena, in, "subject", json("{\"id\": \"u1\"}"), &with), 0);
+    CHECK_INT(extauthz_input_with(&arena, with, "subject", json("\"u2\""), &again), 0);
+    CHECK(with && gh_value_len(with) == gh_value_len(in) + 1 &&
+          gh_value_equal(get(get(with, "subject"), "id"), json("\"u1\"")));
+    CHECK(again && gh_value_len(again) == gh_value_len(with) &&
+          gh_value_equal(get(again, "subject"), json("\"u2\"")));
+
     /* a body that is not UTF-8 travels as rawBody; a form body is parsed either way */
     static const extauthz_kv form_headers[] = {
         {{"Content-Type", 12}, {"application/x-www-form-urlencoded", 33}},
