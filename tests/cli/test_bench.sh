@@ -4,25 +4,9 @@
 # flags that drop rows, and the errors (bad query, missing file, undefined result) with
 # opa's exit codes. Timings are never compared.
 # Usage: test_bench.sh GATEHOUSE_BINARY
-set -uo pipefail
-GH=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0 checks=0
+. "$(dirname "$0")/lib.sh"
+FAIL_SHOWS=$tmp/out
 
-fail() { echo "FAIL $1"; [ -f "$tmp/out" ] && sed 's/^/  | /' "$tmp/out" | head -40; fails=$((fails + 1)); }
-expect() { # expect ID WANT_STATUS CMD... ; stdout in $tmp/out, stderr in $tmp/err
-    local id=$1 want=$2
-    shift 2
-    checks=$((checks + 1))
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    local got=$?
-    [ "$got" = "$want" ] || { fail "$id: exit $got, want $want"; sed 's/^/  ! /' "$tmp/err" | head -5; }
-}
-expect_in() { # expect_in ID FILE FIXED_TEXT
-    checks=$((checks + 1))
-    grep -qF -- "$3" "$2" || fail "$1: $(basename "$2") lacks: $3"
-}
 row() { # row KEY : the value of a table row of $tmp/out, or empty
     awk -F'|' -v k="$1" '{ g = $2; gsub(/ /, "", g) } g == k { v = $3; gsub(/ /, "", v); print v }' "$tmp/out"
 }

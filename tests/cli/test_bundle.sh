@@ -4,27 +4,10 @@
 # in nested directories, JSON and YAML), bundles outside their roots, broken and ill-typed
 # manifests, overlapping roots, Rego versions; exact error texts and exit codes (bundle-N.M).
 # Usage: test_bundle.sh GATEHOUSE_BINARY
-set -uo pipefail
-GH=$1
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/lib.sh"
 FIX=$ROOT/tests/fixtures/bundle
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0 checks=0
+RUN_IN=$FIX ERR=out FAIL_SHOWS=$tmp/out # commands run in tests/fixtures/bundle
 
-fail() { echo "FAIL $1"; [ -f "$tmp/out" ] && sed 's/^/  | /' "$tmp/out" | head -30; fails=$((fails + 1)); }
-expect() { # expect ID WANT_STATUS CMD... : run in tests/fixtures/bundle; output in $tmp/out
-    local id=$1 want=$2
-    shift 2
-    checks=$((checks + 1))
-    (cd "$FIX" && "$@") >"$tmp/out" 2>&1
-    local got=$?
-    [ "$got" = "$want" ] || fail "$id: exit $got, want $want"
-}
-has() { # has ID FIXED_TEXT : the last output contains the text
-    checks=$((checks + 1))
-    grep -qF -- "$2" "$tmp/out" || fail "$1: output lacks: $2"
-}
 lacks() { # lacks ID FIXED_TEXT
     checks=$((checks + 1))
     ! grep -qF -- "$2" "$tmp/out" || fail "$1: output has: $2"

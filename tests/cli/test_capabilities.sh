@@ -3,18 +3,10 @@
 # in it with a declaration, and its names are OPA v1.x builtins (tests/data/opa-builtins.txt,
 # taken from OPA's capabilities file). Prints the OPA builtins still missing; they do not fail
 # the test, a name OPA does not know does. Usage: test_capabilities.sh GATEHOUSE_BINARY
-set -uo pipefail
-GH=$1
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/lib.sh"
 OPA_LIST=$ROOT/tests/data/opa-builtins.txt
 # Ours but not OPA's capabilities: test.sleep is a test helper OPA registers only in its tests.
 EXTRA_OK="test.sleep"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-
-fail() { echo "FAIL $*"; fails=$((fails + 1)); }
-
 "$GH" capabilities --current >"$tmp/caps.json" 2>"$tmp/err" || fail "caps-1.1 exit status $?"
 "$GH" capabilities >"$tmp/caps2.json" 2>/dev/null || fail "caps-1.2 exit status without --current"
 cmp -s "$tmp/caps.json" "$tmp/caps2.json" || fail "caps-1.3 --current differs from the default"

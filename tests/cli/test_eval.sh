@@ -2,36 +2,13 @@
 # gatehouse eval end to end: -d loading (modules, data placed by directory, relaxed JSON,
 # YAML), input files and stdin, opa eval's output shapes, errors and exit codes (eval-N.M).
 # Usage: test_eval.sh GATEHOUSE_BINARY
-set -uo pipefail
-GH=$1
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/lib.sh"
 SEED=$ROOT/../shared/seed-policies/data-master
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0 checks=0
 
-expect() { # expect NAME WANT_STATUS CMD... ; stdout in $tmp/out, stderr in $tmp/err
-    local name=$1 want=$2
-    shift 2
-    checks=$((checks + 1))
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    local got=$?
-    if [ "$got" != "$want" ]; then
-        echo "FAIL $name: exit $got, want $want"; sed 's/^/  | /' "$tmp/out" "$tmp/err"
-        fails=$((fails + 1))
-    fi
-}
 expect_out() { # expect_out NAME FILE(out|err) TEXT : the last command's output is exactly TEXT
     checks=$((checks + 1))
     if [ "$(cat "$tmp/$2")" != "$3" ]; then
-        echo "FAIL $1: $2 differs"; diff <(echo "$3") "$tmp/$2" | sed 's/^/  | /'
-        fails=$((fails + 1))
-    fi
-}
-expect_has() { # expect_has NAME FILE(out|err) TEXT : the last command's output contains TEXT
-    checks=$((checks + 1))
-    if ! grep -qF -- "$3" "$tmp/$2"; then
-        echo "FAIL $1: $2 lacks: $3"; sed 's/^/  | /' "$tmp/$2"; fails=$((fails + 1))
+        fail "$1: $2 differs"; diff <(echo "$3") "$tmp/$2" | sed 's/^/  | /'
     fi
 }
 
@@ -42,7 +19,7 @@ printf 'roles:\n  - admin\n' >"$tmp/d/c/data.yaml"
 printf 'not data\n' >"$tmp/d/notes.txt"
 
 expect "eval-1.1 help" 0 "$GH" eval --help
-expect_has "eval-1.2 usage" out "usage: gatehouse eval"
+expect_in "eval-1.2 usage" "$tmp/out" "usage: gatehouse eval"
 expect "eval-1.3 no query" 2 "$GH" eval
 expect "eval-1.4 two queries" 2 "$GH" eval x y
 expect "eval-1.5 bad format" 2 "$GH" eval -f xml 1
@@ -156,12 +133,12 @@ expect "eval-5.3 yaml input" 0 "$GH" eval -f raw -d "$tmp/d" -i "$tmp/in.yaml" '
 expect_out "eval-5.4 yaml input used" out 'bob'
 checks=$((checks + 1))
 if [ "$(echo '{"user": "carol"}' | "$GH" eval -f raw -d "$tmp/d" --stdin-input 'data.t.u')" != "carol" ]; then
-    echo "FAIL eval-5.5 stdin input"; fails=$((fails + 1))
+    fail "eval-5.5 stdin input"
 fi
 expect "eval-5.6 -i and --stdin-input" 2 "$GH" eval -i "$tmp/in.json" --stdin-input 1
 printf '{"n": }' >"$tmp/bad.json"
 expect "eval-5.7 malformed input" 2 "$GH" eval -i "$tmp/bad.json" 'input'
-expect_has "eval-5.8 malformed input named" out "bad.json:1:7: json:"
+expect_in "eval-5.8 malformed input named" "$tmp/out" "bad.json:1:7: json:"
 # YAML data and input as opa reads them (sigs.k8s.io/yaml on go-yaml v2: YAML 1.1 words, octal)
 mkdir -p "$tmp/y"
 printf 'enabled: yes\ndebug: off\nmode: 0777\nsize: 1_000\nname: "yes"\n' >"$tmp/y/data.yaml"
@@ -173,25 +150,25 @@ expect "eval-5.11 yaml input, on is true" 0 "$GH" eval -f raw -i "$tmp/in11.yaml
 expect_out "eval-5.12 yaml input value" out 'true'
 checks=$((checks + 1))
 if [ "$(printf 'admin: Y\n' | "$GH" eval -f raw --stdin-input 'input.admin')" != "true" ]; then
-    echo "FAIL eval-5.13 yaml stdin input, Y is true"; fails=$((fails + 1))
+    fail "eval-5.13 yaml stdin input, Y is true"
 fi
 
 # eval-6: errors as opa prints them, exit 2
 expect "eval-6.1 query parse error" 2 "$GH" eval -f pretty 'x := 1 +'
-expect_has "eval-6.2 parse error text" err "1 error occurred: 1:9: rego_parse_error: unexpected eof token"
+expect_in "eval-6.2 parse error text" "$tmp/err" "1 error occurred: 1:9: rego_parse_error: unexpected eof token"
 expect "eval-6.3 json errors on stdout" 2 "$GH" eval 'x := 1 +'
-expect_has "eval-6.4 json error code" out '"code": "rego_parse_error"'
+expect_in "eval-6.4 json error code" "$tmp/out" '"code": "rego_parse_error"'
 echo '{"n": 5}' >"$tmp/num.json"
 expect "eval-6.5 strict builtin error" 2 "$GH" eval -f pretty --strict-builtin-errors -d "$tmp/d" -i "$tmp/num.json" 'data.t.r'
-expect_has "eval-6.6 builtin error text" err "t.rego:7: eval_type_error: count: operand 1 must be one of {array, object, set, string} but got number"
+expect_in "eval-6.6 builtin error text" "$tmp/err" "t.rego:7: eval_type_error: count: operand 1 must be one of {array, object, set, string} but got number"
 expect "eval-6.7 builtin error undefined without strict" 0 "$GH" eval -d "$tmp/d" -i "$tmp/num.json" 'data.t.r'
 expect_out "eval-6.8 undefined" out '{}'
 printf 'package z\n\np := \n' >"$tmp/bad.rego"
 expect "eval-6.9 module parse error" 2 "$GH" eval -f pretty -d "$tmp/bad.rego" 'data.z.p'
-expect_has "eval-6.10 module error located" err "bad.rego:4: rego_parse_error:"
+expect_in "eval-6.10 module error located" "$tmp/err" "bad.rego:4: rego_parse_error:"
 printf '{"v": 2}' >"$tmp/d/a/b/clash.json"
 expect "eval-6.11 data merge conflict" 2 "$GH" eval -f pretty -d "$tmp/d" 'data.a.b.v'
-expect_has "eval-6.12 conflict named" err "merge error: a.b.v"
+expect_in "eval-6.12 conflict named" "$tmp/err" "merge error: a.b.v"
 rm "$tmp/d/a/b/clash.json"
 printf 'package p\n\nx := 1\n\nx := 2\n' >"$tmp/conflict.rego"
 expect "eval-6.13 eval conflict" 2 "$GH" eval -f pretty -d "$tmp/conflict.rego" 'data.p.x'
@@ -232,21 +209,21 @@ cases:
       - x: 2
 YAML
 expect "conf-1.1 passing suite" 0 "$GH" conformance "$tmp/cases/good"
-expect_has "conf-1.2 table row" out "good             |      1 |      0 |       1 |  100.0%"
-expect_has "conf-1.3 closing line" out "1 passed, 0 failed, 1 skipped"
+expect_in "conf-1.2 table row" "$tmp/out" "good             |      1 |      0 |       1 |  100.0%"
+expect_in "conf-1.3 closing line" "$tmp/out" "1 passed, 0 failed, 1 skipped"
 expect "conf-1.4 failing case" 1 "$GH" conformance -v "$tmp/cases"
-expect_has "conf-1.5 failure named" out "FAIL bad/wrong ("
-expect_has "conf-1.6 details" out 'got:  [{"x":1}]'
+expect_in "conf-1.5 failure named" "$tmp/out" "FAIL bad/wrong ("
+expect_in "conf-1.6 details" "$tmp/out" 'got:  [{"x":1}]'
 expect "conf-1.7 --run filter" 0 "$GH" conformance --run '^good/' "$tmp/cases"
 expect "conf-1.8 write the list" 0 "$GH" conformance --write-expected --expected-failures "$tmp/xf.txt" "$tmp/cases"
-expect_has "conf-1.9 list entry" xf.txt "$(printf 'bad/wrong\tresult differs (1 rows, want 1)')"
+expect_in "conf-1.9 list entry" "$tmp/xf.txt" "$(printf 'bad/wrong\tresult differs (1 rows, want 1)')"
 expect "conf-1.10 listed failure is fine" 0 "$GH" conformance --expected-failures "$tmp/xf.txt" "$tmp/cases"
 printf 'good/one\tonce broken\n' >>"$tmp/xf.txt"
 expect "conf-1.11 listed case passing fails the run" 1 "$GH" conformance --expected-failures "$tmp/xf.txt" "$tmp/cases"
-expect_has "conf-1.12 says which" out "PASS good/one: listed as an expected failure, now passes"
+expect_in "conf-1.12 says which" "$tmp/out" "PASS good/one: listed as an expected failure, now passes"
 printf 'cases: [\n' >"$tmp/cases/bad/broken.yaml"
 expect "conf-1.13 unreadable case file" 1 "$GH" conformance "$tmp/cases/bad"
-expect_has "conf-1.14 names the file" out "broken.yaml: yaml: "
+expect_in "conf-1.14 names the file" "$tmp/out" "broken.yaml: yaml: "
 expect "conf-1.15 missing dir" 2 "$GH" conformance "$tmp/nope"
 expect "conf-1.16 no dir" 2 "$GH" conformance
 

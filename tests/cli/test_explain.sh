@@ -5,16 +5,10 @@
 # tests/fixtures/explain.expected.* outputs, byte for byte, with times masked; exact profile
 # counts; the metrics' names; bad option values.
 # Usage: test_explain.sh GATEHOUSE_BINARY [--update]   (--update rewrites the expected files)
-set -uo pipefail
-GH=$1
+. "$(dirname "$0")/lib.sh"
 UPDATE=${2:-}
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 FIX=$ROOT/tests/fixtures
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0 checks=0
-
-fail() { echo "FAIL $1"; fails=$((fails + 1)); }
+RUN_IN=$FIX/explain # expect runs commands in tests/fixtures/explain
 
 # Times vary: "(1.2ms)" after a test, "total_time_ns": N and "timer_..._ns": N in JSON.
 mask() {
@@ -22,39 +16,17 @@ mask() {
         -e 's/"(total_time_ns|timer_[a-z_]+_ns)": [0-9]+/"\1": 0/'
 }
 
-# golden ID WANT_STATUS SUFFIX CMD... : run in tests/fixtures/explain, compare stdout.
-golden() {
-    local id=$1 want=$2 suffix=$3
-    shift 3
-    checks=$((checks + 1))
-    (cd "$FIX/explain" && "$GH" "$@") >"$tmp/raw" 2>"$tmp/err"
-    local got=$?
-    mask <"$tmp/raw" >"$tmp/out"
-    if [ "$UPDATE" = --update ]; then cp "$tmp/out" "$FIX/explain.expected.$suffix"; fi
-    if [ "$got" != "$want" ]; then
-        fail "$id: exit $got, want $want"; sed 's/^/  | /' "$tmp/err"
-    elif ! cmp -s "$tmp/out" "$FIX/explain.expected.$suffix"; then
-        fail "$id: output differs from explain.expected.$suffix"
-        diff "$FIX/explain.expected.$suffix" "$tmp/out" | sed 's/^/  | /'
-    fi
-}
+# golden ID WANT_STATUS SUFFIX CMD... : run in tests/fixtures/explain, compare stdout with
+# tests/fixtures/explain.expected.SUFFIX.
+golden() { golden_in "$FIX/explain" "$1" "$2" "$FIX/explain.expected.$3" "${@:4}"; }
 
-# expect ID WANT_STATUS CMD... : stdout in $tmp/out, stderr in $tmp/err
-expect() {
-    local id=$1 want=$2
-    shift 2
+matches() { # matches ID FILE REGEX : a line of the last command's FILE ($tmp/FILE) matches REGEX
     checks=$((checks + 1))
-    (cd "$FIX/explain" && "$GH" "$@") >"$tmp/out" 2>"$tmp/err"
-    local got=$?
-    if [ "$got" != "$want" ]; then fail "$id: exit $got, want $want"; sed 's/^/  | /' "$tmp/err"; fi
-}
-has() { # has ID FILE REGEX : a line of the last command's FILE matches REGEX
-    checks=$((checks + 1))
-    grep -qE -- "$3" "$tmp/$2" || { fail "$1: $2 lacks /$3/"; sed 's/^/  | /' "$tmp/$2"; }
+    grep -qE -- "$3" "$tmp/$2" || fail "$1: $2 lacks /$3/" "$tmp/$2"
 }
 
 Q=data.shop.authz.allow
-EV=(eval -d . -i input.json)
+EV=("$GH" eval -d . -i input.json)
 
 # ---- eval --explain ----
 golden "explain-1.1 full" 0 full "${EV[@]}" -f pretty --explain full $Q
@@ -62,26 +34,26 @@ golden "explain-1.2 fails" 0 fails "${EV[@]}" -f pretty --explain fails $Q
 golden "explain-1.3 notes" 0 notes "${EV[@]}" -f pretty --explain notes $Q
 golden "explain-1.4 debug is full" 0 full "${EV[@]}" -f pretty --explain debug $Q
 expect "explain-1.5 off" 0 "${EV[@]}" -f pretty --explain off $Q
-has "explain-1.5 off" out '^true$'
+matches "explain-1.5 off" out '^true$'
 checks=$((checks + 1)); [ "$(wc -l <"$tmp/out")" = 1 ] || fail "explain-1.5: more than the result"
 # the query's own expressions, mapped back from the rewrite that reports their values
 expect "explain-1.6 query fails" 0 "${EV[@]}" -f pretty --explain fails 'data.shop.authz.total > 100'
-has "explain-1.6" out '^query:1 +\| Fail data\.shop\.authz\.total > 100$'
-has "explain-1.6" out '^undefined$'
+matches "explain-1.6" out '^query:1 +\| Fail data\.shop\.authz\.total > 100$'
+matches "explain-1.6" out '^undefined$'
 expect "explain-1.7 json" 0 "${EV[@]}" --explain notes $Q
-has "explain-1.7" out '"explanation": \['
-has "explain-1.7" out '"Op": "Note",'
-has "explain-1.7" out '"Message": "order allowed"'
+matches "explain-1.7" out '"explanation": \['
+matches "explain-1.7" out '"Op": "Note",'
+matches "explain-1.7" out '"Message": "order allowed"'
 expect "explain-1.8 bad mode" 2 "${EV[@]}" --explain loud $Q
-has "explain-1.8" err "unknown --explain mode 'loud'"
+matches "explain-1.8" err "unknown --explain mode 'loud'"
 
 # ---- eval --profile, --metrics ----
 golden "explain-2.1 profile json" 0 profile.json "${EV[@]}" --profile --profile-sort num_eval,num_redo,line --profile-limit 0 $Q
 expect "explain-2.2 profile pretty" 0 "${EV[@]}" -f pretty --profile $Q
-has "explain-2.2" out '^\|  +TIME +\| NUM EVAL \| NUM REDO \| NUM GEN EXPR \| +LOCATION +\|$'
-has "explain-2.2" out '^\| [0-9.]+(ns|µs|ms|s) +\| 2 +\| 0 +\| 1 +\| \./policy\.rego:22 +\|$'
-has "explain-2.2" out '^\| [0-9.]+(ns|µs|ms|s) +\| 1 +\| 2 +\| 1 +\| \./policy\.rego:19 +\|$'
-has "explain-2.2" out '^\| timer_rego_query_eval_ns +\| [0-9]+ +\|$'
+matches "explain-2.2" out '^\|  +TIME +\| NUM EVAL \| NUM REDO \| NUM GEN EXPR \| +LOCATION +\|$'
+matches "explain-2.2" out '^\| [0-9.]+(ns|µs|ms|s) +\| 2 +\| 0 +\| 1 +\| \./policy\.rego:22 +\|$'
+matches "explain-2.2" out '^\| [0-9.]+(ns|µs|ms|s) +\| 1 +\| 2 +\| 1 +\| \./policy\.rego:19 +\|$'
+matches "explain-2.2" out '^\| timer_rego_query_eval_ns +\| [0-9]+ +\|$'
 checks=$((checks + 1))
 rows=$(grep -cE '^\| [0-9.]+(ns|µs|ms|s) ' "$tmp/out")
 [ "$rows" = 10 ] || fail "explain-2.2: $rows profile rows, want 10 (--profile-limit's default)"
@@ -90,20 +62,20 @@ checks=$((checks + 1))
 rows=$(grep -cE '^\| [0-9.]+(ns|µs|ms|s) ' "$tmp/out")
 [ "$rows" = 3 ] || fail "explain-2.3: $rows profile rows, want 3"
 expect "explain-2.4 query row" 0 "${EV[@]}" -f pretty --profile-sort line --profile-limit 0 $Q
-has "explain-2.4" out '\| data\.shop\.authz\.allow +\|$'
+matches "explain-2.4" out '\| data\.shop\.authz\.allow +\|$'
 golden "explain-2.5 metrics" 0 metrics "${EV[@]}" --metrics 'data.shop.authz.total'
 expect "explain-2.6 bad criterion" 2 "${EV[@]}" --profile-sort speed $Q
-has "explain-2.6" err "unknown profile sort criterion 'speed'"
+matches "explain-2.6" err "unknown profile sort criterion 'speed'"
 expect "explain-2.7 bad limit" 2 "${EV[@]}" --profile-limit ten $Q
-has "explain-2.7" err "invalid --profile-limit 'ten'"
+matches "explain-2.7" err "invalid --profile-limit 'ten'"
 expect "explain-2.8 undefined keeps metrics" 0 "${EV[@]}" --metrics 'data.shop.authz.nothing'
-has "explain-2.8" out '^  "metrics": \{$'
+matches "explain-2.8" out '^  "metrics": \{$'
 
 # ---- test -v, --var-values ----
-golden "explain-3.1 var values" 2 varvalues test --var-values .
-golden "explain-3.2 verbose" 2 verbose test -v .
-golden "explain-3.3 verbose, full trace" 2 verbose-full test -v --explain full .
-golden "explain-3.4 verbose with values" 2 verbose-values test -v --var-values --explain full .
+golden "explain-3.1 var values" 2 varvalues "$GH" test --var-values .
+golden "explain-3.2 verbose" 2 verbose "$GH" test -v .
+golden "explain-3.3 verbose, full trace" 2 verbose-full "$GH" test -v --explain full .
+golden "explain-3.4 verbose with values" 2 verbose-values "$GH" test -v --var-values --explain full .
 
 echo "$((checks - fails))/$checks checks passed"
 [ "$fails" = 0 ]

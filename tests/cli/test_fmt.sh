@@ -4,27 +4,10 @@
 # --v0-compatible), the -l/-d/-w/--fail modes, stdin, exit codes, refusing broken input
 # without touching the file, and the example policies staying as they are.
 # Usage: test_fmt.sh GATEHOUSE_BINARY
-set -uo pipefail
-GH=$1
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/lib.sh"
 DATA=$ROOT/tests/data/fmt
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0 checks=0
+ERR=out FAIL_SHOWS=$tmp/out
 
-fail() { echo "FAIL $1"; [ -f "$tmp/out" ] && sed 's/^/  | /' "$tmp/out" | head -40; fails=$((fails + 1)); }
-expect() { # expect ID WANT_STATUS CMD... ; stdout+stderr land in $tmp/out
-    local id=$1 want=$2
-    shift 2
-    checks=$((checks + 1))
-    "$@" >"$tmp/out" 2>&1
-    local got=$?
-    [ "$got" = "$want" ] || fail "$id: exit $got, want $want"
-}
-expect_out() { # expect_out ID FIXED_TEXT : the last command's output contains the text
-    checks=$((checks + 1))
-    grep -qF -- "$2" "$tmp/out" || fail "$1: output lacks: $2"
-}
 same_file() { # same_file ID GOT WANT
     checks=$((checks + 1))
     if ! cmp -s "$2" "$3"; then
@@ -51,14 +34,14 @@ checks=$((checks + 1))
 cp "$DATA/rules.rego" "$tmp/r.rego"
 cp "$DATA/rules.expected" "$tmp/ok.rego"
 expect "fmt-2.1 -l lists a file that differs" 0 "$GH" fmt -l "$tmp/r.rego" "$tmp/ok.rego"
-expect_out "fmt-2.2 -l names it" "$tmp/r.rego"
+has "fmt-2.2 -l names it" "$tmp/r.rego"
 checks=$((checks + 1))
 ! grep -qF "$tmp/ok.rego" "$tmp/out" || fail "fmt-2.3 -l lists a formatted file"
 expect "fmt-2.4 -d" 0 "$GH" fmt -d "$tmp/r.rego"
-expect_out "fmt-2.5 -d header" "+++ $tmp/r.rego (formatted)"
-expect_out "fmt-2.6 -d hunk" "@@ -1,"
-expect_out "fmt-2.7 -d removed line" "-default allow = false"
-expect_out "fmt-2.8 -d added line" "+default allow := false"
+has "fmt-2.5 -d header" "+++ $tmp/r.rego (formatted)"
+has "fmt-2.6 -d hunk" "@@ -1,"
+has "fmt-2.7 -d removed line" "-default allow = false"
+has "fmt-2.8 -d added line" "+default allow := false"
 expect "fmt-2.9 --fail with a difference" 1 "$GH" fmt -l --fail "$tmp/r.rego"
 expect "fmt-2.10 --fail without one" 0 "$GH" fmt -l --fail "$tmp/ok.rego"
 expect "fmt-2.10b --fail alone, with a difference" 1 "$GH" fmt --fail "$tmp/r.rego"
@@ -76,19 +59,19 @@ same_file "fmt-2.16 stdin" "$tmp/stdin.got" "$DATA/exprs.expected"
 expect "fmt-2.17 -w refuses stdin" 2 "$GH" fmt -w - </dev/null
 mkdir -p "$tmp/tree/sub" && cp "$DATA/imports.rego" "$tmp/tree/sub/a.rego" && echo '{}' >"$tmp/tree/data.json"
 expect "fmt-2.18 a directory" 0 "$GH" fmt -l "$tmp/tree"
-expect_out "fmt-2.19 walks into subdirectories" "$tmp/tree/sub/a.rego"
+has "fmt-2.19 walks into subdirectories" "$tmp/tree/sub/a.rego"
 
 # fmt-3: errors and usage.
 printf 'package broken\n\np if {\n\tinput.x ==\n}\n' >"$tmp/broken.rego"
 cp "$tmp/broken.rego" "$tmp/broken.orig"
 expect "fmt-3.1 parse error" 1 "$GH" fmt -w "$tmp/broken.rego"
-expect_out "fmt-3.2 located error" "$tmp/broken.rego:5:1: rego_parse_error:"
+has "fmt-3.2 located error" "$tmp/broken.rego:5:1: rego_parse_error:"
 same_file "fmt-3.3 broken file left alone" "$tmp/broken.rego" "$tmp/broken.orig"
 expect "fmt-3.4 missing path" 2 "$GH" fmt "$tmp/nope.rego"
 expect "fmt-3.5 no path" 2 "$GH" fmt
 expect "fmt-3.6 unknown flag" 2 "$GH" fmt --frobnicate "$tmp/ok.rego"
 expect "fmt-3.7 --help" 0 "$GH" fmt --help
-expect_out "fmt-3.8 usage" "usage: gatehouse fmt"
+has "fmt-3.8 usage" "usage: gatehouse fmt"
 expect "fmt-3.9 help fmt" 0 "$GH" help fmt
 printf 'package v0\n\np[x] { x := 1 }\n' >"$tmp/v0.rego"
 expect "fmt-3.10 v0 rejected in v1" 1 "$GH" fmt "$tmp/v0.rego"

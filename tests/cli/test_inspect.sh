@@ -7,33 +7,15 @@
 # Usage: test_inspect.sh GATEHOUSE_BINARY
 # Regenerate the expected files after a deliberate change, from tests/fixtures/inspect:
 #   gatehouse inspect bundle >bundle.expected.pretty; ... (the commands of inspect-1 below)
-set -uo pipefail
-GH=$1
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/lib.sh"
 FIX=$ROOT/tests/fixtures/inspect
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0 checks=0
-
-fail() { echo "FAIL $1"; fails=$((fails + 1)); }
-expect() { # expect ID WANT_STATUS CMD... ; stdout in $tmp/out, stderr in $tmp/err (run in $FIX)
-    local id=$1 want=$2
-    shift 2
-    checks=$((checks + 1))
-    (cd "$FIX" && "$@") >"$tmp/out" 2>"$tmp/err"
-    local got=$?
-    [ "$got" = "$want" ] || { fail "$id: exit $got, want $want"; sed 's/^/  ! /' "$tmp/err" | head -5; }
-}
+RUN_IN=$FIX # commands run in tests/fixtures/inspect
 same() { # same ID EXPECTED_FILE : $tmp/out is byte for byte the file
     checks=$((checks + 1))
     if ! cmp -s "$tmp/out" "$FIX/$2"; then
         fail "$1: output differs from $2"
         diff -u "$FIX/$2" "$tmp/out" | head -40 | sed 's/^/  | /'
     fi
-}
-expect_in() { # expect_in ID FILE FIXED_TEXT
-    checks=$((checks + 1))
-    grep -qF -- "$3" "$2" || fail "$1: $(basename "$2") lacks: $3"
 }
 
 # inspect-1: the committed outputs.
