@@ -14,6 +14,7 @@
 
 #include "envoy/service/auth/v3/external_auth.pb-c.h"
 #include "extauthz.h"
+#include "extauthz_multipart.h"
 #include "gatehouse/error.h"
 
 typedef Envoy__Service__Auth__V3__CheckRequest CheckRequest;
@@ -662,9 +663,20 @@ static int form_body(conv *c, const HttpRequest *h, const gh_value **out, bool *
     return parse_query(c, p, n, out);
 }
 
+static int multipart_body(conv *c, const HttpRequest *h, const char *ctype,
+                          const gh_value **out, bool *truncated) {
+    const char *p;
+    size_t n;
+    if (!body_text(h, &p, &n)) return 0;
+    int rc = check_truncated(c, h, n, truncated);
+    if (rc || *truncated) return rc;
+    rc = extauthz_multipart_parse(c->a, ctype, p, n, out, c->err, c->errlen);
+    return rc == GH_EINVAL && c->err && strcmp(c->err, "out of memory") == 0 ? GH_ENOMEM : rc;
+}
+
 /* parsed_body and truncated_body as the plugin sets them: Envoy's partial-body header says
- * the body was cut; JSON and form bodies are parsed; a gRPC body needs a descriptor set
- * (not configured: null); any other type is left unparsed (null). */
+ * the body was cut; JSON, form and multipart bodies are parsed; a gRPC body needs a
+ * descriptor set (not configured: null); any other type is left unparsed (null). */
 static int parse_body(conv *c, const HttpRequest *h, const gh_value **out, bool *truncated) {
     *out = GH_NULL;
     *truncated = false;
@@ -679,6 +691,7 @@ static int parse_body(conv *c, const HttpRequest *h, const gh_value **out, bool 
     if (strstr(ct, "application/json")) return json_body(c, h, out, truncated);
     if (strstr(ct, "application/grpc")) return 0;
     if (strstr(ct, "application/x-www-form-urlencoded")) return form_body(c, h, out, truncated);
+    if (strstr(ct, "multipart/form-data")) return multipart_body(c, h, ct, out, truncated);
     return 0;
 }
 

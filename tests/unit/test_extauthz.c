@@ -257,6 +257,66 @@ static void test_form_request(void) {
     CHECK_DOC(decode_ok(&r.check, NULL), json_file("data/extauthz/check_form.json"));
 }
 
+/* extauthz-2b: multipart/form-data bodies, read as Go's mime/multipart reads them. */
+static void test_multipart(void) {
+    static const struct {
+        const char *ctype, *body, *want, *err;
+    } cases[] = {
+        /* preamble and epilogue, repeated names, a JSON part, a file, unnamed and
+           non-form-data parts skipped, a boundary look-alike inside a body, folded header */
+        {"multipart/form-data; boundary=XyZ",
+         "preamble line\r\n--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n"
+         "--XyZ  \r\ncontent-disposition: form-data;\r\n name=a\r\n\r\n2\r\n"
+         "--XyZ\r\nContent-Disposition: form-data; name=\"meta\"\r\nContent-Type: application/json\r\n\r\n{\"k\": [1, true]}\r\n"
+         "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"h.txt\"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--XyZabc\r\n"
+         "--XyZ\r\nContent-Type: text/plain\r\n\r\nno name\r\n"
+         "--XyZ\r\nContent-Disposition: attachment; name=\"x\"\r\n\r\nnot a form field\r\n"
+         "--XyZ--\r\nepilogue",
+         "{\"a\": [\"1\", \"2\"], \"meta\": [{\"k\": [1, true]}], \"file\": [\"hello\\r\\n--XyZabc\"]}", NULL},
+        /* lines ending in LF alone when the first boundary line does; quoted boundary */
+        {"multipart/form-data; charset=utf-8; boundary=\"b:1\"",
+         "--b:1\nContent-Disposition: form-data; name=\"q\"\n\nv\n--b:1--", "{\"q\": [\"v\"]}", NULL},
+        /* the plugin matches the type case-sensitively: this one is left unparsed */
+        {"Multipart/Form-Data; boundary=b", "--b\r\n\r\nx\r\n--b--", "null", NULL},
+        {"multipart/form-data; boundary=b", "--b--\r\n", "{}", NULL},
+        {"multipart/form-data", "--b\r\n\r\nx\r\n--b--", "null", NULL},
+        {"multipart/form-data; boundary=b",
+         "--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nnever ends", NULL,
+         "multipart: unexpected EOF in a part"},
+        {"multipart/form-data; boundary=b", "--b\r\nno colon here\r\n\r\nx\r\n--b--", NULL,
+         "malformed MIME header line: no colon here"},
+        {"multipart/form-data; boundary=b",
+         "--b\r\nContent-Disposition: form-data; name=j\r\nContent-Type: application/json\r\n\r\n{]\r\n--b--",
+         NULL, "request body: json: 1:2:"},
+        {"multipart/form-data; boundary=b", "--b\r\n\r\nx\r\n--b\r\ngarbage", NULL,
+         "multipart: unexpected EOF in part headers"},
+        {"multipart/form-data; boundary=\"\"", "--\r\n", NULL, "multipart: boundary is empty"},
+        {"multipart/form-data; boundary=b; boundary=c", "--b--", NULL, "mime: invalid media parameter"},
+        {"multipart/form-data; boundary=b", "--b\r\n\r\nx\r\n--b\r\n\r\ny\r\nz", NULL,
+         "multipart: unexpected EOF in a part"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        req r;
+        req_init(&r, "POST", "/upload");
+        req_header(&r, "content-type", cases[i].ctype);
+        r.http.body = (char *)cases[i].body;
+        char err[256] = "";
+        int rc;
+        const gh_value *in = decode(&r.check, NULL, &rc, err, sizeof err);
+        if (cases[i].want) {
+            tests_run++;
+            if (rc) test_fail(__FILE__, __LINE__, "multipart case %zu: %s", i, err);
+            CHECK_DOC(in ? get(in, "parsed_body") : NULL, json(cases[i].want));
+        } else {
+            CHECK_INT(rc, GH_EINVAL);
+            tests_run++;
+            if (strncmp(err, cases[i].err, strlen(cases[i].err)) != 0)
+                test_fail(__FILE__, __LINE__, "multipart case %zu: error \"%s\", want \"%s\"", i,
+                          err, cases[i].err);
+        }
+    }
+}
+
 /* extauthz-3: Envoy's x-envoy-auth-partial-body: true marks the body as cut, whatever it is. */
 static void test_partial_body(void) {
     req r;
@@ -881,6 +941,7 @@ int main(void) {
     gh_arena_init(&arena, 0);
     test_json_request();
     test_form_request();
+    test_multipart();
     test_partial_body();
     test_empty_request();
     test_refused_requests();
