@@ -291,11 +291,10 @@ static int tls_drain(grpc_conn *c)
     return 0;
 }
 
-/* Queues plaintext for the peer (encrypted first under TLS: a memory BIO takes it all). */
-static int conn_put(grpc_conn *c, const uint8_t *data, size_t len)
+/* Encrypts plaintext for the peer into the output queue (a memory BIO takes it all). */
+static int tls_write(grpc_conn *c, const char *data, size_t len)
 {
-    if (!c->ssl) return gh_buf_append(&c->out, data, len) < 0 ? -1 : 0;
-    if (SSL_write(c->ssl, data, (int)len) != (int)len) return -1;
+    if (len > INT32_MAX || SSL_write(c->ssl, data, (int)len) != (int)len) return -1;
     return tls_drain(c);
 }
 
@@ -309,14 +308,21 @@ static void conn_pump(grpc_conn *c)
         else conn_flush(c);
         return;
     }
+    /* under TLS the frames are gathered first: one SSL_write makes full records */
+    gh_buf *dst = c->ssl ? &c->srv->tls_out : &c->out;
+    if (c->ssl) gh_buf_clear(dst);
     for (;;) {
         const uint8_t *data;
         ssize_t n = nghttp2_session_mem_send(c->h2, &data);
         if (n == 0) break;
-        if (n < 0 || conn_put(c, data, (size_t)n) < 0) {
+        if (n < 0 || gh_buf_append(dst, data, (size_t)n) < 0) {
             conn_close(c);
             return;
         }
+    }
+    if (c->ssl && dst->len && tls_write(c, dst->data, dst->len) < 0) {
+        conn_close(c);
+        return;
     }
     if (!nghttp2_session_want_read(c->h2) && !nghttp2_session_want_write(c->h2)) {
         c->close_after_write = true;
@@ -1060,6 +1066,7 @@ int grpc_server_init(grpc_server *s, uv_loop_t *loop, const grpc_limits *limits)
     s->limits = *limits;
     gh_buf_init(&s->reply.body, 0);
     gh_buf_init(&s->reply.message, 0);
+    gh_buf_init(&s->tls_out, 0);
     s->read_buf = malloc(READ_BUF_SIZE);
     s->plain_buf = malloc(PLAIN_BUF_SIZE);
     return s->read_buf && s->plain_buf ? 0 : UV_ENOMEM;
@@ -1156,6 +1163,7 @@ void grpc_server_free(grpc_server *s)
 {
     gh_buf_free(&s->reply.body);
     gh_buf_free(&s->reply.message);
+    gh_buf_free(&s->tls_out);
     for (size_t i = 0; i < s->nmethods; i++) free(s->methods[i].path);
     free(s->methods);
     s->methods = NULL;

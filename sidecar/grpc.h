@@ -130,6 +130,7 @@ typedef struct grpc_server {
     grpc_reply reply;      /* reused for every request of this loop */
     char *read_buf;        /* what libuv reads into, for every connection of this loop */
     char *plain_buf;       /* TLS: decrypted bytes, for every connection of this loop */
+    gh_buf tls_out;        /* TLS: the frames of one send, encrypted together (few records) */
     grpc_conn *conns;      /* open connections (a list, for shutdown) */
     size_t nconns;
     bool stopping;
