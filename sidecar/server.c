@@ -38,17 +38,15 @@ gh_evaluator *worker_strict_evaluator(worker *w)
 
 static void on_wake_closed(uv_handle_t *h) { (void)h; }
 
-static void on_http_stopped(http_server *h)
+static void on_listener_stopped(listener_rt *l)
 {
-    listener_rt *l = (listener_rt *)((char *)h - offsetof(listener_rt, http));
     worker *w = l->w;
     if (--w->nrunning == 0) uv_close((uv_handle_t *)&w->wake, on_wake_closed);
 }
 
 static void stop_listeners(worker *w)
 {
-    for (size_t i = 0; i < w->nlisteners; i++)
-        if (!w->listeners[i].http.stopping) http_server_stop(&w->listeners[i].http, on_http_stopped);
+    for (size_t i = 0; i < w->nlisteners; i++) listener_stop(&w->listeners[i], on_listener_stopped);
 }
 
 /* A new snapshot, or the order to stop. The swap happens here, between requests, so a
@@ -110,7 +108,7 @@ static void worker_free(worker *w)
     uv_walk(&w->loop, close_any, NULL); /* after a failed start some are still open */
     uv_run(&w->loop, UV_RUN_NOWAIT);
     uv_loop_close(&w->loop);
-    for (size_t i = 0; i < w->nlisteners; i++) http_server_free(&w->listeners[i].http);
+    for (size_t i = 0; i < w->nlisteners; i++) listener_free(&w->listeners[i]);
     free(w->listeners);
     gh_evaluator_free(w->ev);
     if (w->ev_strict) gh_evaluator_free(w->ev_strict);
@@ -202,10 +200,7 @@ static void share_ephemeral_ports(gh_config *c, worker *w)
 {
     for (size_t i = 0; i < c->nlisteners; i++) {
         if (c->listeners[i].port != 0) continue;
-        struct sockaddr_storage ss;
-        int len = sizeof ss;
-        uv_tcp_getsockname(&w->listeners[i].http.listener, (struct sockaddr *)&ss, &len);
-        c->listeners[i].port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+        c->listeners[i].port = listener_port(&w->listeners[i]);
         if (i == 0) c->port = c->listeners[i].port;
     }
 }

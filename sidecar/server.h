@@ -14,6 +14,7 @@
 #include "authn.h"
 #include "config.h"
 #include "declog.h"
+#include "grpc.h"
 #include "http.h"
 #include "metrics.h"
 #include "snapshot.h"
@@ -27,6 +28,9 @@ typedef struct listener_rt {
     const listener_cfg *cfg;
     worker *w;
     http_server http; /* the HTTP kinds */
+    grpc_server grpc; /* ext_authz gRPC */
+    bool stopping;
+    void (*on_stopped)(struct listener_rt *l);
 } listener_rt;
 
 struct worker {
@@ -81,6 +85,16 @@ gh_evaluator *worker_strict_evaluator(worker *w);
 
 /* Binds a listener on its worker's loop (listener.c). -1 with err. */
 int listener_start(listener_rt *l, char *err, size_t errlen);
+/* The port it is bound to (after listening on port 0), or -1. */
+int listener_port(listener_rt *l);
+/* Stops it as its server stops (answer what was read, then close); on_stopped after. */
+void listener_stop(listener_rt *l, void (*on_stopped)(listener_rt *l));
+/* After the loop has ended. */
+void listener_free(listener_rt *l);
+
+/* Worker thread: the ext_authz listeners (listener_extauthz.c); ud is the listener_rt. */
+void extauthz_http_handle(void *ud, const http_request *req, http_response *resp);
+int extauthz_grpc_listen(listener_rt *l, char *err, size_t errlen);
 
 /* Worker thread: the HTTP handler of the Data API (api.c); ud is the listener_rt. */
 void api_handle(void *ud, const http_request *req, http_response *resp);
