@@ -394,8 +394,8 @@ static void stream_fail(grpc_stream *st, int http_status, int status, const char
         NV("grpc-status", code, (size_t)cl),
         NV("grpc-message", enc, elen),
     };
-    nghttp2_submit_response(st->conn->h2, st->id, nva, elen ? 4 : 3, NULL);
-    count_answer(st->conn->srv, status);
+    if (nghttp2_submit_response(st->conn->h2, st->id, nva, elen ? 4 : 3, NULL) == 0)
+        count_answer(st->conn->srv, status); /* else the stream is gone (reset by the peer) */
 }
 
 static ssize_t read_response(nghttp2_session *h2, int32_t id, uint8_t *buf, size_t length,
@@ -420,6 +420,10 @@ static ssize_t read_response(nghttp2_session *h2, int32_t id, uint8_t *buf, size
 /* Response-Headers, one length-prefixed message, then Trailers (grpc-status 0). */
 static void stream_reply(grpc_stream *st, const gh_buf *body)
 {
+    if (body->len > UINT32_MAX) {
+        stream_fail(st, 200, GRPC_STATUS_RESOURCE_EXHAUSTED, "response message too large");
+        return;
+    }
     uint8_t prefix[PREFIX_LEN] = {0, (uint8_t)(body->len >> 24), (uint8_t)(body->len >> 16),
                                   (uint8_t)(body->len >> 8), (uint8_t)body->len};
     gh_buf_clear(&st->resp);
