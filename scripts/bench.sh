@@ -25,3 +25,8 @@ if command -v wrk >/dev/null; then
   echo "### bench/server"
   bench/server.sh "$BUILD" 10
 fi
+if command -v h2load >/dev/null; then
+  echo
+  echo "### bench/ext-authz"
+  bench/ext_authz.sh "$BUILD" 8
+fi
