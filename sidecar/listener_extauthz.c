@@ -99,8 +99,9 @@ static void xa_decide(xa_call *call, extauthz_result *res)
         dec = decide_classify(&d);
     }
     decide_new_id(w, &d);
-    res->decision_id = d.id[0] ? d.id : NULL;
-    if (extauthz_decide(doc, c->dry_run, res) != 0 && !d.rc) {
+    int usable = extauthz_decide(doc, c->dry_run, res);
+    res->decision_id = d.id[0] ? d.id : NULL; /* after: decide starts the result afresh */
+    if (usable != 0 && !d.rc) {
         d.rc = -1; /* a decision of the wrong shape: logged as an error, denied */
         d.err = (gh_eval_error){.code = "invalid_decision"};
         snprintf(d.err.msg, sizeof d.err.msg, "%s", res->error);

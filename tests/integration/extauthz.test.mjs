@@ -101,9 +101,24 @@ import rego.v1
 
 allow := {"allowed": true, "headers": {"x-subject": input.subject.id}} if input.subject.id
 `);
+  // echoes what the plugin's input holds about the body, and sets dynamic metadata
+  writeFileSync(join(dir, 'echo.rego'), `package echo
+
+import rego.v1
+
+allow := {
+	"allowed": true,
+	"headers": {
+		"x-truncated": sprintf("%v", [input.truncated_body]),
+		"x-parsed-body": json.marshal(object.get(input, "parsed_body", null)),
+		"x-body-size": sprintf("%d", [count(input.attributes.request.http.body)]),
+	},
+	"dynamic_metadata": {"tenant": "acme", "checks": 2},
+}
+`);
   const logPath = join(dir, 'decisions.log');
   const config = {
-    policy: [`envoy:${join(repo, 'policies/envoy')}`, join(dir, 'broken.rego'), join(dir, 'subj.rego')],
+    policy: [`envoy:${join(repo, 'policies/envoy')}`, join(dir, 'broken.rego'), join(dir, 'subj.rego'), join(dir, 'echo.rego')],
     auth: {
       audiences: ['shop-api'],
       issuers: [{ issuer: 'https://auth.example.com', hmac_secret: { env: 'GH_XA_SECRET' }, algorithms: ['HS256'] }],
@@ -117,6 +132,7 @@ allow := {"allowed": true, "headers": {"x-subject": input.subject.id}} if input.
       { name: 'envoy-grpc', kind: 'ext_authz_grpc', addr: '127.0.0.1:0', decision: '/envoy/authz/allow', auth: false },
       { name: 'broken-grpc', kind: 'ext_authz_grpc', addr: '127.0.0.1:0', decision: '/broken/allow', auth: false },
       { name: 'authed-grpc', kind: 'ext_authz_grpc', addr: '127.0.0.1:0', decision: '/subj/allow', auth: true },
+      { name: 'echo-grpc', kind: 'ext_authz_grpc', addr: '127.0.0.1:0', decision: '/echo/allow', auth: false },
     ],
   };
   const d = await startDaemon(GH, dir, { config, env: { ...process.env, GH_XA_SECRET: SECRET } });
@@ -245,6 +261,30 @@ allow := {"allowed": true, "headers": {"x-subject": input.subject.id}} if input.
     assert.equal(all.filter((r) => r.status.code === 7).length, 100);
   });
   gc.close();
+
+  await test('xa-grpc-7 bodies as Envoy sends them: JSON, form, large, truncated; dynamic metadata', async () => {
+    const ec = grpcClient(d.portOf('echo-grpc'));
+    let res = await ec.check(checkRequest('POST', '/f', { 'content-type': 'application/x-www-form-urlencoded' }, 'a=1&a=2&b=x%20y'));
+    let h = headerMap(res.ok_response.headers);
+    assert.deepEqual(JSON.parse(h['x-parsed-body']), { a: ['1', '2'], b: ['x y'] });
+    assert.equal(h['x-truncated'], 'false');
+    const big = JSON.stringify({ items: Array.from({ length: 5000 }, (_, i) => ({ i, name: `item-${i}` })) });
+    res = await ec.check(checkRequest('POST', '/j', { 'content-type': 'application/json' }, big));
+    h = headerMap(res.ok_response.headers);
+    assert.equal(+h['x-body-size'], big.length);
+    assert.equal(JSON.parse(h['x-parsed-body']).items.length, 5000);
+    // Envoy cut the body at max_request_bytes: partial, so it is not parsed
+    const cut = big.slice(0, 8192);
+    res = await ec.check(checkRequest('POST', '/j', { 'content-type': 'application/json', 'content-length': String(big.length), 'x-envoy-auth-partial-body': 'true' }, cut));
+    h = headerMap(res.ok_response.headers);
+    assert.equal(h['x-truncated'], 'true');
+    assert.equal(h['x-parsed-body'], 'null');
+    const md = res.dynamic_metadata.fields;
+    assert.equal(md.tenant.stringValue, 'acme'); // Struct: proto-loader keeps its camelCase
+    assert.equal(md.checks.numberValue, 2);
+    assert.match(md.decision_id.stringValue, /^[0-9a-f-]{36}$/);
+    ec.close();
+  });
 
   await test('xa-grpc-6 a listener with authentication: the token\'s subject reaches the policy, a bad token is a 401 denial', async () => {
     const ac = grpcClient(d.portOf('authed-grpc'));
