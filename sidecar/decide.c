@@ -81,6 +81,7 @@ void decide_log(worker *w, const decision *d, const char *requested_by, uint64_t
         .eval_ns = d->eval_ns,
         .parse_ns = d->parse_ns,
         .latency_ns = http_now_ns() - start_ns,
+        .erase_always = d->never_log,
     };
     event_log(w, &ev);
 }

@@ -14,6 +14,8 @@ typedef struct decision {
     gh_eval_error err;
     uint64_t parse_ns, eval_ns;
     char id[40];            /* decision id, "" when decisions are not logged */
+    const char *never_log;  /* a JSON pointer into the event kept out of the log (a
+                               credential the input carries), or NULL */
 } decision;
 
 /* Evaluates d->ref for d->input (strict: builtin errors end the evaluation). */

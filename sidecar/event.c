@@ -89,8 +89,20 @@ const gh_value *event_apply_pointer(gh_arena *a, const gh_value *doc, const char
 
 /* Applies the configured erase and mask paths to {"input", "result"}; appends the paths
  * that took effect to the erased and masked lists (JSON arrays of strings, in b). */
-static void mask_event(worker *w, const gh_value **input, const gh_value **result,
-                       gh_buf *erased, gh_buf *masked)
+/* Removes the member at pointer p from doc; lists p in erased when it was there. */
+static const gh_value *erase_one(gh_arena *a, const gh_value *doc, const char *p, gh_buf *erased)
+{
+    bool hit = false;
+    doc = event_apply_pointer(a, doc, p, NULL, &hit);
+    if (hit) {
+        gh_buf_putc(erased, erased->len ? ',' : '[');
+        gh_json_write_str(erased, p, strlen(p));
+    }
+    return doc;
+}
+
+static void mask_event(worker *w, const event_fields *ev, const gh_value **input,
+                       const gh_value **result, gh_buf *erased, gh_buf *masked)
 {
     const gh_config *c = w->srv->cfg;
     gh_arena *a = &w->req;
@@ -99,15 +111,9 @@ static void mask_event(worker *w, const gh_value **input, const gh_value **resul
     const gh_value *vals[2] = {*input ? *input : GH_NULL, *result ? *result : GH_NULL};
     const gh_value *doc;
     if (gh_value_object(a, keys, vals, 2, &doc, NULL) != 0) return;
-    for (size_t i = 0; i < c->decision_log.erase.n; i++) {
-        bool hit = false;
-        const char *p = c->decision_log.erase.items[i];
-        doc = event_apply_pointer(a, doc, p, NULL, &hit);
-        if (hit) {
-            gh_buf_putc(erased, erased->len ? ',' : '[');
-            gh_json_write_str(erased, p, strlen(p));
-        }
-    }
+    if (ev->erase_always) doc = erase_one(a, doc, ev->erase_always, erased);
+    for (size_t i = 0; i < c->decision_log.erase.n; i++)
+        doc = erase_one(a, doc, c->decision_log.erase.items[i], erased);
     const gh_value *m = c->decision_log.mask;
     for (size_t i = 0; m && i < gh_value_len(m); i++) {
         bool hit = false;
@@ -185,7 +191,7 @@ void event_log(worker *w, const event_fields *ev)
     gh_buf erased, masked;
     gh_buf_init(&erased, 0);
     gh_buf_init(&masked, 0);
-    mask_event(w, &input, &result, &erased, &masked);
+    mask_event(w, ev, &input, &result, &erased, &masked);
     put_labels(b, w->srv);
     put_str_field(b, "decision_id", ev->decision_id);
     put_str_field(b, "revision", ev->revision);

@@ -16,6 +16,8 @@ typedef struct event_fields {
     const char *requested_by;
     const char *revision;
     uint64_t eval_ns, parse_ns, latency_ns;
+    const char *erase_always; /* a JSON pointer the listener never logs (the ext_authz
+                                 Authorization header), or NULL */
 } event_fields;
 
 /* Builds the line and queues it (waits when the queue is full, as configured). */

@@ -9,11 +9,17 @@
 #include <strings.h>
 
 #include "decide.h"
+#include "event.h"
 #include "gatehouse/error.h"
 #include "extauthz.h"
 #include "log.h"
 
 #define CHECK_PATH "/envoy.service.auth.v3.Authorization/Check"
+
+/* Where the plugin's input keeps the bearer token: never logged; and when the listener
+ * verifies tokens itself, not shown to the policy either (it gets input.subject). */
+#define AUTHZ_IN_INPUT "/attributes/request/http/headers/authorization"
+#define AUTHZ_IN_EVENT "/input" AUTHZ_IN_INPUT
 
 /* A refusal of the listener's own (bad token, unusable request) as a decision document, so
  * it goes through the plugin's mapping like any other. */
@@ -61,7 +67,7 @@ static void xa_decide(xa_call *call, extauthz_result *res)
 {
     worker *w = call->l->w;
     const listener_cfg *c = call->l->cfg;
-    decision d = {.ref = c->ref, .input = call->input};
+    decision d = {.ref = c->ref, .input = call->input, .never_log = AUTHZ_IN_EVENT};
     const gh_value *doc = NULL;
     metric_decision dec = DEC_ERROR;
     if (!call->input) { /* denied as the plugin denies it (400), the reason logged only */
@@ -91,7 +97,11 @@ static void xa_decide(xa_call *call, extauthz_result *res)
             snprintf(d.err.msg, sizeof d.err.msg, "%s", jwt_reason_message(ar.reason));
             doc = refusal(&w->req, 401, www, jwt_reason_class(ar.reason), jwt_reason_message(ar.reason));
             dec = DEC_DENY;
-        } else d.input = authn_add_subject(&w->req, call->input, ar.subject);
+        } else {
+            bool hit = false;
+            const gh_value *in = event_apply_pointer(&w->req, call->input, AUTHZ_IN_INPUT, NULL, &hit);
+            d.input = authn_add_subject(&w->req, in, ar.subject);
+        }
     }
     if (!doc) {
         decide_eval(w, false, &d);

@@ -99,7 +99,13 @@ allow := 2 if input.attributes.request.http.method
 
 import rego.v1
 
-allow := {"allowed": true, "headers": {"x-subject": input.subject.id}} if input.subject.id
+allow := {
+	"allowed": true,
+	"headers": {
+		"x-subject": input.subject.id,
+		"x-saw-authorization": sprintf("%v", [object.get(input.attributes.request.http.headers, "authorization", false) != false]),
+	},
+} if input.subject.id
 `);
   // echoes what the plugin's input holds about the body, and sets dynamic metadata
   writeFileSync(join(dir, 'echo.rego'), `package echo
@@ -189,6 +195,10 @@ allow := {
     assert.equal(mine.result.allowed, false);
     const err = lines.find((e) => e.path === 'broken/allow');
     assert.ok(err && err.error, 'the policy error is in the log');
+    const withToken = lines.find((e) => e.erased && e.erased.includes('/input/attributes/request/http/headers/authorization'));
+    assert.ok(withToken, 'the Authorization header is erased and listed');
+    const leak = readFileSync(logPath, 'utf8').split('\n').find((l) => l.includes('eyJ')); // a JWT's first bytes
+    assert.ok(!leak, `a bearer token reached the decision log: ${leak && leak.slice(0, 600)}`);
   });
 
   await test('xa-http-7 metrics count ext_authz decisions', async () => {
@@ -291,6 +301,7 @@ allow := {
     let res = await ac.check(checkRequest('GET', '/x', { authorization: `Bearer ${token(claims({ sub: 'u-9' }))}` }));
     assert.equal(res.status.code, 0);
     assert.equal(headerMap(res.ok_response.headers)['x-subject'], 'u-9');
+    assert.equal(headerMap(res.ok_response.headers)['x-saw-authorization'], 'false'); // the subject instead
     res = await ac.check(checkRequest('GET', '/x', { authorization: `Bearer ${token(claims({ exp: now() - 100 }))}` }));
     assert.equal(res.status.code, 7);
     assert.equal(res.denied_response.status.code, 'Unauthorized');
