@@ -49,6 +49,10 @@ struct http_conn {
     bool close_after_write, draining, closing, reading;
     int open_handles;
     char peer[64];
+    /* a deferred request (http_defer): nothing more is parsed until its answer comes */
+    bool waiting, wait_keep, wait_http10, wait_head;
+    bool closed;       /* handles closed while waiting: freed by http_respond */
+    gh_buf leftover;   /* bytes read after the deferred request, parsed once it is answered */
 };
 
 typedef struct write_req {
@@ -121,6 +125,7 @@ static void conn_free(http_conn *c)
     gh_buf_free(&c->head);
     gh_buf_free(&c->body);
     gh_buf_free(&c->out);
+    gh_buf_free(&c->leftover);
     free(c->spans);
     free(c->headers);
     free(c);
@@ -130,7 +135,9 @@ static void conn_free(http_conn *c)
 static void on_handle_closed(uv_handle_t *h)
 {
     http_conn *c = h->data;
-    if (--c->open_handles == 0) conn_free(c);
+    if (--c->open_handles > 0) return;
+    if (c->waiting) c->closed = true; /* its pending answer still points here */
+    else conn_free(c);
 }
 
 static void conn_close(http_conn *c)
@@ -428,7 +435,14 @@ static int on_message_complete(llhttp_t *p)
     http_request req;
     if (conn_build_request(c, &req) < 0) return over_limit(c, 503, "out of memory");
     response_reset(&s->resp);
+    req.conn = c;
     s->handler(s->ud, &req, &s->resp);
+    if (c->waiting) { /* http_defer: the answer comes later; parsing stops here */
+        c->wait_keep = llhttp_should_keep_alive(p) && !s->stopping;
+        c->wait_http10 = p->http_major == 1 && p->http_minor == 0;
+        c->wait_head = llhttp_get_method(p) == HTTP_HEAD;
+        return HPE_PAUSED;
+    }
     bool keep = llhttp_should_keep_alive(p) && !s->resp.close && !s->stopping;
     conn_put_response(c, &s->resp, keep, p->http_major == 1 && p->http_minor == 0,
                       llhttp_get_method(p) == HTTP_HEAD);
@@ -484,9 +498,26 @@ static void alloc_read_buf(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     *buf = uv_buf_init(c->srv->read_buf, READ_BUF_SIZE);
 }
 
+/* A deferred request paused the parser: keep what follows it, stop reading and timing. */
+static void conn_wait(http_conn *c, const char *data, size_t len)
+{
+    const char *at = llhttp_get_error_pos(&c->parser);
+    if (at && at >= data && at < data + len) gh_buf_append(&c->leftover, at, (size_t)(data + len - at));
+    if (c->reading) {
+        uv_read_stop((uv_stream_t *)&c->tcp);
+        c->reading = false;
+    }
+    uv_timer_stop(&c->timer);
+}
+
 static void conn_parse(http_conn *c, const char *data, size_t len)
 {
     llhttp_errno_t e = llhttp_execute(&c->parser, data, len);
+    if (e == HPE_PAUSED && c->waiting) {
+        conn_wait(c, data, len);
+        conn_flush(c); /* the answers before it */
+        return;
+    }
     if (e == HPE_OK || e == HPE_PAUSED) {
         conn_flush(c);
         if (!c->close_after_write) conn_arm_timer(c);
@@ -516,6 +547,10 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     if (c->draining || c->close_after_write) return; /* dropping what a refused client sends */
+    if (c->waiting) {
+        gh_buf_append(&c->leftover, buf->base, (size_t)nread);
+        return;
+    }
     conn_parse(c, buf->base, (size_t)nread);
 }
 
@@ -573,6 +608,7 @@ static void on_connection(uv_stream_t *listener, int status)
     gh_buf_init(&c->head, 0);
     gh_buf_init(&c->body, 0);
     gh_buf_init(&c->out, 0);
+    gh_buf_init(&c->leftover, 0);
     llhttp_init(&c->parser, HTTP_REQUEST, &parser_settings);
     c->parser.data = c;
     uv_read_start((uv_stream_t *)&c->tcp, alloc_read_buf, on_read);
@@ -650,9 +686,48 @@ void http_server_stop(http_server *s, void (*on_stopped)(http_server *s))
             c->reading = false;
         }
         c->close_after_write = true;
-        if (c->writing == 0) conn_close(c);
+        if (c->writing == 0 && !c->waiting) conn_close(c); /* a deferred one closes once answered */
     }
     if (s->nconns == 0 && on_stopped) on_stopped(s);
+}
+
+http_conn *http_defer(const http_request *req)
+{
+    http_conn *c = req->conn;
+    c->waiting = true;
+    return c;
+}
+
+void http_respond(http_conn *c, const http_response *r)
+{
+    if (!c->waiting) return;
+    c->waiting = false;
+    if (c->closed) { /* the client went away meanwhile */
+        conn_free(c);
+        return;
+    }
+    if (c->closing) return;
+    bool keep = c->wait_keep && !r->close && !c->srv->stopping;
+    conn_put_response(c, r, keep, c->wait_http10, c->wait_head);
+    if (!keep || c->close_after_write) {
+        c->close_after_write = true;
+        conn_flush(c);
+        return;
+    }
+    llhttp_resume(&c->parser);
+    if (c->leftover.len) { /* pipelined requests that came meanwhile */
+        size_t n;
+        char *rest = gh_buf_take(&c->leftover, &n);
+        conn_parse(c, rest, n);
+        free(rest);
+    } else {
+        conn_flush(c);
+        conn_arm_timer(c);
+    }
+    if (!c->waiting && !c->closing && !c->close_after_write && !c->reading) {
+        uv_read_start((uv_stream_t *)&c->tcp, alloc_read_buf, on_read);
+        c->reading = true;
+    }
 }
 
 void http_server_free(http_server *s)

@@ -27,6 +27,8 @@ typedef struct http_header {
     size_t name_len, value_len;
 } http_header;
 
+typedef struct http_conn http_conn;
+
 typedef struct http_request {
     const char *method;     /* "GET", "POST", ... (NUL-terminated) */
     const char *path;       /* the target before '?', percent-encoding kept */
@@ -39,6 +41,7 @@ typedef struct http_request {
     size_t body_len;
     const char *peer;       /* "127.0.0.1:50123" */
     uint64_t start_ns;      /* monotonic time the request was complete */
+    http_conn *conn;        /* for http_defer */
 } http_request;
 
 typedef struct http_response {
@@ -62,8 +65,6 @@ typedef enum {
     HTTP_REJECT_CONN_LIMIT,   /* accepted and closed at once */
     HTTP_REJECT_COUNT
 } http_reject;
-
-typedef struct http_conn http_conn;
 
 typedef struct http_server {
     uv_loop_t *loop;
@@ -95,6 +96,15 @@ void http_server_stop(http_server *s, void (*on_stopped)(http_server *s));
 
 /* Releases the response buffers (after the loop has ended). */
 void http_server_free(http_server *s);
+
+/* A handler that cannot answer at once (it waits for an upstream) calls http_defer during
+ * its call and leaves the response alone; later, on the same loop thread, http_respond
+ * sends the answer. Meanwhile the connection reads and parses nothing more (pipelined
+ * requests wait their turn) and has no timeout of its own: the upstream's bounds it. If
+ * the client goes away meanwhile, http_respond just releases the connection, so it must be
+ * called exactly once. */
+http_conn *http_defer(const http_request *req);
+void http_respond(http_conn *c, const http_response *resp);
 
 /* Header value by case-insensitive name, or NULL. */
 const http_header *http_request_header(const http_request *req, const char *name);
