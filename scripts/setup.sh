@@ -11,7 +11,7 @@ PACKAGES=(
   libre2-dev                                     # regex builtins (RE2: linear time, Go syntax)
   libssl-dev                                     # crypto, JWT and x509 builtins (OpenSSL)
   libcurl4-openssl-dev                           # http.send
-  libuv1-dev node-llhttp                         # the daemon: event loops, HTTP/1.1 parser
+  libuv1-dev node-llhttp libpq-dev postgresql    # the daemon: loops, HTTP/1.1, libpq; PostgreSQL for tests
   libnghttp2-dev nghttp2-client                  # gRPC over HTTP/2 (ext_authz); h2load for its bench
   protobuf-c-compiler libprotobuf-c-dev          # Envoy ext_authz messages (proto/)
   curl nodejs openssl                            # integration tests: clients, a test CA
