@@ -417,6 +417,13 @@ void sql_rw_column(sql_walker *w, const sql_range *r, const char *col, bool writ
 {
     const char *table = w->d->tables[r->table].name;
     policy *p = sql_rw_policy(w, r->table);
+    size_t n;
+    const char *const *known = sql_catalog_columns(w->catalog, table, &n);
+    bool found = !known;
+    for (size_t i = 0; known && i < n && !found; i++)
+        found = strcmp(known[i], col) == 0;
+    if (!found) /* "*" in a decision means the catalog's columns, not any name */
+        sql_fail(w, SQL_EDENIED, "column %s.%s is not in the catalog", table, col);
     if (write && is_tenant(w, col))
         return; /* its value is checked by the INSERT rules; SET of it is denied */
     if (r->target || write) {

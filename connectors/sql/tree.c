@@ -46,14 +46,17 @@ int sql_tree_parse(const char *text, gh_arena *a, sql_tree **out, sql_error *err
 
 int sql_tree_deparse(const sql_tree *t, gh_arena *a, const char **out, sql_error *err)
 {
-    size_t n = pg_query__parse_result__get_packed_size(t->root);
-    uint8_t *buf = gh_arena_alloc(a, n ? n : 1);
-    if (!buf) {
-        err->code = SQL_ENOMEM;
-        snprintf(err->msg, sizeof err->msg, "out of memory packing the rewritten tree");
-        return err->code;
+    size_t n;
+    uint8_t *buf = sql_pack(&t->root->base, a, &n);
+    if (!buf) { /* a field kind pack.c does not write: protobuf-c's slower pack */
+        n = pg_query__parse_result__get_packed_size(t->root);
+        if (!(buf = gh_arena_alloc(a, n ? n : 1))) {
+            err->code = SQL_ENOMEM;
+            snprintf(err->msg, sizeof err->msg, "out of memory packing the rewritten tree");
+            return err->code;
+        }
+        pg_query__parse_result__pack(t->root, buf);
     }
-    pg_query__parse_result__pack(t->root, buf);
     PgQueryProtobuf pb = {.len = n, .data = (char *)buf};
     PgQueryDeparseResult r = pg_query_deparse_protobuf(pb);
     int rc = 0;

@@ -339,9 +339,16 @@ static void walk_msg(sql_walker *w, ProtobufCMessage *m, sql_scope *s, const sql
             function_call(w, (PgQuery__FuncCall *)m);
         if (d == &pg_query__range_table_sample__descriptor && w->rw)
             sql_fail(w, SQL_EUNSUPPORTED, "TABLESAMPLE is not supported");
-        for (unsigned i = 0; i < d->n_fields; i++)
-            if (d->fields[i].type == PROTOBUF_C_TYPE_MESSAGE)
-                walk_field(w, m, &d->fields[i], s, ctes);
+        if (d == &pg_query__node__descriptor) { /* one of ~250 kinds: straight to it */
+            const ProtobufCFieldDescriptor *f =
+                protobuf_c_message_descriptor_get_field(d, ((Node *)m)->node_case);
+            if (f)
+                walk_field(w, m, f, s, ctes);
+        } else {
+            for (unsigned i = 0; i < d->n_fields; i++)
+                if (d->fields[i].type == PROTOBUF_C_TYPE_MESSAGE)
+                    walk_field(w, m, &d->fields[i], s, ctes);
+        }
     }
     w->depth--;
 }

@@ -1,0 +1,1 @@
+WITH orders AS (SELECT id FROM orders) SELECT id FROM orders

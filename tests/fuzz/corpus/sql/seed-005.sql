@@ -1,0 +1,1 @@
+WITH a AS (SELECT id FROM customers), customers AS (SELECT id FROM a) SELECT * FROM customers

@@ -1,0 +1,1 @@
+SELECT o.id, c.name, c.email FROM orders o JOIN customers c ON c.id = o.customer_id

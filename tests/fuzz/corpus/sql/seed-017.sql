@@ -1,0 +1,1 @@
+SELECT id FROM orders WHERE tenant_id = 'acme' UNION SELECT id FROM orders WHERE tenant_id = 'evil'

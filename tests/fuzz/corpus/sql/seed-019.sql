@@ -1,0 +1,1 @@
+SELECT c.name, x.total FROM customers c, LATERAL (SELECT sum(amount) AS total FROM orders o WHERE o.customer_id = c.id) x

@@ -1,0 +1,1 @@
+SELECT unnest(ARRAY[id, amount]) FROM orders

@@ -1,0 +1,1 @@
+SELECT id, (SELECT count(*) FROM customers c WHERE c.id = o.customer_id) FROM orders o

@@ -1,0 +1,1 @@
+SELECT id FROM orders WHERE customer_id IN (SELECT id FROM customers WHERE card LIKE '4%')

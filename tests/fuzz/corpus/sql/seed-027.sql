@@ -1,0 +1,1 @@
+SELECT id, rank() OVER (PARTITION BY region ORDER BY amount DESC) FROM orders

@@ -1,0 +1,1 @@
+SELECT id INTO stolen FROM orders

@@ -1,0 +1,1 @@
+SELECT * FROM orders o, LATERAL unnest(ARRAY[o.secret]) AS s

@@ -1,0 +1,1 @@
+SELECT a FROM orders AS o(a, b)

@@ -1,0 +1,1 @@
+SELECT id FROM otherdb.public.orders

@@ -1,0 +1,1 @@
+SELECT DISTINCT ON (secret) id FROM orders

@@ -1,0 +1,1 @@
+SELECT j.id FROM (orders o JOIN customers c USING (id)) AS j

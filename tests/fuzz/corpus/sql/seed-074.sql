@@ -1,0 +1,1 @@
+SELECT id FROM app.orders WHERE tenant_id = 42 UNION SELECT id FROM app.orders WHERE tenant_id = 7

@@ -1,0 +1,1 @@
+SELECT c.card, o.secret, o.region, o.id FROM customers c, orders o

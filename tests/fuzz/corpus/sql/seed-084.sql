@@ -1,0 +1,1 @@
+UPDATE orders o SET amount = 0 FROM customers c WHERE c.id = o.customer_id AND c.name = 'x'

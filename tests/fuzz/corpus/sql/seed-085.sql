@@ -1,0 +1,1 @@
+UPDATE orders SET tenant_id = 'evil' WHERE id = 1

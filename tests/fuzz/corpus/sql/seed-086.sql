@@ -1,0 +1,1 @@
+UPDATE orders SET region = 'us' WHERE id = 1

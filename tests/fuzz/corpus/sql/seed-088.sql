@@ -1,0 +1,1 @@
+UPDATE customers SET name = 'n' WHERE email = 'a@b.c'

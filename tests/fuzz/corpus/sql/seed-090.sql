@@ -1,0 +1,1 @@
+DELETE FROM orders o USING customers c WHERE c.id = o.customer_id

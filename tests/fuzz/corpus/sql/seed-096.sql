@@ -1,0 +1,1 @@
+INSERT INTO audit (id, tenant_id, msg) VALUES ($1, $2, $3)

@@ -1,0 +1,1 @@
+INSERT INTO audit (id, msg) SELECT id, region FROM orders

@@ -1,0 +1,1 @@
+INSERT INTO orders (id, amount) VALUES (1, 2)

@@ -1,0 +1,1 @@
+INSERT INTO audit (id, msg) VALUES (1, 'a') ON CONFLICT (id) DO UPDATE SET tenant_id = 'evil'

@@ -1,0 +1,1 @@
+INSERT INTO audit (id, msg) VALUES (1, 'a') RETURNING id, msg

@@ -1,0 +1,1 @@
+MERGE INTO audit a USING orders o ON a.id = o.id WHEN MATCHED THEN DELETE

@@ -1,0 +1,1 @@
+INSERT INTO audit (id, msg) SELECT 1, 'a' UNION SELECT 2, 'b'

@@ -1,0 +1,1 @@
+UPDATE audit SET msg = (SELECT name FROM customers c WHERE c.id = audit.id)

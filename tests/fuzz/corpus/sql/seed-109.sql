@@ -1,0 +1,1 @@
+INSERT INTO orders (id, secret) VALUES (1, 'x')

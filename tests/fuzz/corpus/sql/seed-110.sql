@@ -1,0 +1,1 @@
+INSERT INTO public.users (id) VALUES (1)

@@ -1,0 +1,1 @@
+SELECT region FROM orders WHERE secret = 'x' GROUP BY region, customer_id HAVING sum(amount) > 1 ORDER BY min(id)

@@ -1,0 +1,1 @@
+SELECT o.id, c.name FROM public.orders o JOIN customers c ON c.id = o.customer_id

@@ -1,0 +1,1 @@
+WITH t AS (SELECT id FROM orders) SELECT t.id, s.x, g FROM t, (SELECT 1 AS x) s, generate_series(1, 2) g

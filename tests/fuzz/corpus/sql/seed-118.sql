@@ -1,0 +1,1 @@
+WITH customers AS (SELECT id, amount FROM orders) SELECT amount FROM customers

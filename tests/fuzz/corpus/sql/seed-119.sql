@@ -1,0 +1,1 @@
+SELECT sku, "Weird" FROM items, "Mixed"."Case"

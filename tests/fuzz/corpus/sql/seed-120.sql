@@ -1,0 +1,1 @@
+UPDATE orders SET amount = 0 WHERE id = $1 RETURNING *

@@ -1,0 +1,1 @@
+INSERT INTO customers (id, name) SELECT id, region FROM orders ON CONFLICT (id) DO UPDATE SET name = excluded.name

@@ -1,0 +1,1 @@
+SELECT COUNT(*), pg_catalog.Upper(name), coalesce(email, '') FROM customers

@@ -1,0 +1,1 @@
+SELECT id FROM orders o WHERE EXISTS (SELECT 1 FROM customers c WHERE c.id = o.customer_id AND o.secret IS NULL)

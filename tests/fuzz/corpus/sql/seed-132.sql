@@ -1,0 +1,1 @@
+SELECT id, name FROM orders JOIN customers USING (id)
