@@ -81,7 +81,7 @@ int config_parse_log_level(const char *s, log_level *out)
 typedef enum {
     F_STR, F_INT, F_U64, F_SIZE, F_BOOL, F_STRLIST, F_OBJECT, F_LABELS, F_ADDR, F_LOGLEVEL,
     F_DECLOG_OUTPUT, F_SECTION, F_I64, F_ALGS, F_SECRET, F_ISSUERS, F_URL, F_AUTH, F_LISTENERS,
-    F_LISTENER_KIND, F_LISTENER_ADDR
+    F_LISTENER_KIND, F_LISTENER_ADDR, F_STR_OR_SECRET
 } field_kind;
 
 typedef struct field {
@@ -124,6 +124,12 @@ static const field listener_fields[] = {
     {"skip_request_body_parse", F_BOOL, LST(skip_body_parse), NULL},
     {"tls_cert_file", F_STR, LST(tls_cert), NULL},
     {"tls_key_file", F_STR, LST(tls_key), NULL},
+    {"postgres", F_STR_OR_SECRET, LST(postgres), NULL},
+    {"pool_size", F_INT, LST(pool_size), NULL},
+    {"catalog_file", F_STR, LST(catalog_file), NULL},
+    {"search_path", F_STR, LST(search_path), NULL},
+    {"tenant_column", F_STR, LST(tenant_column), NULL},
+    {"connector", F_OBJECT, LST(connector), NULL},
     {NULL, 0, 0, NULL},
 };
 
@@ -262,7 +268,7 @@ static void read_section(reader *r, const char *prefix, const gh_value *obj, con
 static void read_issuers(reader *r, const char *path, const gh_value *v);
 static void read_listeners(reader *r, const char *path, const gh_value *v);
 static const char *kind_names[LISTENER_KIND_COUNT] = {"data_api", "ext_authz_http",
-                                                       "ext_authz_grpc"};
+                                                       "ext_authz_grpc", "sql_rds"};
 static void read_algs(reader *r, const char *path, const gh_value *v, unsigned *out);
 static void read_secret(reader *r, const char *path, const gh_value *v, auth_issuer_cfg *iss);
 
@@ -339,7 +345,14 @@ static void read_field(reader *r, const char *path, const field *f, const gh_val
         if (as_str(&r->c->arena, v, &s))
             for (int k = 0; k < LISTENER_KIND_COUNT; k++)
                 if (strcmp(s, kind_names[k]) == 0) return (void)(*(listener_kind *)at = (listener_kind)k);
-        return bad(r, path, "expected \"data_api\", \"ext_authz_http\" or \"ext_authz_grpc\"");
+        return bad(r, path, "expected \"data_api\", \"ext_authz_http\", \"ext_authz_grpc\" or \"sql_rds\"");
+    case F_STR_OR_SECRET: { /* a plain string, or {"env"}/{"file"} when it holds a password */
+        if (as_str(&r->c->arena, v, &s)) return (void)(*(const char **)at = s);
+        auth_issuer_cfg tmp = {0};
+        read_secret(r, path, v, &tmp);
+        if (tmp.secret) *(const char **)at = (const char *)tmp.secret;
+        return;
+    }
     case F_LISTENER_ADDR: {
         listener_cfg *l = base;
         const char *host = r->c->host;
@@ -535,7 +548,19 @@ static int check_listeners(gh_config *c, const char *file, gh_buf *errs)
         listener_cfg *l = &c->listeners[i];
         if (!c->auth.enabled) l->auth = false;
         if (!l->decision)
-            l->decision = l->kind == LISTENER_DATA_API ? c->default_decision : "/envoy/authz/allow";
+            l->decision = l->kind == LISTENER_DATA_API  ? c->default_decision
+                          : l->kind == LISTENER_SQL_RDS ? "/gatehouse/authz/decision"
+                                                        : "/envoy/authz/allow";
+        if (l->kind == LISTENER_SQL_RDS) {
+            if (!l->postgres) {
+                gh_buf_printf(errs, "%s: listener %s: \"postgres\" (a libpq conninfo) is required\n",
+                              file, l->name);
+                return -1;
+            }
+            if (!l->pool_size) l->pool_size = 4;
+            if (!l->search_path) l->search_path = "public";
+            if (!l->tenant_column) l->tenant_column = "tenant_id";
+        }
         l->ref = decision_ref(&c->arena, l->decision);
         if (!l->ref || l->decision[0] != '/') {
             gh_buf_printf(errs, "%s: listener %s: decision must be a path like \"/envoy/authz/allow\"\n",

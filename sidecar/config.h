@@ -55,6 +55,7 @@ typedef enum {
     LISTENER_DATA_API,      /* OPA's REST Data API, /health, /metrics */
     LISTENER_EXTAUTHZ_HTTP, /* Envoy ext_authz http_service */
     LISTENER_EXTAUTHZ_GRPC, /* Envoy ext_authz gRPC (envoy.service.auth.v3.Authorization) */
+    LISTENER_SQL_RDS,       /* RDS Data API ExecuteStatement, enforced, to PostgreSQL */
     LISTENER_KIND_COUNT
 } listener_kind;
 
@@ -71,6 +72,13 @@ typedef struct listener_cfg {
     const char *path_prefix; /* ext_authz http: stripped from the path before the policy */
     bool skip_body_parse;  /* ext_authz: no parsed_body */
     const char *tls_cert, *tls_key; /* ext_authz grpc: TLS when both are set */
+    /* sql_rds */
+    const char *postgres;      /* libpq conninfo (may come from {"env"}/{"file"}: passwords) */
+    int pool_size;             /* connections per worker */
+    const char *catalog_file;  /* `gatehouse catalog` output: expands SELECT * */
+    const char *search_path;   /* schemas unqualified names resolve in ("public") */
+    const char *tenant_column; /* the column a decision's tenant constrains ("tenant_id") */
+    const gh_value *connector; /* input.connector: {name, kind, dialect, instance} */
 } listener_cfg;
 
 typedef struct gh_config {

@@ -18,6 +18,7 @@ int listener_start(listener_rt *l, char *err, size_t errlen)
         return http_server_listen(&l->http, &l->w->loop, c->host, c->port, true, &cfg->limits,
                                   extauthz_http_handle, l, err, errlen) < 0 ? -1 : 0;
     case LISTENER_EXTAUTHZ_GRPC: return extauthz_grpc_listen(l, err, errlen);
+    case LISTENER_SQL_RDS: return sql_rds_listen(l, err, errlen);
     case LISTENER_KIND_COUNT: break;
     }
     snprintf(err, errlen, "listener %s: unknown kind", c->name);
@@ -36,6 +37,10 @@ int listener_port(listener_rt *l)
 static void on_http_stopped(http_server *h)
 {
     listener_rt *l = (listener_rt *)((char *)h - offsetof(listener_rt, http));
+    if (l->pg) { /* every deferred answer is out: the database connections may go */
+        pg_pool_close(l->pg);
+        l->pg = NULL;
+    }
     l->on_stopped(l);
 }
 
@@ -58,4 +63,6 @@ void listener_free(listener_rt *l)
 {
     if (l->cfg && l->cfg->kind == LISTENER_EXTAUTHZ_GRPC) grpc_server_free(&l->grpc);
     else http_server_free(&l->http);
+    if (l->pg) pg_pool_discard(l->pg); /* a start that failed after connecting */
+    if (l->sql_catalog) gh_arena_free(&l->sql_arena);
 }

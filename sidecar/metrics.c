@@ -11,7 +11,8 @@ static const uint64_t bucket_ns[HIST_BUCKETS] = {
 
 static const char *endpoint_names[EP_COUNT] = {"v1_data",  "v0_data", "default_decision",
                                                "policies", "health",  "metrics",
-                                               "other",    "ext_authz_http", "ext_authz_grpc"};
+                                               "other",    "ext_authz_http", "ext_authz_grpc",
+                                               "sql"};
 static const char *decision_names[DEC_COUNT] = {"allow", "deny", "value", "error", "none"};
 
 void histogram_observe(histogram *h, uint64_t ns)

@@ -11,7 +11,7 @@
 
 typedef enum {
     EP_DATA_V1, EP_DATA_V0, EP_DEFAULT, EP_POLICIES, EP_HEALTH, EP_METRICS, EP_OTHER,
-    EP_EXTAUTHZ_HTTP, EP_EXTAUTHZ_GRPC, EP_COUNT
+    EP_EXTAUTHZ_HTTP, EP_EXTAUTHZ_GRPC, EP_SQL, EP_COUNT
 } metric_endpoint;
 
 /* What a decision came to: a true (or {"allow"/"allowed": true}) result allows; false,

@@ -229,6 +229,15 @@ int pg_query(pg_pool *p, const char *sql, int nparams, const char *const *values
     return 0;
 }
 
+void pg_pool_discard(pg_pool *p)
+{
+    for (int i = 0; i < p->size; i++) {
+        p->conns[i].polling = false; /* closed with their loop */
+        if (p->conns[i].job) finish_job(&p->conns[i], "shutting down");
+    }
+    pool_free(p);
+}
+
 void pg_pool_close(pg_pool *p)
 {
     p->closing = true;

@@ -29,4 +29,7 @@ int pg_query(pg_pool *p, const char *sql, int nparams, const char *const *values
  * pool frees itself once its handles are closed. */
 void pg_pool_close(pg_pool *p);
 
+/* Frees a pool whose loop is gone (its handles closed by the loop's owner). */
+void pg_pool_discard(pg_pool *p);
+
 #endif

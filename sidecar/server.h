@@ -15,6 +15,7 @@
 #include "config.h"
 #include "declog.h"
 #include "grpc.h"
+#include "pg.h"
 #include "http.h"
 #include "metrics.h"
 #include "snapshot.h"
@@ -29,6 +30,9 @@ typedef struct listener_rt {
     worker *w;
     http_server http; /* the HTTP kinds */
     grpc_server grpc; /* ext_authz gRPC */
+    struct pg_pool *pg;               /* sql_rds: this worker's PostgreSQL connections */
+    struct sql_catalog *sql_catalog;  /* sql_rds: columns for SELECT * (NULL: none) */
+    gh_arena sql_arena;               /* the catalog's */
     bool stopping;
     void (*on_stopped)(struct listener_rt *l);
 } listener_rt;
@@ -95,6 +99,10 @@ void listener_free(listener_rt *l);
 /* Worker thread: the ext_authz listeners (listener_extauthz.c); ud is the listener_rt. */
 void extauthz_http_handle(void *ud, const http_request *req, http_response *resp);
 int extauthz_grpc_listen(listener_rt *l, char *err, size_t errlen);
+
+/* Worker thread: the SQL listener (listener_sql.c). */
+void sql_rds_handle(void *ud, const http_request *req, http_response *resp);
+int sql_rds_listen(listener_rt *l, char *err, size_t errlen);
 
 /* Worker thread: the HTTP handler of the Data API (api.c); ud is the listener_rt. */
 void api_handle(void *ud, const http_request *req, http_response *resp);

@@ -1,0 +1,227 @@
+// The SQL listener end to end against a real PostgreSQL: a throwaway cluster started here
+// (Debian's postgresql, a unix socket in a temp dir, no TCP), a multi-tenant schema, the
+// daemon's sql_rds listener with bearer authentication and policies/authz, and RDS Data API
+// ExecuteStatement requests: tenant isolation, column allow-lists, masks, row filters,
+// writes, parameters, and statements that must be denied.
+//
+// usage: node sql.test.mjs path/to/gatehouse
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync, readFileSync, chownSync, chmodSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import crypto from 'node:crypto';
+import assert from 'node:assert/strict';
+import { startDaemon, runner, sleep } from './lib.mjs';
+
+const GH = process.argv[2];
+if (!GH) {
+  console.error('usage: node sql.test.mjs GATEHOUSE');
+  process.exit(2);
+}
+const PGBIN = '/usr/lib/postgresql/15/bin';
+if (!existsSync(`${PGBIN}/initdb`)) {
+  console.log(`skipped: ${PGBIN}/initdb not found (apt-get install postgresql)`);
+  process.exit(77);
+}
+const repo = new URL('../..', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'gh-sql-'));
+const { test, done } = runner();
+
+// ---- a throwaway PostgreSQL cluster ----
+
+// initdb refuses to run as root: then the cluster belongs to the postgres user.
+const asRoot = process.getuid && process.getuid() === 0;
+function pgRun(cmd, args) {
+  const full = asRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
+  const r = spawnSync(full[0], full[1], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stdout}${r.stderr}`);
+  return r.stdout;
+}
+const pgUser = asRoot ? 'postgres' : process.env.USER || 'postgres';
+function startPostgres() {
+  if (asRoot) {
+    const uid = +spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout;
+    const gid = +spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout;
+    chownSync(dir, uid, gid);
+    chmodSync(dir, 0o755);
+  }
+  pgRun(`${PGBIN}/initdb`, ['-D', join(dir, 'data'), '-U', pgUser, '--auth=trust', '-E', 'UTF8', '--no-sync']);
+  pgRun(`${PGBIN}/pg_ctl`, ['-D', join(dir, 'data'), '-w', '-l', join(dir, 'pg.log'), '-o',
+    `-k ${dir} -c listen_addresses= -c fsync=off -c max_connections=50`, 'start']);
+}
+function stopPostgres() {
+  try { pgRun(`${PGBIN}/pg_ctl`, ['-D', join(dir, 'data'), '-m', 'immediate', 'stop']); } catch { /* gone */ }
+}
+function psql(sql) {
+  const r = spawnSync('psql', ['-h', dir, '-U', pgUser, '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-q', '-c', sql], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`psql: ${r.stderr}`);
+}
+
+const SCHEMA = `
+CREATE TABLE public.orders (id int PRIMARY KEY, tenant_id text NOT NULL, region text,
+  amount numeric, card_number text, email text, status text);
+INSERT INTO public.orders VALUES
+  (1, 'acme', 'eu-west-1', 10.5, '4111111111111111', 'a@acme.io', 'open'),
+  (2, 'acme', 'us-east-1', 20, '4222222222222222', 'b@acme.io', 'open'),
+  (3, 'acme', 'eu-central-1', 30, '4333333333333333', 'c@acme.io', 'deleted'),
+  (4, 'globex', 'eu-west-1', 40, '4444444444444444', 'd@globex.io', 'open'),
+  (5, 'acme', 'eu-central-1', 50, '4555555555555555', 'e@acme.io', 'open');
+CREATE TABLE public.customers (id int PRIMARY KEY, tenant_id text NOT NULL, name text,
+  region text, phone text, ssn text);
+INSERT INTO public.customers VALUES
+  (1, 'acme', 'Ann', 'eu-west-1', '+33 1 23', '111-22-3333'),
+  (2, 'globex', 'Bob', 'eu-west-1', '+44 2 34', '222-33-4444');
+`;
+
+// ---- tokens and requests ----
+
+const SECRET = 'sql-listener-test-secret-0123456789abcdef';
+const b64u = (x) => Buffer.from(x).toString('base64url');
+function token(claims) {
+  const h = b64u(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
+  const p = b64u(JSON.stringify({ iss: 'test-idp', aud: 'orders-db', iat: Math.floor(Date.now() / 1000),
+    exp: Math.floor(Date.now() / 1000) + 600, ...claims }));
+  return `${h}.${p}.${b64u(crypto.createHmac('sha256', SECRET).update(`${h}.${p}`).digest())}`;
+}
+const analyst = token({ sub: 'ann', tenant: 'acme', roles: ['analyst'] });
+const admin = token({ sub: 'root', tenant: 'acme', roles: ['admin'] });
+const globex = token({ sub: 'bob', tenant: 'globex', roles: ['analyst'] });
+
+let port;
+async function execute(tok, sql, parameters = [], extra = {}) {
+  const res = await fetch(`http://127.0.0.1:${port}/Execute`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(tok ? { authorization: `Bearer ${tok}` } : {}) },
+    body: JSON.stringify({ resourceArn: 'arn:aws:rds:eu-west-1:1:cluster:orders', secretArn: 'arn:x',
+      database: 'postgres', sql, parameters, ...extra }),
+  });
+  const text = await res.text();
+  return { status: res.status, json: JSON.parse(text), text, type: res.headers.get('x-amzn-errortype') };
+}
+const cell = (f) => ('isNull' in f ? null : Object.values(f)[0]);
+const rows = (r) => r.json.records.map((rec) => rec.map(cell));
+
+async function main() {
+  startPostgres();
+  try {
+    psql(SCHEMA);
+    writeFileSync(join(dir, 'catalog.json'), JSON.stringify({
+      'public.orders': ['id', 'tenant_id', 'region', 'amount', 'card_number', 'email', 'status'],
+      'public.customers': ['id', 'tenant_id', 'name', 'region', 'phone', 'ssn'],
+    }));
+    const logPath = join(dir, 'decisions.log');
+    const config = {
+      policy: [join(repo, 'policies/authz')],
+      decision_log: { output: 'file', path: logPath },
+      auth: {
+        audiences: ['orders-db'],
+        subject: { id: 'sub', tenant: 'tenant', roles: 'roles' },
+        issuers: [{ issuer: 'test-idp', hmac_secret: { env: 'GH_SQL_SECRET' }, algorithms: ['HS256'] }],
+      },
+      listeners: [{
+        name: 'orders-db', kind: 'sql_rds', addr: '127.0.0.1:0',
+        postgres: `host=${dir} dbname=postgres user=${pgUser}`, pool_size: 2,
+        catalog_file: join(dir, 'catalog.json'), tenant_column: 'tenant_id',
+        connector: { name: 'orders-db', kind: 'sql', dialect: 'postgres', instance: 'inst-a' },
+      }],
+    };
+    const d = await startDaemon(GH, dir, { config, env: { ...process.env, GH_SQL_SECRET: SECRET } });
+    port = d.portOf('orders-db');
+
+    await test('sql-1 tenant, region and status filters: only the rows the decision allows', async () => {
+      const r = await execute(analyst, 'SELECT id, region FROM orders ORDER BY id');
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(rows(r), [[1, 'eu-west-1'], [5, 'eu-central-1']]); // not 2 (region), 3 (deleted), 4 (globex)
+      const g = await execute(globex, 'SELECT id FROM orders ORDER BY id');
+      assert.deepEqual(rows(g), [[4]]);
+    });
+
+    await test('sql-2 masks computed in SQL: card_number shows its last 4, email hashed', async () => {
+      const r = await execute(analyst, 'SELECT id, card_number, email FROM orders WHERE id = 1');
+      assert.equal(r.status, 200, r.text);
+      const [[id, card, email]] = rows(r);
+      assert.equal(id, 1);
+      assert.ok(card.endsWith('1111') && !card.includes('41111111'), card);
+      assert.equal(email, crypto.createHash('sha256').update('a@acme.io').digest('hex'));
+    });
+
+    await test('sql-3 column allow-list: a forbidden column is denied by name; SELECT * expands', async () => {
+      let r = await execute(analyst, 'SELECT name, ssn FROM customers');
+      assert.equal(r.status, 403, r.text);
+      assert.equal(r.type, 'ForbiddenException');
+      assert.match(r.json.message, /ssn/);
+      r = await execute(analyst, 'SELECT id, name FROM customers');
+      assert.deepEqual(rows(r), [[1, 'Ann']]);
+      r = await execute(analyst, 'SELECT * FROM customers', [], { includeResultMetadata: true });
+      assert.equal(r.status, 200, r.text); // * over the constrained table: allowed columns, phone masked
+      assert.deepEqual(r.json.columnMetadata.map((c) => c.name), ['id', 'name', 'region', 'phone']);
+      assert.deepEqual(rows(r), [[1, 'Ann', 'eu-west-1', null]]);
+    });
+
+    await test('sql-4 another tenant through UNION, a CTE, a subquery: still only acme rows', async () => {
+      let r = await execute(analyst, "SELECT id FROM orders UNION SELECT id FROM orders WHERE tenant_id = 'globex' ORDER BY 1");
+      assert.deepEqual(rows(r), [[1], [5]]);
+      r = await execute(analyst, 'WITH o AS (SELECT id, amount FROM orders) SELECT id FROM o WHERE amount > 0 ORDER BY id');
+      assert.deepEqual(rows(r), [[1], [5]]);
+      r = await execute(analyst, 'SELECT id FROM orders WHERE id IN (SELECT id FROM orders) ORDER BY id');
+      assert.deepEqual(rows(r), [[1], [5]]);
+    });
+
+    await test('sql-5 named parameters, typed results, result metadata', async () => {
+      const r = await execute(analyst, 'SELECT id, amount, region FROM orders WHERE id = :id AND region = :r',
+        [{ name: 'id', value: { longValue: 5 } }, { name: 'r', value: { stringValue: 'eu-central-1' } }],
+        { includeResultMetadata: true });
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(r.json.records, [[{ longValue: 5 }, { stringValue: '50' }, { stringValue: 'eu-central-1' }]]);
+      assert.deepEqual(r.json.columnMetadata.map((c) => [c.name, c.typeName]), [['id', 'int4'], ['amount', 'numeric'], ['region', 'text']]);
+    });
+
+    await test('sql-6 writes: none for analysts; admins only within their tenant', async () => {
+      let r = await execute(analyst, "UPDATE orders SET status = 'x' WHERE id = 1");
+      assert.equal(r.status, 403, r.text);
+      r = await execute(admin, "UPDATE orders SET status = 'paid' WHERE id = 4"); // globex's row
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.json.numberOfRecordsUpdated, 0);
+      r = await execute(admin, "UPDATE orders SET status = 'paid' WHERE id = 1");
+      assert.equal(r.json.numberOfRecordsUpdated, 1);
+      r = await execute(admin, "INSERT INTO orders (id, tenant_id, region, status) VALUES (9, 'globex', 'eu-west-1', 'open')");
+      assert.equal(r.status, 403, `an insert into another tenant: ${r.text}`);
+    });
+
+    await test('sql-7 statements that must be denied', async () => {
+      for (const sql of ['SELECT 1; SELECT 2', "COPY orders TO '/tmp/x'", "DO $$ BEGIN PERFORM 1; END $$",
+        "SELECT pg_read_file('/etc/passwd')", 'SELECT * FROM pg_catalog.pg_authid', 'SET ROLE postgres']) {
+        const r = await execute(admin, sql);
+        assert.equal(r.status, 403, `${sql}: ${r.text}`);
+      }
+      const bad = await execute(analyst, 'SELEC id FROM orders');
+      assert.equal(bad.status, 400);
+      assert.equal(bad.type, 'BadRequestException');
+    });
+
+    await test('sql-8 no token: 401; the decision log holds the query, never the token', async () => {
+      const r = await execute(null, 'SELECT id FROM orders');
+      assert.equal(r.status, 401);
+      await sleep(150);
+      const text = readFileSync(logPath, 'utf8');
+      assert.ok(!text.includes('eyJ'), 'a token in the decision log');
+      const ev = text.split('\n').filter(Boolean).map(JSON.parse).find((e) => e.input && e.input.query && e.input.query.statement.includes('card_number'));
+      assert.ok(ev, 'no decision-log line for the masked query');
+      assert.deepEqual(ev.input.query.tables, ['public.orders']);
+      assert.equal(ev.input.connector.instance, 'inst-a');
+      assert.equal(ev.input.subject.tenant, 'acme');
+    });
+
+    d.proc.kill('SIGTERM');
+    assert.equal((await d.exited).code, 0);
+  } finally {
+    stopPostgres();
+  }
+  done(() => rmSync(dir, { recursive: true, force: true }));
+}
+
+main().catch((e) => {
+  console.error(e);
+  stopPostgres();
+  process.exit(1);
+});
