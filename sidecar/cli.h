@@ -18,6 +18,7 @@ int cmd_eval(int argc, char **argv);
 int cmd_fmt(int argc, char **argv);
 int cmd_capabilities(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_catalog(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_bench(int argc, char **argv);   /* cmd_bench.c */
 int cmd_inspect(int argc, char **argv); /* cmd_inspect.c */

@@ -17,6 +17,7 @@ int cmd_test(int argc, char **argv); /* sidecar/cmd_test.c */
 
 static const command commands[] = {
     {"bench", cmd_bench, "benchmark a Rego query (as opa bench)"},
+    {"catalog", cmd_catalog, "write a PostgreSQL database's tables and columns for the SQL listener"},
     {"capabilities", cmd_capabilities, "print the supported builtins as OPA capabilities JSON"},
     {"check", cmd_check, "parse and compile Rego modules, reporting every error"},
     {"conformance", cmd_conformance, "run folders of OPA YAML test cases"},

@@ -105,10 +105,16 @@ async function main() {
   startPostgres();
   try {
     psql(SCHEMA);
-    writeFileSync(join(dir, 'catalog.json'), JSON.stringify({
-      'public.orders': ['id', 'tenant_id', 'region', 'amount', 'card_number', 'email', 'status'],
+    // the catalog, as `gatehouse catalog` reads it from the database
+    const cat = spawnSync(GH, ['catalog', '--pg', `host=${dir} dbname=postgres user=${pgUser}`, '-o', join(dir, 'catalog.json')], { encoding: 'utf8' });
+    assert.equal(cat.status, 0, cat.stderr);
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'catalog.json'), 'utf8')), {
       'public.customers': ['id', 'tenant_id', 'name', 'region', 'phone', 'ssn'],
-    }));
+      'public.orders': ['id', 'tenant_id', 'region', 'amount', 'card_number', 'email', 'status'],
+    });
+    const nodb = spawnSync(GH, ['catalog', '--pg', `host=${dir} dbname=nope user=${pgUser}`], { encoding: 'utf8' });
+    assert.equal(nodb.status, 1);
+    assert.match(nodb.stderr, /database "nope" does not exist/);
     const logPath = join(dir, 'decisions.log');
     const config = {
       policy: [join(repo, 'policies/authz')],
