@@ -142,7 +142,10 @@ static size_t skip_comment(const char *s, size_t i, size_t n)
 static size_t skip_token(const char *s, size_t i, size_t n)
 {
     char c = s[i];
-    bool ident_before = i > 0 && (s[i - 1] == '_' || ((s[i - 1] | 0x20) >= 'a' && (s[i - 1] | 0x20) <= 'z'));
+    /* PostgreSQL identifiers go on with digits and $: x$$ is a name, not a dollar quote */
+    unsigned char b = i > 0 ? (unsigned char)s[i - 1] : 0;
+    bool ident_before = b == '_' || b == '$' || b >= 0x80 || (b >= '0' && b <= '9') ||
+                        ((b | 0x20) >= 'a' && (b | 0x20) <= 'z');
     if (c == '\'')
         return skip_quoted(s, i, n, '\'', i > 0 && (s[i - 1] == 'E' || s[i - 1] == 'e'));
     if (c == '"')
@@ -156,6 +159,17 @@ static size_t skip_token(const char *s, size_t i, size_t n)
     if (c == '/' && i + 1 < n && s[i + 1] == '*')
         return skip_comment(s, i, n);
     return i + 1;
+}
+
+int sql_count_qmarks(const char *s, size_t n)
+{
+    int count = 0;
+    for (size_t i = 0; i < n;)
+        if (s[i] == '?')
+            count++, i++;
+        else
+            i = skip_token(s, i, n);
+    return count;
 }
 
 static const char *number_qmarks(const char *s, size_t n, gh_arena *a, int *count)

@@ -145,7 +145,8 @@ static void tenant_value(sql_walker *w, Node **slot, const char *table)
 static Node **append_node(sql_walker *w, Node **items, size_t n, Node *x)
 {
     Node **p = sql_node_alloc(w, (n + 1) * sizeof *p);
-    memcpy(p, items, n * sizeof *p);
+    if (n)
+        memcpy(p, items, n * sizeof *p);
     p[n] = x;
     return p;
 }
@@ -335,7 +336,8 @@ static void fill_params(sql_walker *w, const sql_walker *w2, const char *sql, sq
     }
     /* ? binds by position: each $k of the deparsed text, left to right, becomes ? */
     sql_param_at *at = sql_node_alloc(w, (n ? n : 1) * sizeof *at);
-    memcpy(at, w2->params, n * sizeof *at);
+    if (n)
+        memcpy(at, w2->params, n * sizeof *at);
     qsort(at, n, sizeof *at, compare_location);
     gh_buf b;
     gh_buf_init(&b, 0);
@@ -356,6 +358,9 @@ static void fill_params(sql_walker *w, const sql_walker *w2, const char *sql, sq
     gh_buf_free(&b);
     if (!out->sql)
         sql_fail(w, SQL_ENOMEM, "out of memory");
+    /* a ? that is not a placeholder (an operator) would shift every binding after it */
+    if (sql_count_qmarks(out->sql, strlen(out->sql)) != (int)n)
+        sql_fail(w, SQL_EDENIED, "a ? operator cannot be used with ? placeholders");
 }
 
 int sql_rewrite(const sql_description *d, const gh_value *decision, const sql_rewrite_opts *opts,

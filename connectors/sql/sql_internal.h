@@ -106,6 +106,9 @@ Node *sql_node_nulltest(sql_walker *w, Node *arg, bool is_null);
 Node *sql_node_star(sql_walker *w);
 Node *sql_node_and(sql_walker *w, Node *l, Node *r); /* l may be NULL */
 
+/* ---- describe.c ---- */
+int sql_count_qmarks(const char *s, size_t n); /* ? outside quotes and comments */
+
 /* ---- walk.c ---- */
 _Noreturn void sql_fail(sql_walker *w, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -188,7 +188,8 @@ Node *sql_node_bool(sql_walker *w, PgQuery__BoolExprType t, Node **args, size_t 
     b->boolop = t;
     b->n_args = n;
     b->args = node_list(w, n);
-    memcpy(b->args, args, n * sizeof *args);
+    if (n)
+        memcpy(b->args, args, n * sizeof *args);
     b->location = -1;
     return sql_node_wrap(w, PG_QUERY__NODE__NODE_BOOL_EXPR, b);
 }
@@ -209,7 +210,8 @@ Node *sql_node_call(sql_walker *w, const char *fn, Node **args, size_t n)
     f->funcname[0] = sql_node_string(w, fn);
     f->n_args = n;
     f->args = node_list(w, n);
-    memcpy(f->args, args, n * sizeof *args);
+    if (n)
+        memcpy(f->args, args, n * sizeof *args);
     f->funcformat = PG_QUERY__COERCION_FORM__COERCE_EXPLICIT_CALL;
     f->location = -1;
     return sql_node_wrap(w, PG_QUERY__NODE__NODE_FUNC_CALL, f);
