@@ -610,6 +610,10 @@ static void stream_complete(grpc_stream *st)
 {
     grpc_server *s = st->conn->srv;
     if (st->answered) return;
+    if (!st->method) { /* never: the headers were checked first; kept so it cannot crash */
+        stream_fail(st, 200, GRPC_STATUS_INTERNAL, "request without headers");
+        return;
+    }
     if (st->msg.len < PREFIX_LEN || st->msg.len != PREFIX_LEN + (size_t)be32(st->msg.data + 1)) {
         reject(s, GRPC_REJECT_FRAMING);
         stream_fail(st, 200, GRPC_STATUS_INTERNAL,
