@@ -44,8 +44,12 @@ const { status: S } = grpc;
 
 // ---- the server under test ----
 
+const running = new Set(); // servers a failed case left behind are killed at the end
+
 async function startServer(args = []) {
   const p = spawn(SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(p);
+  p.on('exit', () => running.delete(p));
   let out = '', err = '';
   p.stdout.on('data', (d) => (out += d));
   p.stderr.on('data', (d) => (err += d));
@@ -539,6 +543,7 @@ await limitCases();
 await stopCase();
 await tlsCases();
 
+for (const p of running) p.kill('SIGKILL');
 rmSync(dir, { recursive: true, force: true });
 const failed = results.filter(([ok]) => !ok);
 console.log(`\n${results.length - failed.length} passed, ${failed.length} failed`);
