@@ -102,7 +102,7 @@ static const gh_value *base64_val(conv *c, const uint8_t *p, size_t n) {
     return gh_value_string_ref(c->a, s, o);
 }
 
-/* ---- the wire pre-check: nesting depth ---- */
+/* ---- the wire pre-check: nesting depth, NUL bytes ---- */
 
 /* protobuf-c unpacks recursively without a depth limit, so a CheckRequest whose Struct
  * metadata nests thousands deep could exhaust the stack. This walk follows only the
@@ -149,6 +149,10 @@ static int depth_check(conv *c, const uint8_t *p, const uint8_t *end,
         const ProtobufCFieldDescriptor *f =
             tag >> 3 <= UINT32_MAX ? protobuf_c_message_descriptor_get_field(d, (unsigned)(tag >> 3))
                                    : NULL;
+        /* protobuf-c ends strings at their first NUL, where Go keeps the rest: such a
+           string would be read differently here, so it is refused */
+        if (f && f->type == PROTOBUF_C_TYPE_STRING && memchr(p, 0, len))
+            return fail(c, GH_EPARSE, "CheckRequest: field %s holds a NUL byte", f->name);
         if (f && f->type == PROTOBUF_C_TYPE_MESSAGE) {
             int rc = depth_check(c, p, p + len, f->descriptor, depth + 1);
             if (rc) return rc;
@@ -903,12 +907,23 @@ static int http_request(conv *c, const extauthz_http_request *r, HttpRequest *h)
     return http_body(c, r, h);
 }
 
+static bool has_nul(extauthz_str s) { return s.len && memchr(s.ptr, 0, s.len); }
+
+/* The text fields become C strings: a NUL in one would cut it short. */
+static int check_nul(conv *c, const extauthz_http_request *r) {
+    bool bad = has_nul(r->method) || has_nul(r->path) || has_nul(r->query) || has_nul(r->protocol);
+    for (size_t i = 0; !bad && i < r->n_headers; i++)
+        bad = has_nul(r->headers[i].key) || has_nul(r->headers[i].value);
+    return bad ? fail(c, GH_EINVAL, "request: a NUL byte in the method, path, query or a header") : 0;
+}
+
 int extauthz_input_from_http(const extauthz_http_request *r, gh_arena *a,
                              const extauthz_opts *opts, const gh_value **input, char *err,
                              size_t errlen) {
     conv c = {a, err, errlen};
     if (err && errlen) err[0] = '\0';
     *input = NULL;
+    if (check_nul(&c, r)) return GH_EINVAL;
     CheckRequest *req = gh_arena_alloc(a, sizeof *req);
     AttributeContext *at = gh_arena_alloc(a, sizeof *at);
     AttributeContext__Request *rq = gh_arena_alloc(a, sizeof *rq);

@@ -447,6 +447,14 @@ static void test_malformed(void) {
     uint8_t *buf = pack(&r.check, &len);
     EXPECT_PARSE_ERROR(buf, len, "field path holds invalid UTF-8");
 
+    /* a NUL inside a string: Go would keep what follows, protobuf-c would not */
+    static const uint8_t nul_body[] = {0x0a, 0x0b, 0x22, 0x09, 0x12, 0x07, 0x5a, 0x05,
+                                       '{', '}', 0, 'x', 'y'}; /* attributes.request.http.body */
+    EXPECT_PARSE_ERROR(nul_body, sizeof nul_body, "field body holds a NUL byte");
+    static const uint8_t nul_header[] = {0x0a, 0x0f, 0x22, 0x0d, 0x12, 0x0b, 0x1a, 0x09, 0x0a, 0x01,
+                                         'a', 0x12, 0x04, 'b', 0, 'c', 'd'}; /* headers {"a": "b\0cd"} */
+    EXPECT_PARSE_ERROR(nul_header, sizeof nul_header, "field value holds a NUL byte");
+
     /* metadata nested past the limit is refused before protobuf-c recurses into it:
        CheckRequest, AttributeContext, Metadata, its entry, then three messages per Struct
        (Struct, its entry, Value) */
@@ -536,6 +544,12 @@ static void test_http_input(void) {
           gh_value_equal(get(get(with, "subject"), "id"), json("\"u1\"")));
     CHECK(again && gh_value_len(again) == gh_value_len(with) &&
           gh_value_equal(get(again, "subject"), json("\"u2\"")));
+
+    /* a NUL in a header is refused rather than cut short */
+    static const extauthz_kv nul_headers[] = {{{"x-a", 3}, {"b\0c", 3}}};
+    extauthz_http_request nul = {.method = {"GET", 3}, .path = {"/", 1}, .headers = nul_headers, .n_headers = 1};
+    CHECK_INT(extauthz_input_from_http(&nul, &arena, NULL, &in, err, sizeof err), GH_EINVAL);
+    CHECK_STR(err, "request: a NUL byte in the method, path, query or a header");
 
     /* a body that is not UTF-8 travels as rawBody; a form body is parsed either way */
     static const extauthz_kv form_headers[] = {
