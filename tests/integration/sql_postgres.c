@@ -4,7 +4,8 @@
  * through is rewritten by sql_rewrite and run through libpq with its bound parameters.
  * Checks per statement: it runs; no returned cell holds a forbidden or unmasked value; and
  * its result is the same with every other tenant's row (and every row outside the row
- * filter) deleted first, i.e. nothing of them reached it. Exits 77 (skipped) without
+ * filter) deleted first, i.e. nothing of them reached it. Then 2,000 generated SELECTs (joins,
+ * filters, subqueries, aggregates, UNION over the same schema) get the same checks. Exits 77 (skipped) without
  * PostgreSQL's binaries. */
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -137,10 +138,14 @@ static char *run(const sql_rewrite_result *rw, gh_arena *a, char *err, size_t er
     return out;
 }
 
+static char corpus_catalog[8192];
+
 static void check_case(const sql_case *c)
 {
-    if (!main_decision[0])
+    if (!main_decision[0]) {
         snprintf(main_decision, sizeof main_decision, "%s", c->decision);
+        snprintf(corpus_catalog, sizeof corpus_catalog, "%s", c->catalog);
+    }
     if (strcmp(c->decision, main_decision) != 0 || strcmp(c->style, "dollar") != 0 || c->search_path[0])
         return; /* other decisions name tables this schema does not have */
     gh_arena a;
@@ -185,6 +190,59 @@ static void check_case(const sql_case *c)
     gh_arena_free(&a);
 }
 
+/* ---- generated SELECTs: random shapes over the schema, under the corpus' main decision ---- */
+
+static const char *pick(const char *const *xs, size_t n) { return xs[(size_t)rand() % n]; }
+#define PICK(xs) pick(xs, sizeof xs / sizeof *xs)
+
+static void random_select(gh_buf *b)
+{
+    static const char *const ocols[] = {"o.id", "o.amount", "o.region", "o.customer_id", "o.created_at"};
+    static const char *const ccols[] = {"c.id", "c.name", "c.email", "c.card", "c.born"};
+    static const char *const conds[] = {"o.amount > 100", "o.region = 'us'", "o.region <> 'eu'", "c.name LIKE 'name1%'",
+                                        "c.email IS NOT NULL", "o.customer_id IN (SELECT id FROM customers WHERE id < 9)",
+                                        "EXISTS (SELECT 1 FROM orders x WHERE x.customer_id = c.id)", "c.born > '1980-06-20'"};
+    static const char *const aggs[] = {"count(*)", "sum(o.amount)", "max(c.name)", "min(o.created_at)", "count(DISTINCT c.email)"};
+    int shape = rand() % 4;
+    gh_buf_puts(b, "SELECT ");
+    if (shape == 3) {
+        const char *g = rand() % 2 ? PICK(ocols) : PICK(ccols);
+        gh_buf_printf(b, "%s, %s", g, PICK(aggs));
+        gh_buf_printf(b, " FROM orders o JOIN customers c ON c.id = o.customer_id WHERE %s GROUP BY %s", PICK(conds), g);
+        return;
+    }
+    int n = 1 + rand() % 3;
+    gh_buf list;
+    gh_buf_init(&list, 0);
+    for (int i = 0; i < n; i++)
+        gh_buf_printf(&list, "%s%s", i ? ", " : "", shape == 0 ? PICK(ocols) : shape == 1 ? PICK(ccols) : (rand() % 2 ? PICK(ocols) : PICK(ccols)));
+    gh_buf_puts(b, list.data);
+    gh_buf_puts(b, shape == 0 ? " FROM orders o JOIN customers c ON true" : shape == 1 ? " FROM customers c, orders o"
+                                                                              : " FROM orders o LEFT JOIN customers c ON c.id = o.customer_id");
+    if (rand() % 3)
+        gh_buf_printf(b, " WHERE %s", PICK(conds));
+    if (rand() % 4 == 0) /* the same columns from another join: UNION's types match */
+        gh_buf_printf(b, " UNION SELECT %s FROM customers c JOIN orders o ON o.customer_id = c.id WHERE %s", list.data,
+                      PICK(conds));
+    gh_buf_free(&list);
+}
+
+static void run_generated(int count, const char *catalog)
+{
+    srand(20261123);
+    for (int i = 0; i < count; i++) {
+        static sql_case c;
+        snprintf(c.id, sizeof c.id, "gen-%d", i);
+        snprintf(c.decision, sizeof c.decision, "%s", main_decision);
+        snprintf(c.catalog, sizeof c.catalog, "%s", catalog);
+        snprintf(c.style, sizeof c.style, "dollar");
+        gh_buf_init(&c.sql, 0);
+        random_select(&c.sql);
+        check_case(&c);
+        gh_buf_free(&c.sql);
+    }
+}
+
 int main(void)
 {
     if (access(PG_BIN "/initdb", X_OK) != 0) {
@@ -200,7 +258,13 @@ int main(void)
     tests_run++;
     if (n <= 0 || ran < 20)
         test_fail(__FILE__, __LINE__, "only %d statements ran (%d cases)", ran, n);
-    printf("sql_postgres: %d rewrites run against PostgreSQL, %d denied or skipped\n", ran, denied);
+    int corpus_ran = ran;
+    run_generated(2000, corpus_catalog);
+    tests_run++;
+    if (ran - corpus_ran < 1000)
+        test_fail(__FILE__, __LINE__, "only %d of 2000 generated statements ran", ran - corpus_ran);
+    printf("sql_postgres: %d rewrites run against PostgreSQL (corpus and 2000 generated), %d denied or skipped\n", ran,
+           denied);
     stop_cluster();
     return tests_done("sql_postgres");
 }
