@@ -5,7 +5,7 @@
  * Go's rules are kept: a preamble before the first boundary is skipped, lines may end in
  * CRLF or (when the first boundary line does) LF alone, a part ends only at a boundary,
  * parts without a form-data name are skipped, and anything else malformed refuses the
- * request. Not done: quoted-printable part bodies and RFC 2231 parameters. */
+ * request; quoted-printable parts are decoded. Not done: RFC 2231 parameters. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,9 +101,12 @@ static bool parse_type(gh_arena *a, const char *s, size_t n, media *out, size_t 
 static bool parse_media(gh_arena *a, const char *s, size_t n, media *out) {
     size_t i;
     if (!parse_type(a, s, n, out, &i)) return false;
-    bool seen = false;
+    size_t nkeys = 0, maxkeys = 1;
+    for (size_t j = i; j < n; j++) maxkeys += s[j] == ';';
+    const char **keys = gh_arena_alloc(a, maxkeys * sizeof *keys);
+    size_t *klens = gh_arena_alloc(a, maxkeys * sizeof *klens);
     char *val = gh_arena_alloc(a, n + 1);
-    if (!val) return false;
+    if (!val || !keys || !klens) return false;
     while (true) {
         while (i < n && space(s[i])) i++;
         if (i >= n) return true;
@@ -122,9 +125,11 @@ static bool parse_media(gh_arena *a, const char *s, size_t n, media *out) {
         size_t vlen, used = param_value(s + i, n - i, val, &vlen);
         if (!used) return false;
         i += used;
+        for (size_t j = 0; j < nkeys; j++)
+            if (klens[j] == k && strncasecmp(keys[j], s + key, k) == 0)
+                return false; /* "mime: duplicate parameter name" */
+        keys[nkeys] = s + key, klens[nkeys++] = k;
         if (k == strlen(out->want) && strncasecmp(s + key, out->want, k) == 0) {
-            if (seen) return false; /* "mime: duplicate parameter name" */
-            seen = true;
             out->value = gh_arena_strndup(a, val, vlen);
             out->value_len = vlen;
             if (!out->value) return false;
@@ -173,7 +178,8 @@ static bool is_final(mp *m, const char *line, size_t len) {
 /* ---- parts ---- */
 
 typedef struct part {
-    const char *disposition, *ctype; /* header values, NUL-terminated, or NULL */
+    /* header values, NUL-terminated, or NULL */
+    const char *disposition, *ctype, *encoding;
 } part;
 
 static bool header_value_ok(const char *v, size_t n) {
@@ -194,7 +200,9 @@ static int header_line(mp *m, const char *kv, size_t n, part *p) {
     while (e > v && (e[-1] == ' ' || e[-1] == '\t')) e--;
     const char **slot = klen == 19 && strncasecmp(kv, "content-disposition", 19) == 0 ? &p->disposition
                         : klen == 12 && strncasecmp(kv, "content-type", 12) == 0    ? &p->ctype
-                                                                                      : NULL;
+                        : klen == 25 && strncasecmp(kv, "content-transfer-encoding", 25) == 0
+                            ? &p->encoding
+                            : NULL;
     if (slot && !*slot && !(*slot = gh_arena_strndup(m->a, v, (size_t)(e - v))))
         return mp_fail(m, "out of memory");
     return 0;
@@ -295,6 +303,73 @@ static int next_part(mp *m) {
     }
 }
 
+/* ---- quoted-printable part bodies (Go's mime/quotedprintable, lenient as it is) ---- */
+
+static int hex_digit(char ch) {
+    if (ch >= '0' && ch <= '9') return ch - '0';
+    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+    return -1;
+}
+
+static bool qp_discard(char ch) { return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r'; }
+
+/* Decodes one line as Go's Reader holds it: trailing whitespace gone, the line end put
+ * back, or a final '=' (soft break) dropped. */
+static int qp_line(mp *m, const char *w, size_t wl, char *d, size_t *o) {
+    for (size_t i = 0; i < wl; i++) {
+        unsigned char b = (unsigned char)w[i];
+        if (b == '=') {
+            int hi = i + 1 < wl ? hex_digit(w[i + 1]) : -1;
+            int lo = i + 2 < wl ? hex_digit(w[i + 2]) : -1;
+            if (hi >= 0 && lo >= 0) {
+                d[(*o)++] = (char)(hi << 4 | lo);
+                i += 2;
+                continue;
+            }
+            if (wl - i >= 2 && w[i + 1] != '\r' && w[i + 1] != '\n') { /* a literal '=' */
+                d[(*o)++] = '=';
+                continue;
+            }
+            return mp_fail(m, "quotedprintable: invalid escape in body");
+        }
+        if (b < ' ' && b != '\t' && b != '\r' && b != '\n')
+            return mp_fail(m, "quotedprintable: invalid unescaped byte 0x%02x in body", b);
+        if (b == 0x7f) return mp_fail(m, "quotedprintable: invalid unescaped byte 0x7f in body");
+        d[(*o)++] = (char)b;
+    }
+    return 0;
+}
+
+static int qp_decode(mp *m, const char *in, size_t n, const char **out, size_t *olen) {
+    char *d = gh_arena_alloc(m->a, n + 3), *w = gh_arena_alloc(m->a, n + 3);
+    size_t o = 0, pos = 0;
+    if (!d || !w) return mp_fail(m, "out of memory");
+    while (pos < n) {
+        const char *line = in + pos, *lf = memchr(line, '\n', n - pos);
+        size_t whole = lf ? (size_t)(lf - line) + 1 : n - pos, t = whole;
+        pos += whole;
+        while (t && qp_discard(line[t - 1])) t--;
+        memcpy(w, line, t);
+        size_t wl = t;
+        if (t && line[t - 1] == '=') { /* a soft line break */
+            const char *rest = line + t;
+            size_t rl = whole - t;
+            wl--;
+            bool ok = (rl >= 1 && rest[0] == '\n') || (rl >= 2 && rest[0] == '\r' && rest[1] == '\n') ||
+                      (rl == 0 && wl > 0 && !lf);
+            if (!ok) return mp_fail(m, "quotedprintable: invalid bytes after =");
+        } else if (lf) {
+            if (whole >= 2 && line[whole - 2] == '\r') w[wl++] = '\r';
+            w[wl++] = '\n';
+        }
+        int rc = qp_line(m, w, wl, d, &o);
+        if (rc) return rc;
+    }
+    *out = d, *olen = o;
+    return 0;
+}
+
 /* The part's form-data name, or NULL (not form-data, no name, a bad disposition). */
 static const char *form_name(mp *m, const part *p, size_t *len) {
     media d = {.want = "name"};
@@ -348,10 +423,13 @@ static int read_parts(mp *m, const gh_value **out) {
     int rc;
     if (!f) return mp_fail(m, "out of memory");
     while ((rc = next_part(m)) == 1) {
-        part p = {NULL, NULL};
+        part p = {NULL, NULL, NULL};
         const char *body = NULL, *name;
         size_t blen = 0, nlen;
         if ((rc = read_headers(m, &p)) || (rc = read_body(m, &body, &blen))) return rc;
+        if (p.encoding && strcasecmp(p.encoding, "quoted-printable") == 0 &&
+            (rc = qp_decode(m, body, blen, &body, &blen)))
+            return rc;
         if (!(name = form_name(m, &p, &nlen))) continue;
         if (n == cap) {
             f = gh_arena_realloc(m->a, f, cap * sizeof *f, 2 * cap * sizeof *f);

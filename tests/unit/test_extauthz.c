@@ -292,6 +292,17 @@ static void test_multipart(void) {
          "multipart: unexpected EOF in part headers"},
         {"multipart/form-data; boundary=\"\"", "--\r\n", NULL, "multipart: boundary is empty"},
         {"multipart/form-data; boundary=b; boundary=c", "--b--", NULL, "mime: invalid media parameter"},
+        {"multipart/form-data; boundary=b; charset=x; CHARSET=y", "--b--", NULL,
+         "mime: invalid media parameter"},
+        /* quoted-printable parts are decoded: escapes, a soft line break, a literal '=' */
+        {"multipart/form-data; boundary=b",
+         "--b\r\nContent-Disposition: form-data; name=q\r\nContent-Transfer-Encoding: Quoted-Printable\r\n\r\n"
+         "caf=C3=A9 =\r\nand more=3D  \r\nx=zz\r\n--b--",
+         "{\"q\": [\"caf\u00e9 and more=\\r\\nx=zz\"]}", NULL},
+        {"multipart/form-data; boundary=b",
+         "--b\r\nContent-Disposition: form-data; name=q\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+         "bad \x01 byte\r\n--b--",
+         NULL, "quotedprintable: invalid unescaped byte 0x01 in body"},
         {"multipart/form-data; boundary=b", "--b\r\n\r\nx\r\n--b\r\n\r\ny\r\nz", NULL,
          "multipart: unexpected EOF in a part"},
     };
