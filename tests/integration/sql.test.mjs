@@ -205,6 +205,90 @@ async function main() {
       assert.equal(bad.type, 'BadRequestException');
     });
 
+    await test('sql-9 adversarial statements: denied, or only rows and columns the decision allows', async () => {
+      // each: [sql, the output column holding order ids (or null), expectation]
+      const ORDER_IDS = new Set([1, 5]); // acme, allowed regions, not deleted
+      const cases = [
+        ['WITH orders AS (SELECT * FROM public.orders) SELECT id FROM orders', 0],
+        ['SELECT id FROM "public"."orders"', 0],
+        ['select ID from ORDERS', 0],
+        ['SELECT o.id FROM orders o, LATERAL (SELECT i.id FROM orders i WHERE i.id = o.id) x', 0],
+        ["SELECT id FROM orders WHERE tenant_id = 'globex' OR true", 0],
+        ['SELECT id FROM orders -- a comment\nWHERE 1 = 1', 0],
+        ['SELECT id FROM orders /* ; DROP TABLE orders */', 0],
+        ['SELECT $$dollar; quoted$$ AS t, id FROM orders', 1],
+        ['TABLE orders', 0],
+        ["SELECT id FROM orders WHERE id IN (SELECT id FROM orders WHERE tenant_id <> 'acme')", 0],
+        ['SELECT id, row_number() OVER (PARTITION BY tenant_id ORDER BY id) FROM orders', 0],
+        ['SELECT generate_series(1, 3) AS g, id FROM orders', 1],
+        ['SELECT id FROM (SELECT * FROM orders) AS sub', 0],
+        ['SELECT id FROM orders WHERE id = ANY(ARRAY[1, 2, 3, 4])', 0],
+        ['SELECT id FROM ONLY orders', 0],
+        ['SELECT id FROM orders NATURAL JOIN customers', 0],
+        ["SELECT id FROM orders o WHERE EXISTS (SELECT 1 FROM customers c WHERE c.name = 'Bob')", 0],
+        ['SELECT (SELECT max(id) FROM orders) AS m', 0],
+        ['SELECT id FROM orders FOR UPDATE', 0],
+        ["SELECT id FROM orders WHERE region = 'us-east-1'", 0],
+        ["SELECT id FROM orders WHERE status = 'deleted'", 0],
+        ['SELECT count(*) AS n, 1 AS k FROM orders', null, (r) => assert.deepEqual(rows(r), [[2, 1]])],
+        ["SELECT name FROM customers UNION ALL SELECT email FROM orders", null,
+          (r) => assert.ok(rows(r).every(([v]) => v !== 'Bob' && !String(v).includes('@')), r.text)],
+        ["SELECT c.id FROM customers c WHERE c.name = 'Bob'", null, (r) => assert.deepEqual(rows(r), [])],
+        ['SELECT * FROM pg_catalog.pg_tables', 'deny'],
+        ['SELECT usename FROM pg_user', 'deny'],
+        ['SELECT table_name FROM information_schema.tables', 'deny'],
+        ['WITH d AS (DELETE FROM orders RETURNING *) SELECT * FROM d', 'deny'],
+        ['SELECT * INTO stolen FROM orders', 'deny'],
+        ['EXPLAIN ANALYZE SELECT * FROM orders', 'deny'],
+        ["SELECT set_config('search_path', 'x', false)", 'deny'],
+        ['SELECT pg_sleep(1)', 'deny'],
+        ["SELECT lo_import('/etc/passwd')", 'deny'],
+        ["SELECT pg_ls_dir('.')", 'deny'],
+        ['CALL p()', 'deny'],
+        ['PREPARE s AS SELECT 1', 'deny'],
+        ['EXECUTE s', 'deny'],
+        ['RESET ROLE', 'deny'],
+        ['SET search_path = evil', 'deny'],
+        ["SELECT id FROM orders o WHERE EXISTS (SELECT 1 FROM customers c WHERE c.tenant_id = 'globex')", 'deny'],
+        ['SELECT ssn FROM customers', 'deny'],
+        ['SELECT id FROM customers WHERE ssn IS NOT NULL', 'deny'],
+        ['SELECT id FROM customers ORDER BY ssn', 'deny'],
+        ['SELECT id FROM customers GROUP BY id, tenant_id', 'deny'],
+        ['DELETE FROM orders', 'deny'],
+        ["INSERT INTO orders (id, tenant_id) VALUES (10, 'acme')", 'deny'],
+        ["UPDATE customers SET name = 'x'", 'deny'],
+        ['TRUNCATE orders', 'deny'],
+        ['DROP TABLE orders', 'deny'],
+        ['CREATE TABLE x (a int)', 'deny'],
+        ["COPY (SELECT * FROM orders) TO STDOUT", 'deny'],
+        ['SELECT 1; SELECT id FROM orders', 'deny'],
+        ["DO $x$ BEGIN DELETE FROM orders; END $x$", 'deny'],
+        ['LISTEN x', 'deny'],
+        ['VACUUM orders', 'deny'],
+        ['SELECT id FROM "ORDERS"', 'deny'],
+        ["SELECT dblink_exec('host=x', 'DROP TABLE orders')", 'deny'],
+        ["SELECT id FROM orders WHERE pg_read_file('/etc/passwd') IS NOT NULL", 'deny'],
+        ['SELECT current_setting(\'is_superuser\'), id FROM orders', 1],
+        ['SELECT id FROM orders UNION SELECT id FROM customers', 0],
+      ];
+      let denied = 0, answered = 0;
+      for (const [sql, col, check] of cases) {
+        const r = await execute(analyst, sql);
+        if (col === 'deny') {
+          assert.notEqual(r.status, 200, `${sql}: answered ${r.text}`);
+          denied++;
+          continue;
+        }
+        if (r.status !== 200) { denied++; continue; } // denied is always acceptable
+        answered++;
+        assert.ok(!r.text.includes('globex') && !r.text.includes('4444'), `${sql}: another tenant's data: ${r.text}`);
+        if (check) check(r);
+        if (typeof col === 'number')
+          for (const row of rows(r)) assert.ok(ORDER_IDS.has(row[col]) || (sql.includes('customers') && row[col] === 1), `${sql}: row ${JSON.stringify(row)}`);
+      }
+      console.log(`     (${cases.length} statements: ${answered} answered within the decision, ${denied} denied)`);
+    });
+
     await test('sql-8 no token: 401; the decision log holds the query, never the token', async () => {
       const r = await execute(null, 'SELECT id FROM orders');
       assert.equal(r.status, 401);
