@@ -87,6 +87,7 @@ static inline const gh_value *sql_get(const gh_value *v, const char *k, size_t n
 /* ---- tree.c ---- */
 extern ProtobufCAllocator *sql_pb_allocator(gh_arena *a, ProtobufCAllocator *out);
 int sql_tree_parse(const char *text, gh_arena *a, sql_tree **out, sql_error *err);
+PgQuery__ParseResult *sql_unpack(const uint8_t *data, size_t len, gh_arena *a); /* unpack.c */
 uint8_t *sql_pack(const ProtobufCMessage *root, gh_arena *a, size_t *len); /* pack.c */
 int sql_tree_deparse(const sql_tree *t, gh_arena *a, const char **out, sql_error *err);
 void *sql_node_alloc(sql_walker *w, size_t size);

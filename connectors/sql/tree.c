@@ -29,8 +29,10 @@ int sql_tree_parse(const char *text, gh_arena *a, sql_tree **out, sql_error *err
         return err->code;
     }
     ProtobufCAllocator al;
-    PgQuery__ParseResult *root = pg_query__parse_result__unpack(
-        sql_pb_allocator(a, &al), r.parse_tree.len, (const uint8_t *)r.parse_tree.data);
+    PgQuery__ParseResult *root = sql_unpack((const uint8_t *)r.parse_tree.data, r.parse_tree.len, a);
+    if (!root) /* a field kind unpack.c does not read: protobuf-c's slower unpack */
+        root = pg_query__parse_result__unpack(sql_pb_allocator(a, &al), r.parse_tree.len,
+                                              (const uint8_t *)r.parse_tree.data);
     pg_query_free_protobuf_parse_result(r);
     sql_tree *t = gh_arena_alloc(a, sizeof *t);
     if (!root || !t) {
