@@ -492,10 +492,20 @@ static void walk_select(sql_walker *w, PgQuery__SelectStmt *sel, sql_scope *up, 
 
 static sql_range *dml_target(sql_walker *w, PgQuery__RangeVar *rv, sql_scope *s)
 {
-    int t = add_table(w, qualify(w, rv));
-    if (w->rw)
-        sql_rw_system_check(w, t);
+    const char *name = qualify(w, rv);
+    int t = add_table(w, name);
     const char *alias = rv->alias ? rv->alias->aliasname : rv->relname;
+    if (w->rw) {
+        sql_rw_system_check(w, t);
+        /* the table the policy judged, whatever the session's search_path */
+        if (!rv->schemaname[0]) {
+            size_t sl = strlen(name) - strlen(rv->relname) - 1;
+            char *schema = gh_arena_strndup(w->a, name, sl);
+            if (!schema)
+                sql_fail(w, SQL_ENOMEM, "out of memory");
+            rv->schemaname = schema;
+        }
+    }
     return add_range(w, s, alias, t, true);
 }
 
