@@ -7,7 +7,8 @@
  *   loadgen HOST PORT PATH BODY-FILE RATE CONNECTIONS SECONDS
  *
  * prints: "LOADGEN sent answered errors achieved-rate p50 p90 p99 p99.9 max" (latencies in
- * microseconds). One thread: epoll over the sockets plus a timerfd for the next send. */
+ * microseconds). One thread: epoll over the sockets plus a timerfd for the next send.
+ * LOADGEN_HEADER="Name: value" adds one header (e.g. Authorization) to every request. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -146,10 +147,13 @@ int main(int argc, char **argv)
     char body[65536];
     size_t blen = fread(body, 1, sizeof body, f);
     fclose(f);
-    char req[70000];
+    char req[80000];
+    const char *extra = getenv("LOADGEN_HEADER");
     int rl = snprintf(req, sizeof req,
                       "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
-                      "Content-Length: %zu\r\n\r\n%.*s", path, host, blen, (int)blen, body);
+                      "%s%sContent-Length: %zu\r\n\r\n%.*s", path, host, extra ? extra : "",
+                      extra ? "\r\n" : "", blen, (int)blen, body);
+    if (rl < 0 || (size_t)rl >= sizeof req) return fprintf(stderr, "loadgen: request too large\n"), 2;
 
     int ep = epoll_create1(0), tfd = timerfd_create(CLOCK_MONOTONIC, 0);
     struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)-1};

@@ -30,3 +30,8 @@ if command -v h2load >/dev/null; then
   echo "### bench/ext-authz"
   bench/ext_authz.sh "$BUILD" 8
 fi
+if [ -x /usr/lib/postgresql/15/bin/initdb ] && command -v wrk >/dev/null; then
+  echo
+  echo "### bench/sql-e2e"
+  bench/sql_e2e.sh "$BUILD" 8
+fi

@@ -443,6 +443,7 @@ static int sql_decide(sql_ctx *x, const rds_request *rr, sql_rewrite_result *rw,
         snprintf(msg, sizeof msg, "denied: %s", se.msg);
         return rds_error(x->resp, 403, "ForbiddenException", msg), -1;
     }
+    if (log_enabled(LOG_DEBUG)) log_msg(LOG_DEBUG, NULL, "sql %s: rewritten: %s", x->d.id, rw->sql);
     const char **vals = gh_arena_calloc(a, rw->nparams + 1, sizeof *vals);
     for (size_t i = 0; i < rw->nparams; i++) {
         const sql_param *p = &rw->params[i];
