@@ -5,7 +5,9 @@
  * Checks per statement: it runs; no returned cell holds a forbidden or unmasked value; and
  * its result is the same with every other tenant's row (and every row outside the row
  * filter) deleted first, i.e. nothing of them reached it. Then 2,000 generated SELECTs (joins,
- * filters, subqueries, aggregates, UNION over the same schema) get the same checks. Exits 77 (skipped) without
+ * filters, subqueries, aggregates, UNION over the same schema) get the same checks, and the
+ * allowed writes of rewrite_writes.txt must leave every row outside the decision as it was
+ * (each in a transaction rolled back). Exits 77 (skipped) without
  * PostgreSQL's binaries. */
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -30,11 +32,13 @@ static const char schema[] =
     "CREATE TABLE orders (id int, tenant_id text, customer_id int, amount numeric, region text,"
     " secret text, created_at date);"
     "CREATE TABLE customers (id int, tenant_id text, name text, email text, card text, born date);"
+    "CREATE TABLE audit (id int PRIMARY KEY, tenant_id text, msg text);"
+    "INSERT INTO audit VALUES (1, 'evil', 'evil one'), (2, 'acme', 'acme two'), (3, 'evil', 'evil three');"
     "CREATE VIEW order_summary AS SELECT tenant_id, count(*) AS n FROM orders GROUP BY tenant_id;"
     "INSERT INTO customers SELECT i, CASE WHEN i % 2 = 0 THEN 'acme' ELSE 'evil' END, 'name' || i,"
     " 'RAWMAIL' || i || '@x.org', 'RAWCARD-4111-' || (1000 + i), date '1980-06-15' + i FROM generate_series(1, 20) i;"
     "INSERT INTO orders SELECT i, CASE WHEN i % 3 = 0 THEN 'evil' ELSE 'acme' END, 1 + i % 20, i * 10,"
-    " (ARRAY['eu', 'uk', 'us'])[1 + i % 3], 'SECRET' || i, date '2024-01-01' + i FROM generate_series(1, 60) i;";
+    " (ARRAY['eu', 'uk', 'us'])[1 + (i / 3) % 3], 'SECRET' || i, date '2024-01-01' + i FROM generate_series(1, 60) i;";
 
 static int sh(const char *cmd)
 {
@@ -190,6 +194,78 @@ static void check_case(const sql_case *c)
     gh_arena_free(&a);
 }
 
+/* ---- writes: what lies outside the decision must not change ---- */
+
+static const char *const outside[] = {
+    "SELECT md5(coalesce(string_agg(x::text, ',' ORDER BY x::text), '')) FROM orders x"
+    " WHERE tenant_id <> 'acme' OR region IS DISTINCT FROM 'eu'",
+    "SELECT md5(coalesce(string_agg(x::text, ',' ORDER BY x::text), '')) FROM customers x WHERE tenant_id <> 'acme'",
+    "SELECT md5(coalesce(string_agg(x::text, ',' ORDER BY x::text), '')) FROM audit x WHERE tenant_id IS DISTINCT FROM 'acme'",
+};
+
+static void fingerprint(gh_buf *b)
+{
+    for (size_t i = 0; i < 3; i++) {
+        PGresult *r = PQexec(conn, outside[i]);
+        gh_buf_printf(b, "%s ", PQresultStatus(r) == PGRES_TUPLES_OK ? PQgetvalue(r, 0, 0) : "error");
+        PQclear(r);
+    }
+}
+
+static char writes_decision[8192];
+static int writes_ran;
+
+static void check_write(const sql_case *c)
+{
+    if (!writes_decision[0])
+        snprintf(writes_decision, sizeof writes_decision, "%s", c->decision);
+    if (strcmp(c->decision, writes_decision) != 0)
+        return;
+    gh_arena a;
+    gh_arena_init(&a, 64 << 20);
+    sql_error err;
+    sql_catalog *cat;
+    const gh_value *dec;
+    sql_description d;
+    sql_rewrite_result rw;
+    if (sql_catalog_load(c->catalog, strlen(c->catalog), &a, &cat, &err) != 0 ||
+        gh_json_read(&a, c->decision, strlen(c->decision), NULL, &dec, NULL) != 0)
+        abort();
+    sql_rewrite_opts o = {.catalog = cat, .tenant_column = "tenant_id"};
+    if (sql_describe(c->sql.data, c->sql.len, cat, NULL, SQL_PARAMS_DOLLAR, &a, &d, &err) != 0 ||
+        sql_rewrite(&d, dec, &o, &a, &rw, &err) != 0 || d.nparams > 0) {
+        gh_arena_free(&a);
+        return;
+    }
+    gh_buf before, after;
+    gh_buf_init(&before, 0), gh_buf_init(&after, 0);
+    exec_ok("BEGIN");
+    fingerprint(&before);
+    char msg[512];
+    const char *values[16];
+    for (size_t i = 0; i < rw.nparams && i < 16; i++)
+        values[i] = gh_string_ptr(rw.params[i].value, NULL);
+    exec_ok("SAVEPOINT w");
+    PGresult *r = PQexecParams(conn, rw.sql, (int)rw.nparams, NULL, values, NULL, NULL, 0);
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+    if (!ok)
+        PQclear(PQexec(conn, "ROLLBACK TO SAVEPOINT w"));
+    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    bool duplicate = state && strcmp(state, "23505") == 0; /* id 1 is another tenant's: refused, fine */
+    snprintf(msg, sizeof msg, "%s", PQresultErrorMessage(r));
+    PQclear(r);
+    fingerprint(&after);
+    exec_ok("ROLLBACK");
+    tests_run += 2;
+    if (!ok && !duplicate)
+        test_fail(__FILE__, __LINE__, "[%s] %s\n  error: %s", c->id, rw.sql, msg);
+    else if (strcmp(before.data, after.data) != 0)
+        test_fail(__FILE__, __LINE__, "[%s] changed rows outside the decision: %s", c->id, rw.sql);
+    writes_ran += ok || duplicate;
+    gh_buf_free(&before), gh_buf_free(&after);
+    gh_arena_free(&a);
+}
+
 /* ---- generated SELECTs: random shapes over the schema, under the corpus' main decision ---- */
 
 static const char *pick(const char *const *xs, size_t n) { return xs[(size_t)rand() % n]; }
@@ -258,13 +334,17 @@ int main(void)
     tests_run++;
     if (n <= 0 || ran < 20)
         test_fail(__FILE__, __LINE__, "only %d statements ran (%d cases)", ran, n);
+    int nw = sql_cases_run("data/sql/rewrite_writes.txt", check_write);
+    tests_run++;
+    if (nw <= 0 || writes_ran < 10)
+        test_fail(__FILE__, __LINE__, "only %d writes ran (%d cases)", writes_ran, nw);
     int corpus_ran = ran;
     run_generated(2000, corpus_catalog);
     tests_run++;
     if (ran - corpus_ran < 1000)
         test_fail(__FILE__, __LINE__, "only %d of 2000 generated statements ran", ran - corpus_ran);
-    printf("sql_postgres: %d rewrites run against PostgreSQL (corpus and 2000 generated), %d denied or skipped\n", ran,
-           denied);
+    printf("sql_postgres: %d reads (corpus and 2000 generated) and %d writes run against PostgreSQL, %d denied or "
+           "skipped\n", ran, writes_ran, denied);
     stop_cluster();
     return tests_done("sql_postgres");
 }
