@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "server.h"
+#include "sql_plans.h"
 
 int listener_start(listener_rt *l, char *err, size_t errlen)
 {
@@ -65,4 +66,5 @@ void listener_free(listener_rt *l)
     else http_server_free(&l->http);
     if (l->pg) pg_pool_discard(l->pg); /* a start that failed after connecting */
     if (l->sql_catalog) gh_arena_free(&l->sql_arena);
+    sql_plans_free(l->sql_plans);
 }

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "pg.h"
 #include "sql.h"
+#include "sql_plans.h"
 
 #define MAX_PARAMS 1000
 
@@ -397,8 +398,80 @@ typedef struct sql_ctx {
     metric_decision dec;
 } sql_ctx;
 
+typedef struct sql_plan_out {
+    const char *sql;     /* the statement to run */
+    size_t nparams;
+    const char **values; /* text values, NULL for SQL NULL */
+} sql_plan_out;
+
+static int describe(sql_ctx *x, const char *numbered, sql_description *desc)
+{
+    sql_error se = {0};
+    if (sql_describe(numbered, strlen(numbered), x->l->sql_catalog, x->l->cfg->search_path,
+                     SQL_PARAMS_DOLLAR, &x->w->req, desc, &se) == 0)
+        return 0;
+    x->dec = DEC_DENY;
+    rds_error(x->resp, se.code == SQL_EPARSE ? 400 : 403,
+              se.code == SQL_EPARSE ? "BadRequestException" : "ForbiddenException", se.msg);
+    return -1;
+}
+
+/* input.query for the statement: remembered, or described now (desc then filled). */
+static const gh_value *query_of(sql_ctx *x, const char *numbered, sql_description *desc,
+                                bool *described)
+{
+    gh_arena *a = &x->w->req;
+    const char *known = sql_plans_query(x->l->sql_plans, numbered);
+    const gh_value *q;
+    if (known && gh_json_read(a, known, strlen(known), NULL, &q, NULL) == 0) return q;
+    if (describe(x, numbered, desc) < 0) return NULL;
+    *described = true;
+    q = sql_description_value(desc, a);
+    gh_buf b;
+    gh_buf_init(&b, 0);
+    if (q && gh_json_write(&b, q, 0) == 0) sql_plans_put_query(x->l->sql_plans, numbered, b.data, b.len);
+    gh_buf_free(&b);
+    return q;
+}
+
+/* Rewrites the statement for the decision (or takes the remembered plan). */
+static const sql_plan *plan_for(sql_ctx *x, const char *numbered, sql_description *desc,
+                                bool described, const gh_value *decision, sql_plan *fresh)
+{
+    gh_arena *a = &x->w->req;
+    gh_buf dj;
+    gh_buf_init(&dj, 0);
+    gh_json_write(&dj, decision, 0);
+    char *djson = gh_arena_strndup(a, dj.data ? dj.data : "", dj.len);
+    gh_buf_free(&dj);
+    const sql_plan *known = sql_plans_get(x->l->sql_plans, numbered, djson);
+    if (known) return known;
+    if (!described && describe(x, numbered, desc) < 0) return NULL;
+    sql_rewrite_opts ro = {.catalog = x->l->sql_catalog, .search_path = x->l->cfg->search_path,
+                           .tenant_column = x->l->cfg->tenant_column, .style = SQL_PARAMS_DOLLAR};
+    sql_rewrite_result rw;
+    sql_error se = {0};
+    if (sql_rewrite(desc, decision, &ro, a, &rw, &se) != 0) {
+        x->dec = DEC_DENY;
+        char msg[400];
+        snprintf(msg, sizeof msg, "denied: %s", se.msg);
+        rds_error(x->resp, 403, "ForbiddenException", msg);
+        return NULL;
+    }
+    *fresh = (sql_plan){.decision = djson, .sql = (char *)rw.sql, .nparams = rw.nparams,
+                        .request_index = gh_arena_calloc(a, rw.nparams + 1, sizeof(int)),
+                        .constraint = gh_arena_calloc(a, rw.nparams + 1, sizeof(char *))};
+    for (size_t i = 0; i < rw.nparams; i++) {
+        fresh->request_index[i] = rw.params[i].request_index;
+        if (rw.params[i].request_index == 0)
+            fresh->constraint[i] = (char *)constraint_text(a, rw.params[i].value);
+    }
+    sql_plans_put(x->l->sql_plans, numbered, fresh);
+    return fresh;
+}
+
 /* Describe, authenticate, decide, rewrite; on success the statement and its values. */
-static int sql_decide(sql_ctx *x, const rds_request *rr, sql_rewrite_result *rw, const char ***values)
+static int sql_decide(sql_ctx *x, const rds_request *rr, sql_plan_out *out)
 {
     gh_arena *a = &x->w->req;
     const listener_cfg *c = x->l->cfg;
@@ -406,13 +479,9 @@ static int sql_decide(sql_ctx *x, const rds_request *rr, sql_rewrite_result *rw,
     char *numbered = number_params(a, rr->sql, rr->names, rr->nparams, err, sizeof err);
     if (!numbered) return rds_error(x->resp, 400, "BadRequestException", err), -1;
     sql_description desc;
-    sql_error se = {0};
-    if (sql_describe(numbered, strlen(numbered), x->l->sql_catalog, c->search_path, SQL_PARAMS_DOLLAR, a,
-                     &desc, &se) != 0) {
-        x->dec = DEC_DENY;
-        return rds_error(x->resp, se.code == SQL_EPARSE ? 400 : 403,
-                         se.code == SQL_EPARSE ? "BadRequestException" : "ForbiddenException", se.msg), -1;
-    }
+    bool described = false;
+    const gh_value *query = query_of(x, numbered, &desc, &described);
+    if (!query) return -1;
     const gh_value *subject = NULL;
     if (c->auth && x->w->srv->auth) {
         authn_result ar;
@@ -425,7 +494,7 @@ static int sql_decide(sql_ctx *x, const rds_request *rr, sql_rewrite_result *rw,
         }
         subject = ar.subject;
     }
-    x->d.input = input_value(a, c, x->req, sql_description_value(&desc, a), subject);
+    x->d.input = input_value(a, c, x->req, query, subject);
     if (!x->d.input) return rds_error(x->resp, 500, "InternalServerErrorException", "out of memory"), -1;
     decide_eval(x->w, false, &x->d);
     decide_new_id(x->w, &x->d);
@@ -435,23 +504,20 @@ static int sql_decide(sql_ctx *x, const rds_request *rr, sql_rewrite_result *rw,
         if (x->dec == DEC_ALLOW) x->dec = DEC_DENY;
         return deny_from_decision(x->resp, x->d.rc ? NULL : x->d.result), -1;
     }
-    sql_rewrite_opts ro = {.catalog = x->l->sql_catalog, .search_path = c->search_path,
-                           .tenant_column = c->tenant_column, .style = SQL_PARAMS_DOLLAR};
-    if (sql_rewrite(&desc, decision, &ro, a, rw, &se) != 0) {
-        x->dec = DEC_DENY;
-        char msg[400];
-        snprintf(msg, sizeof msg, "denied: %s", se.msg);
-        return rds_error(x->resp, 403, "ForbiddenException", msg), -1;
-    }
-    if (log_enabled(LOG_DEBUG)) log_msg(LOG_DEBUG, NULL, "sql %s: rewritten: %s", x->d.id, rw->sql);
-    const char **vals = gh_arena_calloc(a, rw->nparams + 1, sizeof *vals);
-    for (size_t i = 0; i < rw->nparams; i++) {
-        const sql_param *p = &rw->params[i];
-        if (p->request_index >= 1 && (size_t)p->request_index <= rr->nparams) vals[i] = rr->values[p->request_index - 1];
-        else if (p->request_index == 0) vals[i] = constraint_text(a, p->value);
+    sql_plan fresh;
+    const sql_plan *plan = plan_for(x, numbered, &desc, described, decision, &fresh);
+    if (!plan) return -1;
+    if (log_enabled(LOG_DEBUG)) log_msg(LOG_DEBUG, NULL, "sql %s: rewritten: %s", x->d.id, plan->sql);
+    const char **vals = gh_arena_calloc(a, plan->nparams + 1, sizeof *vals);
+    for (size_t i = 0; i < plan->nparams; i++) {
+        int ri = plan->request_index[i];
+        if (ri >= 1 && (size_t)ri <= rr->nparams) vals[i] = rr->values[ri - 1];
+        else if (ri == 0) vals[i] = plan->constraint[i];
         else return rds_error(x->resp, 400, "BadRequestException", "a parameter is missing"), -1;
     }
-    *values = vals;
+    /* the plan may be the cache's: copy what the query needs past this request */
+    *out = (sql_plan_out){.sql = gh_arena_strndup(a, plan->sql, strlen(plan->sql)),
+                          .nparams = plan->nparams, .values = vals};
     return 0;
 }
 
@@ -468,9 +534,8 @@ void sql_rds_handle(void *ud, const http_request *req, http_response *resp)
     } else if (read_rds_request(&w->req, req, &rr, err, sizeof err) < 0) {
         rds_error(resp, 400, "BadRequestException", err);
     } else {
-        sql_rewrite_result rw;
-        const char **values;
-        int rc = sql_decide(&x, &rr, &rw, &values);
+        sql_plan_out plan;
+        int rc = sql_decide(&x, &rr, &plan);
         if (x.d.input) decide_log(w, &x.d, req->peer, req->start_ns);
         sql_call *call = rc == 0 ? calloc(1, sizeof *call) : NULL;
         if (call) {
@@ -480,7 +545,7 @@ void sql_rds_handle(void *ud, const http_request *req, http_response *resp)
             gh_buf_init(&call->resp.body, 0);
             call->resp.status = 200;
             call->conn = http_defer(req);
-            if (pg_query(l->pg, rw.sql, (int)rw.nparams, values, on_pg_done, call) < 0)
+            if (pg_query(l->pg, plan.sql, (int)plan.nparams, plan.values, on_pg_done, call) < 0)
                 on_pg_done(call, NULL, "out of memory");
         } else if (rc == 0) rds_error(resp, 500, "InternalServerErrorException", "out of memory");
     }
@@ -502,6 +567,8 @@ int sql_rds_listen(listener_rt *l, char *err, size_t errlen)
         free(text);
         if (rc != 0) return snprintf(err, errlen, "listener %s: %s: %s", c->name, c->catalog_file, se.msg), -1;
     }
+    l->sql_plans = sql_plans_new(1024);
+    if (!l->sql_plans) return snprintf(err, errlen, "out of memory"), -1;
     l->pg = pg_pool_new(&l->w->loop, c->postgres, c->pool_size, err, errlen);
     if (!l->pg) return -1;
     return http_server_listen(&l->http, &l->w->loop, c->host, c->port, true, &cfg->limits,

@@ -33,6 +33,7 @@ typedef struct listener_rt {
     struct pg_pool *pg;               /* sql_rds: this worker's PostgreSQL connections */
     struct sql_catalog *sql_catalog;  /* sql_rds: columns for SELECT * (NULL: none) */
     gh_arena sql_arena;               /* the catalog's */
+    struct sql_plans *sql_plans;      /* sql_rds: descriptions and rewrites remembered */
     bool stopping;
     void (*on_stopped)(struct listener_rt *l);
 } listener_rt;
