@@ -110,7 +110,9 @@ static void xa_decide(xa_call *call, extauthz_result *res)
     }
     decide_new_id(w, &d);
     int usable = extauthz_decide(doc, c->dry_run, res);
-    res->decision_id = d.id[0] ? d.id : NULL; /* after: decide starts the result afresh */
+    /* after: decide starts the result afresh; in the request arena, as the answer is
+       encoded after this returns */
+    res->decision_id = d.id[0] ? gh_arena_strndup(&w->req, d.id, strlen(d.id)) : NULL;
     if (usable != 0 && !d.rc) {
         d.rc = -1; /* a decision of the wrong shape: logged as an error, denied */
         d.err = (gh_eval_error){.code = "invalid_decision"};
