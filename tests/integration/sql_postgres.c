@@ -197,8 +197,7 @@ static void check_case(const sql_case *c)
 /* ---- writes: what lies outside the decision must not change ---- */
 
 static const char *const outside[] = {
-    "SELECT md5(coalesce(string_agg(x::text, ',' ORDER BY x::text), '')) FROM orders x"
-    " WHERE tenant_id <> 'acme' OR region IS DISTINCT FROM 'eu'",
+    "SELECT md5(coalesce(string_agg(x::text, ',' ORDER BY x::text), '')) FROM orders x WHERE tenant_id <> 'acme' OR region IS DISTINCT FROM 'eu'",
     "SELECT md5(coalesce(string_agg(x::text, ',' ORDER BY x::text), '')) FROM customers x WHERE tenant_id <> 'acme'",
     "SELECT md5(coalesce(string_agg(x::text, ',' ORDER BY x::text), '')) FROM audit x WHERE tenant_id IS DISTINCT FROM 'acme'",
 };
