@@ -560,6 +560,7 @@ static int check_listeners(gh_config *c, const char *file, gh_buf *errs)
             if (!l->pool_size) l->pool_size = 4;
             if (!l->search_path) l->search_path = "public";
             if (!l->tenant_column) l->tenant_column = "tenant_id";
+            else if (!*l->tenant_column) l->tenant_column = NULL; /* "": no tenant isolation */
         }
         l->ref = decision_ref(&c->arena, l->decision);
         if (!l->ref || l->decision[0] != '/') {

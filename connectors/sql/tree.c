@@ -200,6 +200,9 @@ Node *sql_node_and(sql_walker *w, Node *l, Node *r)
 {
     if (!l)
         return r;
+    if (!r) /* nothing to add (no tenant column, no row filter): an AND with a missing side
+               would not deparse */
+        return l;
     Node *args[2] = {l, r};
     return sql_node_bool(w, PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR, args, 2);
 }

@@ -96,6 +96,7 @@ has "test-4.5 the data-platform set ran" "data.gatehouse.authz_test.test_row_fil
 has "test-4.6 the Envoy set ran" "data.envoy.authz_test.test_expired_token: PASS"
 expect "test-4.7 policies/authz coverage >= 90%" 0 "$GH" test --coverage --threshold 90 "$ROOT/policies/authz"
 expect "test-4.8 policies/envoy coverage >= 90%" 0 "$GH" test --coverage --threshold 90 "$ROOT/policies/envoy"
+expect "test-4.8b policies/datamaster coverage >= 90%" 0 "$GH" test --coverage --threshold 90 "$ROOT/policies/datamaster"
 # the gate bites: the Envoy set with only its first test left falls below 90%
 mkdir -p "$tmp/envoy"
 cp "$ROOT/policies/envoy/authz.rego" "$tmp/envoy/"
