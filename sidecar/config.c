@@ -501,6 +501,10 @@ static void read_listeners(reader *r, const char *path, const gh_value *v)
         l->auth = true; /* with an "auth" section, every listener authenticates unless told */
         read_section(r, lpath, obj, listener_fields, l);
         if (!l->name) bad(r, lpath, "name is required");
+        if (!l->host && l->kind == LISTENER_EXTAUTHZ_GRPC) { /* opa-envoy-plugin's default */
+            l->host = "0.0.0.0";
+            l->port = 9191;
+        }
         if (!l->host) bad(r, lpath, "addr is required");
     }
     r->c->listeners = ls;
