@@ -301,11 +301,13 @@ static int compare_location(const void *a, const void *b)
 static void recheck(sql_walker *w, const char *sql, sql_walker *w2, sql_description *d2, jmp_buf *fail2)
 {
     sql_tree *tree;
-    if (sql_tree_parse(sql, w->a, &tree, w->err) != 0)
-        sql_fail(w, SQL_EINTERNAL, "the rewritten statement does not parse again");
+    int rc = sql_tree_parse(sql, w->a, &tree, w->err);
+    if (rc != 0)
+        sql_fail(w, rc == SQL_ENOMEM ? rc : SQL_EINTERNAL, "the rewritten statement does not parse again");
     sql_error err2;
     if (setjmp(*fail2))
-        sql_fail(w, SQL_EINTERNAL, "the rewritten statement does not describe again: %s", err2.msg);
+        sql_fail(w, err2.code == SQL_ENOMEM ? SQL_ENOMEM : SQL_EINTERNAL,
+                 "the rewritten statement does not describe again: %s", err2.msg);
     sql_walk_init(w2, w->a, w->catalog, NULL, d2, &err2, fail2);
     w2->search_path = w->search_path, w2->nsearch = w->nsearch;
     w2->star_unknown_ok = true;

@@ -99,6 +99,38 @@ static void test_consumed(void)
     gh_arena_free(&a);
 }
 
+/* Arenas too small at every step of describe and rewrite: SQL_ENOMEM (or success), never a
+ * crash, and never a result without its SQL. */
+static void test_small_arenas(void)
+{
+    const char *sql = "WITH t AS (SELECT id FROM orders WHERE amount > $1) SELECT o.id, c.name FROM orders o "
+                      "JOIN customers c ON c.id = o.customer_id WHERE o.id IN (SELECT id FROM t) ORDER BY 1";
+    const char *dec = "{\"allow\": true, \"tenant\": \"t1\", \"columns\": {\"*\": [\"id\", \"name\", \"amount\", "
+                      "\"customer_id\"]}, \"mask\": {\"public.customers\": {\"name\": \"hash\"}}, \"row_filters\": "
+                      "{\"public.orders\": {\"column\": \"amount\", \"op\": \"in\", \"value\": [1, 2]}}}";
+    int ok = 0;
+    for (size_t cap = 256; cap < (1u << 20); cap += cap / 8) {
+        gh_arena a;
+        gh_arena_init(&a, cap);
+        sql_error err;
+        sql_description d;
+        const gh_value *v;
+        int rc = gh_json_read(&a, dec, strlen(dec), NULL, &v, NULL) != 0 ? SQL_ENOMEM
+                 : sql_describe(sql, strlen(sql), NULL, NULL, SQL_PARAMS_DOLLAR, &a, &d, &err);
+        sql_rewrite_result r = {0};
+        sql_rewrite_opts o = {.tenant_column = "tenant_id"};
+        if (rc == 0)
+            rc = sql_rewrite(&d, v, &o, &a, &r, &err);
+        if (rc != 0 && rc != SQL_ENOMEM)
+            printf("cap %zu: %s %s\n", cap, sql_error_name(rc), err.msg);
+        CHECK(rc == 0 || rc == SQL_ENOMEM);
+        CHECK(rc != 0 || r.sql != NULL);
+        ok += rc == 0;
+        gh_arena_free(&a);
+    }
+    CHECK(ok > 0); /* the largest arenas are enough */
+}
+
 int main(void)
 {
     static const char *const files[] = {"data/sql/rewrite.txt", "data/sql/rewrite_writes.txt"};
@@ -109,6 +141,7 @@ int main(void)
             test_fail(__FILE__, __LINE__, "%s: no cases read", files[i]);
     }
     test_consumed();
+    test_small_arenas();
     printf("test_sql_rewrite: %d corpus cases\n", ncases);
     return tests_done("test_sql_rewrite");
 }
