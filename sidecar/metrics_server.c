@@ -65,6 +65,45 @@ static void render_http(gh_buf *o, server *srv)
                       (unsigned long long)rej[r]);
 }
 
+/* The ext_authz gRPC listeners' transport counters. */
+static void render_grpc(gh_buf *o, server *srv)
+{
+    static const char *why[GRPC_REJECT_COUNT] = {"content_type", "method", "header_limit",
+                                                 "message_limit", "framing", "unknown_method",
+                                                 "protocol", "timeout", "connection_limit"};
+    uint64_t open = 0, total = 0, rej[GRPC_REJECT_COUNT] = {0}, by[GRPC_STATUS_COUNT] = {0};
+    bool any = false;
+    for (int i = 0; i < srv->nworkers; i++)
+        for (size_t k = 0; k < srv->workers[i].nlisteners; k++) {
+            listener_rt *l = &srv->workers[i].listeners[k];
+            if (l->cfg->kind != LISTENER_EXTAUTHZ_GRPC) continue;
+            any = true;
+            grpc_server *g = &l->grpc;
+            open += atomic_load_explicit(&g->connections_open, memory_order_relaxed);
+            total += atomic_load_explicit(&g->connections_total, memory_order_relaxed);
+            for (int r = 0; r < GRPC_REJECT_COUNT; r++)
+                rej[r] += atomic_load_explicit(&g->rejected[r], memory_order_relaxed);
+            for (int c = 0; c < GRPC_STATUS_COUNT; c++)
+                by[c] += atomic_load_explicit(&g->by_status[c], memory_order_relaxed);
+        }
+    if (!any) return;
+    metrics_put(o, "gatehouse_grpc_connections_open", "gauge", "Open gRPC (HTTP/2) connections.",
+                (double)open);
+    metrics_put(o, "gatehouse_grpc_connections_total", "counter", "gRPC connections accepted.",
+                (double)total);
+    gh_buf_puts(o, "# HELP gatehouse_grpc_responses_total gRPC calls answered, by grpc-status.\n"
+                   "# TYPE gatehouse_grpc_responses_total counter\n");
+    for (int c = 0; c < GRPC_STATUS_COUNT; c++)
+        if (by[c] || c == 0)
+            gh_buf_printf(o, "gatehouse_grpc_responses_total{code=\"%s\"} %llu\n",
+                          grpc_status_name(c), (unsigned long long)by[c]);
+    gh_buf_puts(o, "# HELP gatehouse_grpc_rejected_total gRPC requests the transport refused.\n"
+                   "# TYPE gatehouse_grpc_rejected_total counter\n");
+    for (int r = 0; r < GRPC_REJECT_COUNT; r++)
+        gh_buf_printf(o, "gatehouse_grpc_rejected_total{reason=\"%s\"} %llu\n", why[r],
+                      (unsigned long long)rej[r]);
+}
+
 void metrics_render_server(worker *w, gh_buf *out)
 {
     server *srv = w->srv;
@@ -73,6 +112,7 @@ void metrics_render_server(worker *w, gh_buf *out)
     for (int i = 0; i < n; i++) shards[i] = &srv->workers[i].metrics;
     metrics_render_requests(out, shards, n);
     render_http(out, srv);
+    render_grpc(out, srv);
     render_reload(out, srv);
     render_declog(out, srv);
     if (srv->auth) {

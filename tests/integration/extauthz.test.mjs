@@ -272,6 +272,15 @@ allow := {
   });
   gc.close();
 
+  await test('xa-grpc-8 /metrics shows the gRPC listeners: decisions and transport counters', async () => {
+    const m = await (await fetch(`http://127.0.0.1:${d.port}/metrics`)).text();
+    assert.match(m, /^gatehouse_http_requests_total\{endpoint="ext_authz_grpc",decision="allow"\} [1-9]/m);
+    assert.match(m, /^gatehouse_grpc_responses_total\{code="OK"\} [1-9]/m);
+    assert.match(m, /^gatehouse_grpc_responses_total\{code="INVALID_ARGUMENT"\} [1-9]/m);
+    assert.match(m, /^gatehouse_grpc_rejected_total\{reason="content_type"\} [1-9]/m);
+    assert.match(m, /^gatehouse_grpc_connections_total [1-9]/m);
+  });
+
   await test('xa-grpc-7 bodies as Envoy sends them: JSON, form, large, truncated; dynamic metadata', async () => {
     const ec = grpcClient(d.portOf('echo-grpc'));
     let res = await ec.check(checkRequest('POST', '/f', { 'content-type': 'application/x-www-form-urlencoded' }, 'a=1&a=2&b=x%20y'));
