@@ -1,4 +1,5 @@
-/* The SQL listener (kind sql_rds): RDS Data API ExecuteStatement requests (POST /Execute)
+/* The SQL listener (kind sql_rds): RDS Data API ExecuteStatement (POST /Execute) and
+ * BatchExecuteStatement (POST /BatchExecute, one transaction) requests
  * in front of PostgreSQL. The statement is described by PostgreSQL's own parser
  * (connectors/sql), the policy decides on what it really touches, the statement is
  * rewritten so the decision's tenant, columns, masks and row filters hold (constraint values
@@ -26,6 +27,7 @@ typedef struct sql_call {
     http_conn *conn;
     http_response resp;
     bool include_metadata;
+    size_t batch_sets; /* BatchExecuteStatement: its parameter sets (0: ExecuteStatement) */
 } sql_call;
 
 /* ---- answers in the Data API's shapes ---- */
@@ -137,7 +139,14 @@ static void on_pg_done(void *ud, PGresult *res, const char *err)
     sql_call *call = ud;
     http_response *r = &call->resp;
     if (!res) rds_error(r, 502, "ServiceUnavailableError", err ? err : "the database did not answer");
-    else if (PQresultStatus(res) == PGRES_TUPLES_OK || PQresultStatus(res) == PGRES_COMMAND_OK)
+    else if ((PQresultStatus(res) == PGRES_TUPLES_OK || PQresultStatus(res) == PGRES_COMMAND_OK) &&
+             call->batch_sets) { /* one updateResult per set, as the Data API answers */
+        gh_buf_clear(&r->body);
+        gh_buf_puts(&r->body, "{\"updateResults\":[");
+        for (size_t i = 0; i < call->batch_sets; i++)
+            gh_buf_puts(&r->body, i ? ",{\"generatedFields\":[]}" : "{\"generatedFields\":[]}");
+        gh_buf_puts(&r->body, "]}\n");
+    } else if (PQresultStatus(res) == PGRES_TUPLES_OK || PQresultStatus(res) == PGRES_COMMAND_OK)
         rds_result(r, res, call->include_metadata);
     else {
         const char *msg = PQresultErrorMessage(res);
@@ -281,10 +290,37 @@ static const char *constraint_text(gh_arena *a, const gh_value *v)
 typedef struct rds_request {
     const char *sql;
     const char **names;
-    const char **values; /* text, by position */
-    size_t nparams;
+    const char **values; /* text, by position: nsets rows of nparams */
+    size_t nparams, nsets;
     bool include_metadata;
+    bool batch;          /* BatchExecuteStatement: parameterSets, one transaction */
 } rds_request;
+
+/* One parameter list; every set of a batch names the same parameters in the same order. */
+static int read_params(gh_arena *a, const gh_value *ps, rds_request *out, size_t set, char *err,
+                       size_t errlen)
+{
+    size_t n = ps && gh_value_kind(ps) == GH_KIND_ARRAY ? gh_value_len(ps) : 0;
+    if (set == 0) {
+        out->nparams = n;
+        if (n > MAX_PARAMS) return snprintf(err, errlen, "too many parameters"), -1;
+        out->names = gh_arena_calloc(a, n + 1, sizeof *out->names);
+        out->values = gh_arena_calloc(a, n * out->nsets + 1, sizeof *out->values);
+    } else if (n != out->nparams)
+        return snprintf(err, errlen, "parameterSets[%zu] has %zu parameters, the first %zu", set, n, out->nparams), -1;
+    for (size_t i = 0; i < n; i++) {
+        const gh_value *p = gh_array_get(ps, i);
+        size_t nl;
+        const char *name = p ? gh_string_ptr(gh_object_get_str(p, "name", 4), &nl) : NULL;
+        if (!name || nl == 0) return snprintf(err, errlen, "parameters[%zu]: name is required", i), -1;
+        if (set == 0) out->names[i] = gh_arena_strndup(a, name, nl);
+        else if (strlen(out->names[i]) != nl || memcmp(out->names[i], name, nl) != 0)
+            return snprintf(err, errlen, "parameterSets[%zu][%zu] is not named %s", set, i, out->names[i]), -1;
+        if (rds_value_text(a, gh_object_get_str(p, "value", 5), &out->values[set * n + i], err, errlen) < 0)
+            return -1;
+    }
+    return 0;
+}
 
 static int read_rds_request(gh_arena *a, const http_request *req, rds_request *out, char *err,
                             size_t errlen)
@@ -303,20 +339,16 @@ static int read_rds_request(gh_arena *a, const http_request *req, rds_request *o
     if (strlen(out->sql) != n) return snprintf(err, errlen, "sql holds a NUL byte"), -1;
     const gh_value *md = gh_object_get_str(doc, "includeResultMetadata", 21);
     out->include_metadata = md && gh_value_get_bool(md);
-    const gh_value *ps = gh_object_get_str(doc, "parameters", 10);
-    out->nparams = ps && gh_value_kind(ps) == GH_KIND_ARRAY ? gh_value_len(ps) : 0;
-    if (out->nparams > MAX_PARAMS) return snprintf(err, errlen, "too many parameters"), -1;
-    out->names = gh_arena_calloc(a, out->nparams + 1, sizeof *out->names);
-    out->values = gh_arena_calloc(a, out->nparams + 1, sizeof *out->values);
-    for (size_t i = 0; i < out->nparams; i++) {
-        const gh_value *p = gh_array_get(ps, i);
-        size_t nl;
-        const char *name = p ? gh_string_ptr(gh_object_get_str(p, "name", 4), &nl) : NULL;
-        if (!name || nl == 0) return snprintf(err, errlen, "parameters[%zu]: name is required", i), -1;
-        out->names[i] = gh_arena_strndup(a, name, nl);
-        if (rds_value_text(a, gh_object_get_str(p, "value", 5), &out->values[i], err, errlen) < 0)
-            return -1;
+    if (!out->batch) {
+        out->nsets = 1;
+        return read_params(a, gh_object_get_str(doc, "parameters", 10), out, 0, err, errlen);
     }
+    const gh_value *sets = gh_object_get_str(doc, "parameterSets", 13);
+    out->nsets = sets && gh_value_kind(sets) == GH_KIND_ARRAY ? gh_value_len(sets) : 0;
+    if (out->nsets == 0) out->nsets = 1; /* a batch of one statement without parameters */
+    if (out->nsets > MAX_PARAMS) return snprintf(err, errlen, "too many parameter sets"), -1;
+    for (size_t s = 0; s < out->nsets; s++)
+        if (read_params(a, sets ? gh_array_get(sets, s) : NULL, out, s, err, errlen) < 0) return -1;
     return 0;
 }
 
@@ -401,7 +433,7 @@ typedef struct sql_ctx {
 typedef struct sql_plan_out {
     const char *sql;     /* the statement to run */
     size_t nparams;
-    const char **values; /* text values, NULL for SQL NULL */
+    const char **values; /* text values, NULL for SQL NULL: one row of nparams per set */
 } sql_plan_out;
 
 static int describe(sql_ctx *x, const char *numbered, sql_description *desc)
@@ -508,13 +540,15 @@ static int sql_decide(sql_ctx *x, const rds_request *rr, sql_plan_out *out)
     const sql_plan *plan = plan_for(x, numbered, &desc, described, decision, &fresh);
     if (!plan) return -1;
     if (log_enabled(LOG_DEBUG)) log_msg(LOG_DEBUG, NULL, "sql %s: rewritten: %s", x->d.id, plan->sql);
-    const char **vals = gh_arena_calloc(a, plan->nparams + 1, sizeof *vals);
-    for (size_t i = 0; i < plan->nparams; i++) {
-        int ri = plan->request_index[i];
-        if (ri >= 1 && (size_t)ri <= rr->nparams) vals[i] = rr->values[ri - 1];
-        else if (ri == 0) vals[i] = plan->constraint[i];
-        else return rds_error(x->resp, 400, "BadRequestException", "a parameter is missing"), -1;
-    }
+    const char **vals = gh_arena_calloc(a, plan->nparams * rr->nsets + 1, sizeof *vals);
+    for (size_t s = 0; s < rr->nsets; s++)
+        for (size_t i = 0; i < plan->nparams; i++) {
+            int ri = plan->request_index[i];
+            const char **v = &vals[s * plan->nparams + i];
+            if (ri >= 1 && (size_t)ri <= rr->nparams) *v = rr->values[s * rr->nparams + (size_t)ri - 1];
+            else if (ri == 0) *v = plan->constraint[i];
+            else return rds_error(x->resp, 400, "BadRequestException", "a parameter is missing"), -1;
+        }
     /* the plan may be the cache's: copy what the query needs past this request */
     *out = (sql_plan_out){.sql = gh_arena_strndup(a, plan->sql, strlen(plan->sql)),
                           .nparams = plan->nparams, .values = vals};
@@ -529,8 +563,11 @@ void sql_rds_handle(void *ud, const http_request *req, http_response *resp)
     sql_ctx x = {.l = l, .w = w, .req = req, .resp = resp, .d = {.ref = l->cfg->ref}, .dec = DEC_NONE};
     rds_request rr = {0};
     char err[300];
-    if (strcmp(req->method, "POST") != 0 || req->path_len != 8 || memcmp(req->path, "/Execute", 8) != 0) {
-        rds_error(resp, 404, "NotFoundException", "this listener answers POST /Execute (ExecuteStatement)");
+    bool execute = req->path_len == 8 && memcmp(req->path, "/Execute", 8) == 0;
+    rr.batch = req->path_len == 13 && memcmp(req->path, "/BatchExecute", 13) == 0;
+    if (strcmp(req->method, "POST") != 0 || (!execute && !rr.batch)) {
+        rds_error(resp, 404, "NotFoundException",
+                  "this listener answers POST /Execute and POST /BatchExecute");
     } else if (read_rds_request(&w->req, req, &rr, err, sizeof err) < 0) {
         rds_error(resp, 400, "BadRequestException", err);
     } else {
@@ -541,11 +578,13 @@ void sql_rds_handle(void *ud, const http_request *req, http_response *resp)
         if (call) {
             call->l = l;
             call->include_metadata = rr.include_metadata;
+            call->batch_sets = rr.batch ? rr.nsets : 0;
             gh_buf_init(&call->resp.headers, 0);
             gh_buf_init(&call->resp.body, 0);
             call->resp.status = 200;
             call->conn = http_defer(req);
-            if (pg_query(l->pg, plan.sql, (int)plan.nparams, plan.values, on_pg_done, call) < 0)
+            if (pg_query_batch(l->pg, plan.sql, (int)plan.nparams, (int)rr.nsets, rr.batch,
+                               plan.values, on_pg_done, call) < 0)
                 on_pg_done(call, NULL, "out of memory");
         } else if (rc == 0) rds_error(resp, 500, "InternalServerErrorException", "out of memory");
     }

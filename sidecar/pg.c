@@ -11,7 +11,11 @@ typedef struct pg_job {
     struct pg_job *next;
     char *sql;
     int nparams;
-    char **values;
+    char **values;   /* nsets * nparams */
+    int nsets;       /* > 1, or batch: BEGIN, the statement per set, COMMIT */
+    bool batch;
+    int step;        /* batch: 0 BEGIN, 1..nsets the sets, nsets + 1 COMMIT, -1 ROLLBACK */
+    PGresult *failed; /* batch: the error that made it roll back */
     pg_done done;
     void *ud;
 } pg_job;
@@ -37,7 +41,8 @@ struct pg_pool {
 
 static void job_free(pg_job *j)
 {
-    for (int i = 0; i < j->nparams; i++) free(j->values[i]);
+    if (j->failed) PQclear(j->failed);
+    for (int i = 0; i < j->nparams * j->nsets; i++) free(j->values[i]);
     free(j->values);
     free(j->sql);
     free(j);
@@ -98,6 +103,11 @@ static void finish_job(pg_conn *c, const char *err)
 {
     pg_job *j = c->job;
     PGresult *res = c->last;
+    if (j->failed) { /* a batch rolled back: its error is the answer */
+        if (res) PQclear(res);
+        res = j->failed;
+        j->failed = NULL;
+    }
     c->job = NULL;
     c->last = NULL;
     if (c->polling) uv_poll_stop(&c->poll);
@@ -106,20 +116,46 @@ static void finish_job(pg_conn *c, const char *err)
     job_free(j);
 }
 
+/* Sends the job's current step: the statement (with its parameter set), or for a batch
+ * BEGIN, COMMIT or ROLLBACK. */
+static bool send_step(pg_conn *c)
+{
+    pg_job *j = c->job;
+    bool ok;
+    if (j->batch && (j->step == 0 || j->step == j->nsets + 1 || j->step < 0))
+        ok = PQsendQuery(c->conn, j->step == 0 ? "BEGIN" : j->step < 0 ? "ROLLBACK" : "COMMIT");
+    else {
+        int set = j->batch ? j->step - 1 : 0;
+        ok = PQsendQueryParams(c->conn, j->sql, j->nparams, NULL,
+                               (const char *const *)j->values + (size_t)set * (size_t)j->nparams,
+                               NULL, NULL, 0);
+    }
+    if (!ok) return false;
+    int f = PQflush(c->conn);
+    uv_poll_start(&c->poll, UV_READABLE | (f == 1 ? UV_WRITABLE : 0), on_poll);
+    return true;
+}
+
 static void start_job(pg_conn *c, pg_job *j)
 {
     c->job = j;
-    if (!healthy(c) || watch(c) < 0) {
-        finish_job(c, PQerrorMessage(c->conn));
-        return;
-    }
-    if (!PQsendQueryParams(c->conn, j->sql, j->nparams, NULL, (const char *const *)j->values,
-                           NULL, NULL, 0)) {
-        finish_job(c, PQerrorMessage(c->conn));
-        return;
-    }
-    int f = PQflush(c->conn);
-    uv_poll_start(&c->poll, UV_READABLE | (f == 1 ? UV_WRITABLE : 0), on_poll);
+    if (!healthy(c) || watch(c) < 0 || !send_step(c)) finish_job(c, PQerrorMessage(c->conn));
+}
+
+/* A step of a batch is done: the next one, or a rollback after an error. True when the job
+ * goes on. */
+static bool next_step(pg_conn *c)
+{
+    pg_job *j = c->job;
+    if (!j->batch || j->step < 0 || j->step == j->nsets + 1) return false;
+    ExecStatusType st = c->last ? PQresultStatus(c->last) : PGRES_FATAL_ERROR;
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        j->failed = c->last;
+        c->last = NULL;
+        j->step = -1;
+    } else j->step++;
+    if (send_step(c)) return true;
+    return false;
 }
 
 /* Reads what arrived; the job is done when PQgetResult says there is nothing more. */
@@ -150,7 +186,8 @@ static void on_poll(uv_poll_t *h, int status, int events)
     while (!PQisBusy(c->conn)) {
         PGresult *r = PQgetResult(c->conn);
         if (!r) {
-            finish_job(c, c->last ? NULL : "no result");
+            if (next_step(c)) return;
+            finish_job(c, c->last || c->job->failed ? NULL : "no result");
             pump(c->pool);
             return;
         }
@@ -206,15 +243,24 @@ static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
 int pg_query(pg_pool *p, const char *sql, int nparams, const char *const *values, pg_done done,
              void *ud)
 {
+    return pg_query_batch(p, sql, nparams, 1, false, values, done, ud);
+}
+
+int pg_query_batch(pg_pool *p, const char *sql, int nparams, int nsets, bool batch,
+                   const char *const *values, pg_done done, void *ud)
+{
     pg_job *j = calloc(1, sizeof *j);
     if (!j) return -1;
     j->sql = strdup(sql);
     j->nparams = nparams;
-    j->values = calloc((size_t)(nparams ? nparams : 1), sizeof *j->values);
+    j->nsets = nsets;
+    j->batch = batch;
+    size_t nvalues = (size_t)nparams * (size_t)nsets;
+    j->values = calloc(nvalues ? nvalues : 1, sizeof *j->values);
     j->done = done;
     j->ud = ud;
     bool ok = j->sql && j->values;
-    for (int i = 0; ok && i < nparams; i++) {
+    for (int i = 0; ok && i < nparams * nsets; i++) {
         j->values[i] = dup_or_null(values[i]);
         if (values[i] && !j->values[i]) ok = false;
     }

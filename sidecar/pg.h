@@ -25,6 +25,12 @@ pg_pool *pg_pool_new(uv_loop_t *loop, const char *conninfo, int size, char *err,
 int pg_query(pg_pool *p, const char *sql, int nparams, const char *const *values, pg_done done,
              void *ud);
 
+/* The same statement once per parameter set (values: nsets rows of nparams), in one
+ * transaction when batch (BEGIN ... COMMIT on one connection; the first error rolls it back
+ * and is the answer). */
+int pg_query_batch(pg_pool *p, const char *sql, int nparams, int nsets, bool batch,
+                   const char *const *values, pg_done done, void *ud);
+
 /* Closes every connection (queries in flight get done(ud, NULL, "shutting down")); the
  * pool frees itself once its handles are closed. */
 void pg_pool_close(pg_pool *p);

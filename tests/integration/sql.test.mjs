@@ -52,6 +52,10 @@ function startPostgres() {
 function stopPostgres() {
   try { pgRun(`${PGBIN}/pg_ctl`, ['-D', join(dir, 'data'), '-m', 'immediate', 'stop']); } catch { /* gone */ }
 }
+function psqlValue(sql) {
+  const r = spawnSync('psql', ['-h', dir, '-U', pgUser, '-d', 'postgres', '-At', '-c', sql], { encoding: 'utf8' });
+  return r.stdout.trim();
+}
 function psql(sql) {
   const r = spawnSync('psql', ['-h', dir, '-U', pgUser, '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-q', '-c', sql], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`psql: ${r.stderr}`);
@@ -287,6 +291,34 @@ async function main() {
           for (const row of rows(r)) assert.ok(ORDER_IDS.has(row[col]) || (sql.includes('customers') && row[col] === 1), `${sql}: row ${JSON.stringify(row)}`);
       }
       console.log(`     (${cases.length} statements: ${answered} answered within the decision, ${denied} denied)`);
+    });
+
+    await test('sql-10 BatchExecuteStatement: one statement per parameter set, one transaction, constrained alike', async () => {
+      const batch = async (tok, sql, sets) => {
+        const res = await fetch(`http://127.0.0.1:${port}/BatchExecute`, {
+          method: 'POST', headers: { authorization: `Bearer ${tok}` },
+          body: JSON.stringify({ resourceArn: 'arn:x', secretArn: 'arn:y', sql, parameterSets: sets }),
+        });
+        return { status: res.status, json: await res.json() };
+      };
+      const set = (id, note) => [{ name: 'id', value: { longValue: id } }, { name: 's', value: { stringValue: note } }];
+      let r = await batch(admin, 'UPDATE orders SET status = :s WHERE id = :id', [set(5, 'b1'), set(4, 'b2'), set(1, 'b3')]);
+      assert.equal(r.status, 200, JSON.stringify(r.json));
+      assert.equal(r.json.updateResults.length, 3);
+      let check = await execute(admin, 'SELECT id, status FROM orders WHERE id IN (1, 5) ORDER BY id');
+      assert.deepEqual(rows(check), [[1, 'b3'], [5, 'b1']]);
+      assert.equal(psqlValue("SELECT status FROM orders WHERE id = 4"), 'open'); // globex's row untouched
+      // a failing set rolls the whole batch back
+      r = await batch(admin, 'UPDATE orders SET amount = :a::numeric WHERE id = :id', [
+        [{ name: 'a', value: { stringValue: '1' } }, { name: 'id', value: { longValue: 1 } }],
+        [{ name: 'a', value: { stringValue: 'not a number' } }, { name: 'id', value: { longValue: 5 } }]]);
+      assert.equal(r.status, 400, JSON.stringify(r.json));
+      check = await execute(admin, 'SELECT amount FROM orders WHERE id = 1');
+      assert.deepEqual(rows(check), [['10.5']]);
+      r = await batch(analyst, 'UPDATE orders SET status = :s WHERE id = :id', [set(1, 'x')]);
+      assert.equal(r.status, 403);
+      r = await batch(admin, 'UPDATE orders SET status = :s WHERE id = :id', [set(1, 'x'), [{ name: 'other', value: { longValue: 1 } }]]);
+      assert.equal(r.status, 400);
     });
 
     await test('sql-8 no token: 401; the decision log holds the query, never the token', async () => {
