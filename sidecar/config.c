@@ -125,6 +125,8 @@ static const field listener_fields[] = {
     {"tls_cert_file", F_STR, LST(tls_cert), NULL},
     {"tls_key_file", F_STR, LST(tls_key), NULL},
     {"postgres", F_STR_OR_SECRET, LST(postgres), NULL},
+    {"upstream_url", F_STR, LST(upstream_url), NULL},
+    {"upstream_timeout_ms", F_U64, LST(upstream_timeout_ms), NULL},
     {"pool_size", F_INT, LST(pool_size), NULL},
     {"catalog_file", F_STR, LST(catalog_file), NULL},
     {"search_path", F_STR, LST(search_path), NULL},
@@ -268,7 +270,8 @@ static void read_section(reader *r, const char *prefix, const gh_value *obj, con
 static void read_issuers(reader *r, const char *path, const gh_value *v);
 static void read_listeners(reader *r, const char *path, const gh_value *v);
 static const char *kind_names[LISTENER_KIND_COUNT] = {"data_api", "ext_authz_http",
-                                                       "ext_authz_grpc", "sql_rds"};
+                                                       "ext_authz_grpc", "sql_rds",
+                                                       "sql_snowflake"};
 static void read_algs(reader *r, const char *path, const gh_value *v, unsigned *out);
 static void read_secret(reader *r, const char *path, const gh_value *v, auth_issuer_cfg *iss);
 
@@ -345,7 +348,7 @@ static void read_field(reader *r, const char *path, const field *f, const gh_val
         if (as_str(&r->c->arena, v, &s))
             for (int k = 0; k < LISTENER_KIND_COUNT; k++)
                 if (strcmp(s, kind_names[k]) == 0) return (void)(*(listener_kind *)at = (listener_kind)k);
-        return bad(r, path, "expected \"data_api\", \"ext_authz_http\", \"ext_authz_grpc\" or \"sql_rds\"");
+        return bad(r, path, "expected \"data_api\", \"ext_authz_http\", \"ext_authz_grpc\", \"sql_rds\" or \"sql_snowflake\"");
     case F_STR_OR_SECRET: { /* a plain string, or {"env"}/{"file"} when it holds a password */
         if (as_str(&r->c->arena, v, &s)) return (void)(*(const char **)at = s);
         auth_issuer_cfg tmp = {0};
@@ -552,13 +555,17 @@ static int check_listeners(gh_config *c, const char *file, gh_buf *errs)
         listener_cfg *l = &c->listeners[i];
         if (!c->auth.enabled) l->auth = false;
         if (!l->decision)
-            l->decision = l->kind == LISTENER_DATA_API  ? c->default_decision
-                          : l->kind == LISTENER_SQL_RDS ? "/gatehouse/authz/decision"
-                                                        : "/envoy/authz/allow";
-        if (l->kind == LISTENER_SQL_RDS) {
-            if (!l->postgres) {
-                gh_buf_printf(errs, "%s: listener %s: \"postgres\" (a libpq conninfo) is required\n",
-                              file, l->name);
+            l->decision = l->kind == LISTENER_DATA_API ? c->default_decision
+                          : l->kind == LISTENER_SQL_RDS || l->kind == LISTENER_SQL_SNOWFLAKE
+                              ? "/gatehouse/authz/decision"
+                              : "/envoy/authz/allow";
+        if (l->kind == LISTENER_SQL_RDS || l->kind == LISTENER_SQL_SNOWFLAKE) {
+            if (!l->upstream_timeout_ms) l->upstream_timeout_ms = 30000;
+            if (l->kind == LISTENER_SQL_SNOWFLAKE ? !l->upstream_url : !l->postgres == !l->upstream_url) {
+                gh_buf_printf(errs, "%s: listener %s: give %s\n", file, l->name,
+                              l->kind == LISTENER_SQL_SNOWFLAKE
+                                  ? "\"upstream_url\" (the Snowflake connector service)"
+                                  : "either \"postgres\" (a libpq conninfo) or \"upstream_url\"");
                 return -1;
             }
             if (!l->pool_size) l->pool_size = 4;

@@ -56,6 +56,7 @@ typedef enum {
     LISTENER_EXTAUTHZ_HTTP, /* Envoy ext_authz http_service */
     LISTENER_EXTAUTHZ_GRPC, /* Envoy ext_authz gRPC (envoy.service.auth.v3.Authorization) */
     LISTENER_SQL_RDS,       /* RDS Data API ExecuteStatement, enforced, to PostgreSQL */
+    LISTENER_SQL_SNOWFLAKE, /* Snowflake SQL API v2 statements, enforced, to a connector */
     LISTENER_KIND_COUNT
 } listener_kind;
 
@@ -74,6 +75,8 @@ typedef struct listener_cfg {
     const char *tls_cert, *tls_key; /* ext_authz grpc: TLS when both are set */
     /* sql_rds */
     const char *postgres;      /* libpq conninfo (may come from {"env"}/{"file"}: passwords) */
+    const char *upstream_url;  /* "http://host:port": forward to a connector service instead */
+    uint64_t upstream_timeout_ms;
     int pool_size;             /* connections per worker */
     const char *catalog_file;  /* `gatehouse catalog` output: expands SELECT * */
     const char *search_path;   /* schemas unqualified names resolve in ("public") */

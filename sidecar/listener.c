@@ -19,7 +19,8 @@ int listener_start(listener_rt *l, char *err, size_t errlen)
         return http_server_listen(&l->http, &l->w->loop, c->host, c->port, true, &cfg->limits,
                                   extauthz_http_handle, l, err, errlen) < 0 ? -1 : 0;
     case LISTENER_EXTAUTHZ_GRPC: return extauthz_grpc_listen(l, err, errlen);
-    case LISTENER_SQL_RDS: return sql_rds_listen(l, err, errlen);
+    case LISTENER_SQL_RDS:
+    case LISTENER_SQL_SNOWFLAKE: return sql_rds_listen(l, err, errlen);
     case LISTENER_KIND_COUNT: break;
     }
     snprintf(err, errlen, "listener %s: unknown kind", c->name);

@@ -17,6 +17,7 @@
 #include "pg.h"
 #include "sql.h"
 #include "sql_plans.h"
+#include "upstream.h"
 
 #define MAX_PARAMS 1000
 
@@ -26,6 +27,7 @@ typedef struct sql_call {
     listener_rt *l;
     http_conn *conn;
     http_response resp;
+    char *content_type; /* the upstream's, when forwarding */
     bool include_metadata;
     size_t batch_sets; /* BatchExecuteStatement: its parameter sets (0: ExecuteStatement) */
 } sql_call;
@@ -294,6 +296,9 @@ typedef struct rds_request {
     size_t nparams, nsets;
     bool include_metadata;
     bool batch;          /* BatchExecuteStatement: parameterSets, one transaction */
+    sql_param_style style;  /* RDS names parameters (turned into $n); Snowflake binds ? */
+    const gh_value *doc;    /* the request body, for forwarding */
+    const gh_value **own;   /* the request's own parameter values as sent (nsets * nparams) */
 } rds_request;
 
 /* One parameter list; every set of a batch names the same parameters in the same order. */
@@ -318,6 +323,43 @@ static int read_params(gh_arena *a, const gh_value *ps, rds_request *out, size_t
             return snprintf(err, errlen, "parameterSets[%zu][%zu] is not named %s", set, i, out->names[i]), -1;
         if (rds_value_text(a, gh_object_get_str(p, "value", 5), &out->values[set * n + i], err, errlen) < 0)
             return -1;
+        if (set == 0 && i == 0) out->own = gh_arena_calloc(a, n * out->nsets + 1, sizeof *out->own);
+        out->own[set * n + i] = gh_object_get_str(p, "value", 5);
+    }
+    return 0;
+}
+
+/* Snowflake SQL API v2: {"statement", "bindings": {"1": {"type", "value"}, ...}, ...}. */
+static int read_snowflake_request(gh_arena *a, const http_request *req, rds_request *out, char *err,
+                                  size_t errlen)
+{
+    const gh_value *doc;
+    if (!req->body || gh_json_read(a, req->body, req->body_len, NULL, &doc, NULL) != 0 ||
+        gh_value_kind(doc) != GH_KIND_OBJECT)
+        return snprintf(err, errlen, "the body must be a Snowflake statement JSON object"), -1;
+    size_t n;
+    const char *sql = gh_string_ptr(gh_object_get_str(doc, "statement", 9), &n);
+    if (!sql) return snprintf(err, errlen, "statement is required"), -1;
+    out->sql = gh_arena_strndup(a, sql, n);
+    if (strlen(out->sql) != n) return snprintf(err, errlen, "statement holds a NUL byte"), -1;
+    out->doc = doc;
+    out->style = SQL_PARAMS_QMARK;
+    out->nsets = 1;
+    const gh_value *b = gh_object_get_str(doc, "bindings", 8);
+    out->nparams = b && gh_value_kind(b) == GH_KIND_OBJECT ? gh_value_len(b) : 0;
+    if (out->nparams > MAX_PARAMS) return snprintf(err, errlen, "too many bindings"), -1;
+    out->own = gh_arena_calloc(a, out->nparams + 1, sizeof *out->own);
+    out->values = gh_arena_calloc(a, out->nparams + 1, sizeof *out->values);
+    for (size_t i = 0; i < out->nparams; i++) { /* bindings are "1".."n", each once */
+        char key[24];
+        snprintf(key, sizeof key, "%zu", i + 1);
+        const gh_value *v = gh_object_get_str(b, key, strlen(key));
+        if (!v || gh_value_kind(v) != GH_KIND_OBJECT)
+            return snprintf(err, errlen, "bindings must be numbered 1 to %zu", out->nparams), -1;
+        out->own[i] = v;
+        size_t vl;
+        const char *text = gh_string_ptr(gh_object_get_str(v, "value", 5), &vl);
+        out->values[i] = text ? gh_arena_strndup(a, text, vl) : NULL;
     }
     return 0;
 }
@@ -332,6 +374,8 @@ static int read_rds_request(gh_arena *a, const http_request *req, rds_request *o
         return snprintf(err, errlen, "the body must be an ExecuteStatement JSON object"), -1;
     if (gh_object_get_str(doc, "transactionId", 13))
         return snprintf(err, errlen, "transactions are not supported through gatehouse"), -1;
+    out->doc = doc;
+    out->style = SQL_PARAMS_DOLLAR;
     size_t n;
     const char *sql = gh_string_ptr(gh_object_get_str(doc, "sql", 3), &n);
     if (!sql) return snprintf(err, errlen, "sql is required"), -1;
@@ -422,6 +466,7 @@ static void deny_from_decision(http_response *resp, const gh_value *result)
 }
 
 typedef struct sql_ctx {
+    sql_param_style style;
     listener_rt *l;
     worker *w;
     const http_request *req;
@@ -434,13 +479,16 @@ typedef struct sql_plan_out {
     const char *sql;     /* the statement to run */
     size_t nparams;
     const char **values; /* text values, NULL for SQL NULL: one row of nparams per set */
+    const int *request_index; /* per placeholder, as in sql_plan (for forwarding) */
+    const char *kinds;
+    const char *const *constraint;
 } sql_plan_out;
 
 static int describe(sql_ctx *x, const char *numbered, sql_description *desc)
 {
     sql_error se = {0};
     if (sql_describe(numbered, strlen(numbered), x->l->sql_catalog, x->l->cfg->search_path,
-                     SQL_PARAMS_DOLLAR, &x->w->req, desc, &se) == 0)
+                     x->style, &x->w->req, desc, &se) == 0)
         return 0;
     x->dec = DEC_DENY;
     rds_error(x->resp, se.code == SQL_EPARSE ? 400 : 403,
@@ -480,7 +528,7 @@ static const sql_plan *plan_for(sql_ctx *x, const char *numbered, sql_descriptio
     if (known) return known;
     if (!described && describe(x, numbered, desc) < 0) return NULL;
     sql_rewrite_opts ro = {.catalog = x->l->sql_catalog, .search_path = x->l->cfg->search_path,
-                           .tenant_column = x->l->cfg->tenant_column, .style = SQL_PARAMS_DOLLAR};
+                           .tenant_column = x->l->cfg->tenant_column, .style = x->style};
     sql_rewrite_result rw;
     sql_error se = {0};
     if (sql_rewrite(desc, decision, &ro, a, &rw, &se) != 0) {
@@ -492,11 +540,17 @@ static const sql_plan *plan_for(sql_ctx *x, const char *numbered, sql_descriptio
     }
     *fresh = (sql_plan){.decision = djson, .sql = (char *)rw.sql, .nparams = rw.nparams,
                         .request_index = gh_arena_calloc(a, rw.nparams + 1, sizeof(int)),
-                        .constraint = gh_arena_calloc(a, rw.nparams + 1, sizeof(char *))};
+                        .constraint = gh_arena_calloc(a, rw.nparams + 1, sizeof(char *)),
+                        .kinds = gh_arena_calloc(a, rw.nparams + 1, 1)};
     for (size_t i = 0; i < rw.nparams; i++) {
         fresh->request_index[i] = rw.params[i].request_index;
-        if (rw.params[i].request_index == 0)
-            fresh->constraint[i] = (char *)constraint_text(a, rw.params[i].value);
+        fresh->kinds[i] = 'r';
+        if (rw.params[i].request_index == 0) {
+            const gh_value *v = rw.params[i].value;
+            fresh->constraint[i] = (char *)constraint_text(a, v);
+            gh_kind k = gh_value_kind(v);
+            fresh->kinds[i] = k == GH_KIND_NUMBER ? 'n' : k == GH_KIND_BOOL ? 'b' : k == GH_KIND_NULL ? '0' : 's';
+        }
     }
     sql_plans_put(x->l->sql_plans, numbered, fresh);
     return fresh;
@@ -508,7 +562,9 @@ static int sql_decide(sql_ctx *x, const rds_request *rr, sql_plan_out *out)
     gh_arena *a = &x->w->req;
     const listener_cfg *c = x->l->cfg;
     char err[300];
-    char *numbered = number_params(a, rr->sql, rr->names, rr->nparams, err, sizeof err);
+    char *numbered = rr->style == SQL_PARAMS_QMARK
+                         ? (char *)rr->sql
+                         : number_params(a, rr->sql, rr->names, rr->nparams, err, sizeof err);
     if (!numbered) return rds_error(x->resp, 400, "BadRequestException", err), -1;
     sql_description desc;
     bool described = false;
@@ -550,9 +606,191 @@ static int sql_decide(sql_ctx *x, const rds_request *rr, sql_plan_out *out)
             else return rds_error(x->resp, 400, "BadRequestException", "a parameter is missing"), -1;
         }
     /* the plan may be the cache's: copy what the query needs past this request */
+    int *ri = gh_arena_alloc(a, (plan->nparams + 1) * sizeof *ri);
+    char **ct = gh_arena_calloc(a, plan->nparams + 1, sizeof *ct);
+    for (size_t i = 0; i < plan->nparams; i++) {
+        ri[i] = plan->request_index[i];
+        if (plan->constraint[i]) ct[i] = gh_arena_strndup(a, plan->constraint[i], strlen(plan->constraint[i]));
+    }
     *out = (sql_plan_out){.sql = gh_arena_strndup(a, plan->sql, strlen(plan->sql)),
-                          .nparams = plan->nparams, .values = vals};
+                          .nparams = plan->nparams, .values = vals, .request_index = ri,
+                          .kinds = gh_arena_strndup(a, plan->kinds, plan->nparams),
+                          .constraint = (const char *const *)ct};
     return 0;
+}
+
+
+/* ---- forwarding to a connector service ---- */
+
+/* $n -> :name: the request's own parameters keep their names, constraints get gh_cN.
+ * Quotes, comments and dollar quotes are skipped, as in number_params. */
+static char *rename_params(gh_arena *a, const char *sql, const char *const *names, size_t nown)
+{
+    gh_buf out;
+    gh_buf_init(&out, 0);
+    size_t len = strlen(sql);
+    for (size_t i = 0; i < len;) {
+        char ch = sql[i];
+        size_t j = i + 1;
+        if (ch == '\'' || ch == '"') {
+            while (j < len && !(sql[j] == ch && (j + 1 >= len || sql[j + 1] != ch))) j += sql[j] == ch ? 2 : 1;
+            j = j < len ? j + 1 : len;
+        } else if (ch == '$' && i + 1 < len && isdigit((unsigned char)sql[i + 1])) {
+            size_t e = i + 1;
+            unsigned long n = 0;
+            while (e < len && isdigit((unsigned char)sql[e])) n = n * 10 + (unsigned long)(sql[e++] - '0');
+            if (n >= 1 && n <= nown) gh_buf_printf(&out, ":%s", names[n - 1]);
+            else gh_buf_printf(&out, ":gh_c%lu", n);
+            i = e;
+            continue;
+        }
+        gh_buf_append(&out, sql + i, j - i);
+        i = j;
+    }
+    char *text = gh_arena_strndup(a, out.data ? out.data : "", out.len);
+    gh_buf_free(&out);
+    return text;
+}
+
+static void put_typed(gh_buf *b, char kind, const char *text, bool snowflake)
+{
+    if (snowflake) {
+        const char *type = kind == 'n' ? "FIXED" : kind == 'b' ? "BOOLEAN" : "TEXT";
+        gh_buf_printf(b, "{\"type\":\"%s\",\"value\":", type);
+        if (kind == '0' || !text) gh_buf_puts(b, "null");
+        else gh_json_write_str(b, text, strlen(text));
+        gh_buf_putc(b, '}');
+        return;
+    }
+    if (kind == '0' || !text) gh_buf_puts(b, "{\"isNull\":true}");
+    else if (kind == 'b') gh_buf_printf(b, "{\"booleanValue\":%s}", text);
+    else if (kind == 'n') {
+        gh_buf_printf(b, strchr(text, '.') || strchr(text, 'e') ? "{\"doubleValue\":%s}" : "{\"longValue\":%s}", text);
+    } else {
+        gh_buf_puts(b, "{\"stringValue\":");
+        gh_json_write_str(b, text, strlen(text));
+        gh_buf_putc(b, '}');
+    }
+}
+
+/* The request's other members as they came (database, schema, resourceArn, role...). */
+static void put_other_members(gh_buf *b, const gh_value *doc, const char *const *skip)
+{
+    for (size_t i = 0; i < gh_value_len(doc); i++) {
+        size_t kn;
+        const char *k = gh_string_ptr(gh_object_key_at(doc, i), &kn);
+        bool skipped = false;
+        for (const char *const *s = skip; *s && !skipped; s++) skipped = strlen(*s) == kn && !memcmp(*s, k, kn);
+        if (skipped) continue;
+        gh_json_write_str(b, k, kn);
+        gh_buf_putc(b, ':');
+        gh_json_write(b, gh_object_value_at(doc, i), 0);
+        gh_buf_putc(b, ',');
+    }
+}
+
+static void put_rds_params(gh_buf *b, const rds_request *rr, const sql_plan_out *plan, size_t set)
+{
+    gh_buf_putc(b, '[');
+    for (size_t i = 0; i < plan->nparams; i++) {
+        int ri = plan->request_index[i];
+        if (i) gh_buf_putc(b, ',');
+        gh_buf_puts(b, "{\"name\":");
+        if (ri >= 1) {
+            gh_json_write_str(b, rr->names[ri - 1], strlen(rr->names[ri - 1]));
+            gh_buf_puts(b, ",\"value\":");
+            gh_json_write(b, rr->own[set * rr->nparams + (size_t)ri - 1], 0);
+        } else {
+            gh_buf_printf(b, "\"gh_c%zu\",\"value\":", i + 1);
+            put_typed(b, plan->kinds[i], plan->constraint[i], false);
+        }
+        gh_buf_putc(b, '}');
+    }
+    gh_buf_putc(b, ']');
+}
+
+/* The request to forward: the same shape, the rewritten statement, the parameters it
+ * binds (the request's own as sent, then the constraints, typed). */
+static int forward_body(gh_arena *a, const rds_request *rr, const sql_plan_out *plan, gh_buf *b)
+{
+    gh_buf_putc(b, '{');
+    if (rr->style == SQL_PARAMS_QMARK) {
+        static const char *const skip[] = {"statement", "bindings", NULL};
+        put_other_members(b, rr->doc, skip);
+        gh_buf_puts(b, "\"statement\":");
+        gh_json_write_str(b, plan->sql, strlen(plan->sql));
+        gh_buf_puts(b, ",\"bindings\":{");
+        for (size_t i = 0; i < plan->nparams; i++) {
+            int ri = plan->request_index[i];
+            gh_buf_printf(b, "%s\"%zu\":", i ? "," : "", i + 1);
+            if (ri >= 1) gh_json_write(b, rr->own[ri - 1], 0);
+            else put_typed(b, plan->kinds[i], plan->constraint[i], true);
+        }
+        gh_buf_puts(b, "}}");
+        return b->failed ? -1 : 0;
+    }
+    static const char *const skip[] = {"sql", "parameters", "parameterSets", NULL};
+    put_other_members(b, rr->doc, skip);
+    char *sql = rename_params(a, plan->sql, rr->names, rr->nparams);
+    gh_buf_puts(b, "\"sql\":");
+    gh_json_write_str(b, sql, strlen(sql));
+    if (rr->batch) {
+        gh_buf_puts(b, ",\"parameterSets\":[");
+        for (size_t set = 0; set < rr->nsets; set++) {
+            if (set) gh_buf_putc(b, ',');
+            put_rds_params(b, rr, plan, set);
+        }
+        gh_buf_putc(b, ']');
+    } else {
+        gh_buf_puts(b, ",\"parameters\":");
+        put_rds_params(b, rr, plan, 0);
+    }
+    gh_buf_putc(b, '}');
+    return b->failed ? -1 : 0;
+}
+
+static void on_upstream(void *ud, const upstream_reply *reply)
+{
+    sql_call *call = ud;
+    http_response *r = &call->resp;
+    if (reply->err) {
+        rds_error(r, 502, "ServiceUnavailableError", reply->err);
+    } else {
+        r->status = reply->status;
+        gh_buf_clear(&r->body);
+        gh_buf_append(&r->body, reply->body, reply->body_len);
+        call->content_type = reply->content_type ? strdup(reply->content_type) : NULL;
+        r->content_type = call->content_type ? call->content_type : "";
+    }
+    http_respond(call->conn, r);
+    gh_buf_free(&r->headers);
+    gh_buf_free(&r->body);
+    free(call->content_type);
+    free(call);
+}
+
+static void forward(sql_ctx *x, const rds_request *rr, const sql_plan_out *plan, sql_call *call)
+{
+    const listener_cfg *c = x->l->cfg;
+    gh_buf body;
+    gh_buf_init(&body, 0);
+    char host[256];
+    int port;
+    if (forward_body(&x->w->req, rr, plan, &body) < 0 ||
+        upstream_parse_url(c->upstream_url, host, sizeof host, &port) < 0) {
+        gh_buf_free(&body);
+        on_pg_done(call, NULL, "cannot build the forwarded request");
+        return;
+    }
+    char headers[200];
+    snprintf(headers, sizeof headers, "Content-Type: application/json\r\nX-Gatehouse-Decision-Id: %s\r\n",
+             x->d.id);
+    char path[256];
+    snprintf(path, sizeof path, "%.*s", (int)(x->req->path_len < 255 ? x->req->path_len : 255), x->req->path);
+    if (upstream_post(&x->w->loop, host, port, path, headers, body.data, body.len,
+                      c->upstream_timeout_ms, on_upstream, call) < 0)
+        on_pg_done(call, NULL, "cannot reach the upstream");
+    gh_buf_free(&body);
 }
 
 void sql_rds_handle(void *ud, const http_request *req, http_response *resp)
@@ -563,14 +801,18 @@ void sql_rds_handle(void *ud, const http_request *req, http_response *resp)
     sql_ctx x = {.l = l, .w = w, .req = req, .resp = resp, .d = {.ref = l->cfg->ref}, .dec = DEC_NONE};
     rds_request rr = {0};
     char err[300];
-    bool execute = req->path_len == 8 && memcmp(req->path, "/Execute", 8) == 0;
-    rr.batch = req->path_len == 13 && memcmp(req->path, "/BatchExecute", 13) == 0;
+    bool snowflake = l->cfg->kind == LISTENER_SQL_SNOWFLAKE;
+    bool execute = snowflake ? req->path_len == 18 && memcmp(req->path, "/api/v2/statements", 18) == 0
+                             : req->path_len == 8 && memcmp(req->path, "/Execute", 8) == 0;
+    rr.batch = !snowflake && req->path_len == 13 && memcmp(req->path, "/BatchExecute", 13) == 0;
     if (strcmp(req->method, "POST") != 0 || (!execute && !rr.batch)) {
         rds_error(resp, 404, "NotFoundException",
-                  "this listener answers POST /Execute and POST /BatchExecute");
-    } else if (read_rds_request(&w->req, req, &rr, err, sizeof err) < 0) {
+                  snowflake ? "this listener answers POST /api/v2/statements"
+                            : "this listener answers POST /Execute and POST /BatchExecute");
+    } else if ((snowflake ? read_snowflake_request : read_rds_request)(&w->req, req, &rr, err, sizeof err) < 0) {
         rds_error(resp, 400, "BadRequestException", err);
     } else {
+        x.style = rr.style;
         sql_plan_out plan;
         int rc = sql_decide(&x, &rr, &plan);
         if (x.d.input) decide_log(w, &x.d, req->peer, req->start_ns);
@@ -583,8 +825,9 @@ void sql_rds_handle(void *ud, const http_request *req, http_response *resp)
             gh_buf_init(&call->resp.body, 0);
             call->resp.status = 200;
             call->conn = http_defer(req);
-            if (pg_query_batch(l->pg, plan.sql, (int)plan.nparams, (int)rr.nsets, rr.batch,
-                               plan.values, on_pg_done, call) < 0)
+            if (l->cfg->upstream_url) forward(&x, &rr, &plan, call);
+            else if (pg_query_batch(l->pg, plan.sql, (int)plan.nparams, (int)rr.nsets, rr.batch,
+                                    plan.values, on_pg_done, call) < 0)
                 on_pg_done(call, NULL, "out of memory");
         } else if (rc == 0) rds_error(resp, 500, "InternalServerErrorException", "out of memory");
     }
@@ -608,8 +851,15 @@ int sql_rds_listen(listener_rt *l, char *err, size_t errlen)
     }
     l->sql_plans = sql_plans_new(1024);
     if (!l->sql_plans) return snprintf(err, errlen, "out of memory"), -1;
-    l->pg = pg_pool_new(&l->w->loop, c->postgres, c->pool_size, err, errlen);
-    if (!l->pg) return -1;
+    if (c->postgres) {
+        l->pg = pg_pool_new(&l->w->loop, c->postgres, c->pool_size, err, errlen);
+        if (!l->pg) return -1;
+    } else {
+        char host[256];
+        int port;
+        if (upstream_parse_url(c->upstream_url, host, sizeof host, &port) < 0)
+            return snprintf(err, errlen, "listener %s: upstream_url must be http://IP:port", c->name), -1;
+    }
     return http_server_listen(&l->http, &l->w->loop, c->host, c->port, true, &cfg->limits,
                               sql_rds_handle, l, err, errlen) < 0 ? -1 : 0;
 }

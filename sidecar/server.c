@@ -224,7 +224,7 @@ static int start_workers(server *srv)
 static void listening_line(server *srv)
 {
     static const char *kinds[LISTENER_KIND_COUNT] = {"data_api", "ext_authz_http", "ext_authz_grpc",
-                                                      "sql_rds"};
+                                                      "sql_rds", "sql_snowflake"};
     for (size_t i = 0; i < srv->cfg->nlisteners; i++) {
         const listener_cfg *l = &srv->cfg->listeners[i];
         char extra[400];

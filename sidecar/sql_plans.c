@@ -32,6 +32,7 @@ static void plan_free(sql_plan *p)
 {
     for (size_t i = 0; i < p->nparams; i++) free(p->constraint[i]);
     free(p->constraint);
+    free(p->kinds);
     free(p->request_index);
     free(p->decision);
     free(p->sql);
@@ -118,7 +119,9 @@ static bool plan_copy(sql_plan *dst, const sql_plan *src)
     dst->nparams = src->nparams;
     dst->request_index = calloc(src->nparams + 1, sizeof *dst->request_index);
     dst->constraint = calloc(src->nparams + 1, sizeof *dst->constraint);
-    bool ok = dst->decision && dst->sql && dst->request_index && dst->constraint;
+    dst->kinds = calloc(src->nparams + 1, 1);
+    bool ok = dst->decision && dst->sql && dst->request_index && dst->constraint && dst->kinds;
+    if (ok) memcpy(dst->kinds, src->kinds, src->nparams);
     for (size_t i = 0; ok && i < src->nparams; i++) {
         dst->request_index[i] = src->request_index[i];
         if (src->constraint[i] && !(dst->constraint[i] = strdup(src->constraint[i]))) ok = false;

@@ -17,6 +17,8 @@ typedef struct sql_plan {
     size_t nparams;
     int *request_index;    /* >= 1: the request's own parameter; 0: constraint_text[i] */
     char **constraint;     /* the constraint's text (NULL: SQL NULL) for request_index 0 */
+    char *kinds;           /* per placeholder: 's' string, 'n' number, 'b' boolean, '0' null,
+                              'r' the request's own (for forwarding typed values) */
 } sql_plan;
 
 typedef struct sql_plans sql_plans;

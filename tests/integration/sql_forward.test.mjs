@@ -1,0 +1,144 @@
+// SQL listeners in front of an HTTP connector service (upstream kind (a)): a stand-in
+// service started here records what gatehouse forwards. RDS Data API and Snowflake SQL API
+// requests are described, decided (policies/authz), rewritten, and forwarded in their own
+// shape with the constraints as bound parameters (typed, never spliced), and the service's
+// answer is relayed; denials never reach the service; a dead service is a 502.
+//
+// usage: node sql_forward.test.mjs path/to/gatehouse
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import http from 'node:http';
+import crypto from 'node:crypto';
+import assert from 'node:assert/strict';
+import { startDaemon, runner } from './lib.mjs';
+
+const GH = process.argv[2];
+if (!GH) {
+  console.error('usage: node sql_forward.test.mjs GATEHOUSE');
+  process.exit(2);
+}
+const repo = new URL('../..', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'gh-sqlfwd-'));
+const { test, done } = runner();
+
+const SECRET = 'sql-forward-test-secret-0123456789abcdef';
+const b64u = (x) => Buffer.from(x).toString('base64url');
+function token(claims) {
+  const h = b64u(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
+  const p = b64u(JSON.stringify({ iss: 'test-idp', aud: 'orders-db', exp: Math.floor(Date.now() / 1000) + 600, ...claims }));
+  return `${h}.${p}.${b64u(crypto.createHmac('sha256', SECRET).update(`${h}.${p}`).digest())}`;
+}
+const analyst = token({ sub: 'ann', tenant: 'acme', roles: ['analyst'] });
+
+// ---- the connector service stand-in ----
+
+const received = [];
+let answer = { status: 200, body: { ok: true } };
+function startService() {
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      received.push({ method: req.method, url: req.url, headers: req.headers, body: JSON.parse(body) });
+      res.writeHead(answer.status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(answer.body));
+    });
+  });
+  return new Promise((r) => server.listen(0, '127.0.0.1', () => r(server)));
+}
+
+async function post(port, path, body, tok = analyst) {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+    method: 'POST', headers: { authorization: `Bearer ${tok}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+  });
+  return { status: res.status, text: await res.text(), type: res.headers.get('content-type') };
+}
+
+async function main() {
+  const service = await startService();
+  const url = `http://127.0.0.1:${service.address().port}`;
+  writeFileSync(join(dir, 'catalog.json'), JSON.stringify({
+    'public.orders': ['id', 'tenant_id', 'region', 'amount', 'card_number', 'email', 'status'],
+    'public.customers': ['id', 'tenant_id', 'name', 'region', 'phone', 'ssn'],
+  }));
+  const common = { catalog_file: join(dir, 'catalog.json'), tenant_column: 'tenant_id' };
+  const d = await startDaemon(GH, dir, {
+    env: { ...process.env, GH_FWD_SECRET: SECRET },
+    config: {
+      policy: [join(repo, 'policies/authz')],
+      auth: { audiences: ['orders-db'], subject: { tenant: 'tenant', roles: 'roles' },
+        issuers: [{ issuer: 'test-idp', hmac_secret: { env: 'GH_FWD_SECRET' }, algorithms: ['HS256'] }] },
+      listeners: [
+        { name: 'rds', kind: 'sql_rds', addr: '127.0.0.1:0', upstream_url: url, ...common,
+          connector: { name: 'rds', kind: 'sql', dialect: 'postgres', instance: 'inst-a' } },
+        { name: 'snow', kind: 'sql_snowflake', addr: '127.0.0.1:0', upstream_url: url, ...common,
+          connector: { name: 'snow', kind: 'sql', dialect: 'snowflake', instance: 'wh1' } },
+        { name: 'dead', kind: 'sql_rds', addr: '127.0.0.1:0', upstream_url: 'http://127.0.0.1:1', ...common },
+      ],
+    },
+  });
+
+  await test('fwd-1 RDS: the rewritten statement and typed constraint parameters reach the service', async () => {
+    const r = await post(d.portOf('rds'), '/Execute', {
+      resourceArn: 'arn:aws:rds:x', secretArn: 'arn:s', database: 'app',
+      sql: 'SELECT id, email FROM orders WHERE id = :id', parameters: [{ name: 'id', value: { longValue: 7 } }],
+    });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(JSON.parse(r.text), { ok: true });
+    const got = received.pop();
+    assert.equal(got.url, '/Execute');
+    assert.match(got.headers['x-gatehouse-decision-id'], /^[0-9a-f-]{36}$|^$/);
+    assert.equal(got.body.database, 'app');
+    assert.equal(got.body.resourceArn, 'arn:aws:rds:x');
+    assert.match(got.body.sql, /FROM public\.orders WHERE tenant_id = :gh_c\d/);
+    assert.match(got.body.sql, /WHERE id = :id/);
+    assert.ok(!got.body.sql.includes('acme'), 'a constraint value spliced into the SQL');
+    const byName = Object.fromEntries(got.body.parameters.map((p) => [p.name, p.value]));
+    assert.deepEqual(byName.id, { longValue: 7 });
+    const values = Object.values(byName).map((v) => v.stringValue);
+    assert.ok(values.includes('acme') && values.includes('eu-west-1'), JSON.stringify(got.body.parameters));
+  });
+
+  await test('fwd-2 Snowflake: ? bindings renumbered, constraints as TEXT bindings', async () => {
+    const r = await post(d.portOf('snow'), '/api/v2/statements', {
+      statement: 'SELECT id FROM orders WHERE amount > ?', warehouse: 'WH', role: 'ANALYST',
+      bindings: { 1: { type: 'FIXED', value: '10' } },
+    });
+    assert.equal(r.status, 200, r.text);
+    const got = received.pop();
+    assert.equal(got.url, '/api/v2/statements');
+    assert.equal(got.body.warehouse, 'WH');
+    const marks = (got.body.statement.match(/\?/g) || []).length;
+    assert.equal(marks, Object.keys(got.body.bindings).length, got.body.statement);
+    assert.ok(Object.values(got.body.bindings).some((b) => b.type === 'FIXED' && b.value === '10'));
+    assert.ok(Object.values(got.body.bindings).some((b) => b.type === 'TEXT' && b.value === 'acme'));
+    assert.ok(!got.body.statement.includes('acme'));
+  });
+
+  await test('fwd-3 denied statements never reach the service; its errors are relayed; a dead one is 502', async () => {
+    const before = received.length;
+    let r = await post(d.portOf('rds'), '/Execute', { sql: 'SELECT ssn FROM customers' });
+    assert.equal(r.status, 403);
+    r = await post(d.portOf('snow'), '/api/v2/statements', { statement: 'DROP TABLE orders' });
+    assert.equal(r.status, 403);
+    assert.equal(received.length, before);
+    answer = { status: 422, body: { code: '002003', message: 'Object does not exist' } };
+    r = await post(d.portOf('snow'), '/api/v2/statements', { statement: 'SELECT id FROM orders' });
+    assert.equal(r.status, 422);
+    assert.equal(JSON.parse(r.text).code, '002003');
+    answer = { status: 200, body: { ok: true } };
+    r = await post(d.portOf('dead'), '/Execute', { sql: 'SELECT id FROM orders' });
+    assert.equal(r.status, 502);
+  });
+
+  d.proc.kill('SIGTERM');
+  assert.equal((await d.exited).code, 0);
+  service.close();
+  done(() => rmSync(dir, { recursive: true, force: true }));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
