@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import crypto from 'node:crypto';
 import assert from 'node:assert/strict';
 import { startDaemon, runner, sleep } from './lib.mjs';
+import { createRequire } from 'node:module';
+import http from 'node:http';
 
 const GH = process.argv[2];
 if (!GH) {
@@ -105,6 +107,49 @@ async function execute(tok, sql, parameters = [], extra = {}) {
 const cell = (f) => ('isNull' in f ? null : Object.values(f)[0]);
 const rows = (r) => r.json.records.map((rec) => rec.map(cell));
 
+// An RDS-shaped connector service over the same database (upstream kind (a)): it runs what
+// gatehouse forwards (named parameters bound, never spliced) with the pg client and answers
+// in the Data API's shape.
+function startConnectorService(pgUserName) {
+  const here = new URL('.', import.meta.url).pathname;
+  if (!existsSync(join(here, 'node_modules/pg/package.json'))) {
+    const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: here, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`npm ci failed:\n${r.stdout}${r.stderr}`);
+  }
+  const pg = createRequire(join(here, 'package.json'))('pg');
+  const pool = new pg.Pool({ host: dir, user: pgUserName, database: 'postgres', max: 2 });
+  const typed = (v) => (v === null ? { isNull: true } : typeof v === 'number' ? { longValue: v } : { stringValue: String(v) });
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', async () => {
+      const r = JSON.parse(body);
+      const names = [];
+      // :name -> $n outside quotes, leaving :: casts alone
+      const sql = r.sql.replace(/'(?:[^']|'')*'|::|:([A-Za-z_][A-Za-z0-9_]*)/g, (m, name) => {
+        if (!name) return m;
+        let i = names.indexOf(name);
+        if (i < 0) i = names.push(name) - 1;
+        return `$${i + 1}`;
+      });
+      const value = (name) => {
+        const v = (r.parameters || []).find((p) => p.name === name).value;
+        return 'isNull' in v ? null : Object.values(v)[0];
+      };
+      try {
+        const out = await pool.query({ text: sql, values: names.map(value), rowMode: 'array' });
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ numberOfRecordsUpdated: out.command === 'SELECT' ? 0 : out.rowCount,
+          records: (out.rows || []).map((row) => row.map(typed)) }));
+      } catch (e) {
+        res.writeHead(400, { 'content-type': 'application/json', 'x-amzn-errortype': 'BadRequestException' });
+        res.end(JSON.stringify({ message: e.message }));
+      }
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, pool })));
+}
+
 async function main() {
   startPostgres();
   try {
@@ -135,6 +180,9 @@ async function main() {
         connector: { name: 'orders-db', kind: 'sql', dialect: 'postgres', instance: 'inst-a' },
       }],
     };
+    const svc = await startConnectorService(pgUser);
+    config.listeners.push({ ...config.listeners[0], name: 'orders-fwd', postgres: undefined,
+      upstream_url: `http://127.0.0.1:${svc.server.address().port}` });
     const d = await startDaemon(GH, dir, { config, env: { ...process.env, GH_SQL_SECRET: SECRET } });
     port = d.portOf('orders-db');
 
@@ -321,6 +369,29 @@ async function main() {
       assert.equal(r.status, 400);
     });
 
+    await test('sql-11 the same through a connector service (upstream kind (a)): same rows, same denials', async () => {
+      const direct = port;
+      port = d.portOf('orders-fwd');
+      try {
+        let r = await execute(analyst, 'SELECT id, region FROM orders ORDER BY id');
+        assert.equal(r.status, 200, r.text);
+        assert.deepEqual(rows(r), [[1, 'eu-west-1'], [5, 'eu-central-1']]);
+        r = await execute(globex, 'SELECT id FROM orders ORDER BY id');
+        assert.deepEqual(rows(r), [[4]]);
+        r = await execute(analyst, "SELECT id FROM orders UNION SELECT id FROM orders WHERE tenant_id = 'globex' ORDER BY 1");
+        assert.deepEqual(rows(r), [[1], [5]]);
+        r = await execute(analyst, 'SELECT id, card_number FROM orders WHERE id = :id', [{ name: 'id', value: { longValue: 1 } }]);
+        assert.equal(r.status, 200, r.text);
+        assert.ok(rows(r)[0][1].endsWith('1111') && !rows(r)[0][1].startsWith('4111'));
+        r = await execute(analyst, 'SELECT ssn FROM customers');
+        assert.equal(r.status, 403);
+        r = await execute(admin, "UPDATE orders SET status = 'fwd' WHERE id = 4");
+        assert.equal(r.json.numberOfRecordsUpdated, 0); // the other tenant's row
+      } finally {
+        port = direct;
+      }
+    });
+
     await test('sql-8 no token: 401; the decision log holds the query, never the token', async () => {
       const r = await execute(null, 'SELECT id FROM orders');
       assert.equal(r.status, 401);
@@ -336,6 +407,8 @@ async function main() {
 
     d.proc.kill('SIGTERM');
     assert.equal((await d.exited).code, 0);
+    svc.server.close();
+    await svc.pool.end();
   } finally {
     stopPostgres();
   }
