@@ -61,7 +61,7 @@ start() { # policy-file workers
   pid=$!
   # --log-level error hides the listening line: find the port from the socket table
   for _ in $(seq 100); do
-    port=$(ss -ltnpH 2>/dev/null | grep "pid=$pid," | head -1 | awk '{print $4}' | sed 's/.*://')
+    port=$(ss -ltnpH 2>/dev/null | grep "pid=$pid," | head -1 | awk '{print $4}' | sed 's/.*://' || true)
     [ -n "$port" ] && return 0
     sleep 0.05
   done
