@@ -6,6 +6,8 @@
  * grpc/doc/PROTOCOL-HTTP2.md and the codes grpc-go and grpc-java give for the same faults. */
 #include "grpc.h"
 
+#include "net.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -949,23 +951,6 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 
 /* ---- accepting ---- */
 
-static void peer_name(uv_tcp_t *tcp, char *out, size_t n)
-{
-    struct sockaddr_storage ss;
-    int len = sizeof ss;
-    out[0] = 0;
-    if (uv_tcp_getpeername(tcp, (struct sockaddr *)&ss, &len) < 0) return;
-    char host[INET6_ADDRSTRLEN] = "";
-    if (ss.ss_family == AF_INET) {
-        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-        inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
-        snprintf(out, n, "%s:%d", host, ntohs(a->sin_port));
-    } else if (ss.ss_family == AF_INET6) {
-        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-        inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
-        snprintf(out, n, "[%s]:%d", host, ntohs(a->sin6_port));
-    }
-}
 
 /* The per-connection state beyond the socket: TLS and the HTTP/2 session. */
 static int conn_setup(grpc_conn *c)
@@ -1016,7 +1001,7 @@ static void on_connection(uv_stream_t *listener, int status)
         return;
     }
     uv_tcp_nodelay(&c->tcp, 1);
-    peer_name(&c->tcp, c->peer, sizeof c->peer);
+    net_peer_name(&c->tcp, c->peer, sizeof c->peer);
     conn_read(c, true);
     conn_pump(c); /* our SETTINGS (h2c: at once; TLS: after the handshake) */
     conn_arm_timer(c);
@@ -1097,41 +1082,12 @@ int grpc_server_add_method(grpc_server *s, const char *path, grpc_handler fn, vo
     return 0;
 }
 
-/* A listening socket of our own, so SO_REUSEPORT is set before bind (libuv 1.44 has no
-   flag for it). */
-static int open_listener(const char *host, int port, bool reuseport, int *fd_out)
-{
-    struct sockaddr_storage ss;
-    memset(&ss, 0, sizeof ss);
-    int r = uv_ip4_addr(host, port, (struct sockaddr_in *)&ss);
-    if (r < 0) r = uv_ip6_addr(host, port, (struct sockaddr_in6 *)&ss);
-    if (r < 0) return r;
-    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -errno;
-    int on = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-    if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) < 0) {
-        r = -errno;
-        close(fd);
-        return r;
-    }
-    socklen_t len = ss.ss_family == AF_INET ? sizeof(struct sockaddr_in)
-                                            : sizeof(struct sockaddr_in6);
-    if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
-        r = -errno;
-        close(fd);
-        return r;
-    }
-    *fd_out = fd;
-    return 0;
-}
-
 int grpc_server_listen(grpc_server *s, const char *host, int port, bool reuseport,
                        const grpc_tls_files *tls, char *err, size_t errlen)
 {
     if (tls && !(s->tls = (grpc_ssl_ctx *)tls_context(tls, err, errlen))) return UV_EINVAL;
     int fd = -1;
-    int r = open_listener(host, port, reuseport, &fd);
+    int r = net_listen_socket(host, port, reuseport, &fd);
     if (r == 0) {
         uv_tcp_init(s->loop, &s->listener);
         s->listener.data = s;

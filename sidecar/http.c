@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "gatehouse/value.h"
+#include "net.h"
 
 #define READ_BUF_SIZE (64 * 1024)
 #define MAX_PENDING_WRITE (1024 * 1024) /* stop reading a client that does not read answers */
@@ -556,26 +557,6 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 
 /* ---- accepting ---- */
 
-static void peer_name(uv_tcp_t *tcp, char *out, size_t n)
-{
-    struct sockaddr_storage ss;
-    int len = sizeof ss;
-    out[0] = 0;
-    if (uv_tcp_getpeername(tcp, (struct sockaddr *)&ss, &len) < 0) return;
-    char host[INET6_ADDRSTRLEN] = "";
-    int port = 0;
-    if (ss.ss_family == AF_INET) {
-        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-        inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
-        port = ntohs(a->sin_port);
-        snprintf(out, n, "%s:%d", host, port);
-    } else if (ss.ss_family == AF_INET6) {
-        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-        inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
-        port = ntohs(a->sin6_port);
-        snprintf(out, n, "[%s]:%d", host, port);
-    }
-}
 
 static void on_connection(uv_stream_t *listener, int status)
 {
@@ -604,7 +585,7 @@ static void on_connection(uv_stream_t *listener, int status)
         return;
     }
     uv_tcp_nodelay(&c->tcp, 1);
-    peer_name(&c->tcp, c->peer, sizeof c->peer);
+    net_peer_name(&c->tcp, c->peer, sizeof c->peer);
     gh_buf_init(&c->head, 0);
     gh_buf_init(&c->body, 0);
     gh_buf_init(&c->out, 0);
@@ -616,34 +597,6 @@ static void on_connection(uv_stream_t *listener, int status)
     conn_arm_timer(c);
 }
 
-/* A listening socket of our own, so SO_REUSEPORT is set before bind (libuv 1.44 has no
-   flag for it). */
-static int open_listener(const char *host, int port, bool reuseport, int *fd_out)
-{
-    struct sockaddr_storage ss;
-    memset(&ss, 0, sizeof ss);
-    int r = uv_ip4_addr(host, port, (struct sockaddr_in *)&ss);
-    if (r < 0) r = uv_ip6_addr(host, port, (struct sockaddr_in6 *)&ss);
-    if (r < 0) return r;
-    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -errno;
-    int on = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-    if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) < 0) {
-        r = -errno;
-        close(fd);
-        return r;
-    }
-    socklen_t len = ss.ss_family == AF_INET ? sizeof(struct sockaddr_in)
-                                            : sizeof(struct sockaddr_in6);
-    if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
-        r = -errno;
-        close(fd);
-        return r;
-    }
-    *fd_out = fd;
-    return 0;
-}
 
 int http_server_listen(http_server *s, uv_loop_t *loop, const char *host, int port,
                        bool reuseport, const http_limits *limits, http_handler handler,
@@ -662,7 +615,7 @@ int http_server_listen(http_server *s, uv_loop_t *loop, const char *host, int po
         return UV_ENOMEM;
     }
     int fd = -1;
-    int r = open_listener(host, port, reuseport, &fd);
+    int r = net_listen_socket(host, port, reuseport, &fd);
     if (r == 0) {
         uv_tcp_init(loop, &s->listener);
         s->listener.data = s;
