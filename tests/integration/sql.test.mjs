@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import crypto from 'node:crypto';
 import assert from 'node:assert/strict';
 import { startDaemon, runner, sleep } from './lib.mjs';
+import { requirePostgres, startPostgres as startCluster, stopPostgres as stopCluster, psql as psqlIn, psqlValue as psqlValueIn, pgUser } from './pg.mjs';
 import { createRequire } from 'node:module';
 import http from 'node:http';
 
@@ -20,48 +21,10 @@ if (!GH) {
   console.error('usage: node sql.test.mjs GATEHOUSE');
   process.exit(2);
 }
-const PGBIN = '/usr/lib/postgresql/15/bin';
-if (!existsSync(`${PGBIN}/initdb`)) {
-  console.log(`skipped: ${PGBIN}/initdb not found (apt-get install postgresql)`);
-  process.exit(77);
-}
+requirePostgres();
 const repo = new URL('../..', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'gh-sql-'));
 const { test, done } = runner();
-
-// ---- a throwaway PostgreSQL cluster ----
-
-// initdb refuses to run as root: then the cluster belongs to the postgres user.
-const asRoot = process.getuid && process.getuid() === 0;
-function pgRun(cmd, args) {
-  const full = asRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
-  const r = spawnSync(full[0], full[1], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stdout}${r.stderr}`);
-  return r.stdout;
-}
-const pgUser = asRoot ? 'postgres' : process.env.USER || 'postgres';
-function startPostgres() {
-  if (asRoot) {
-    const uid = +spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout;
-    const gid = +spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout;
-    chownSync(dir, uid, gid);
-    chmodSync(dir, 0o755);
-  }
-  pgRun(`${PGBIN}/initdb`, ['-D', join(dir, 'data'), '-U', pgUser, '--auth=trust', '-E', 'UTF8', '--no-sync']);
-  pgRun(`${PGBIN}/pg_ctl`, ['-D', join(dir, 'data'), '-w', '-l', join(dir, 'pg.log'), '-o',
-    `-k ${dir} -c listen_addresses= -c fsync=off -c max_connections=50`, 'start']);
-}
-function stopPostgres() {
-  try { pgRun(`${PGBIN}/pg_ctl`, ['-D', join(dir, 'data'), '-m', 'immediate', 'stop']); } catch { /* gone */ }
-}
-function psqlValue(sql) {
-  const r = spawnSync('psql', ['-h', dir, '-U', pgUser, '-d', 'postgres', '-At', '-c', sql], { encoding: 'utf8' });
-  return r.stdout.trim();
-}
-function psql(sql) {
-  const r = spawnSync('psql', ['-h', dir, '-U', pgUser, '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-q', '-c', sql], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`psql: ${r.stderr}`);
-}
 
 const SCHEMA = `
 CREATE TABLE public.orders (id int PRIMARY KEY, tenant_id text NOT NULL, region text,
@@ -151,9 +114,9 @@ function startConnectorService(pgUserName) {
 }
 
 async function main() {
-  startPostgres();
+  startCluster(dir);
   try {
-    psql(SCHEMA);
+    psqlIn(dir, SCHEMA);
     // the catalog, as `gatehouse catalog` reads it from the database
     const cat = spawnSync(GH, ['catalog', '--pg', `host=${dir} dbname=postgres user=${pgUser}`, '-o', join(dir, 'catalog.json')], { encoding: 'utf8' });
     assert.equal(cat.status, 0, cat.stderr);
@@ -355,7 +318,7 @@ async function main() {
       assert.equal(r.json.updateResults.length, 3);
       let check = await execute(admin, 'SELECT id, status FROM orders WHERE id IN (1, 5) ORDER BY id');
       assert.deepEqual(rows(check), [[1, 'b3'], [5, 'b1']]);
-      assert.equal(psqlValue("SELECT status FROM orders WHERE id = 4"), 'open'); // globex's row untouched
+      assert.equal(psqlValueIn(dir, "SELECT status FROM orders WHERE id = 4"), 'open'); // globex's row untouched
       // a failing set rolls the whole batch back
       r = await batch(admin, 'UPDATE orders SET amount = :a::numeric WHERE id = :id', [
         [{ name: 'a', value: { stringValue: '1' } }, { name: 'id', value: { longValue: 1 } }],
@@ -410,13 +373,13 @@ async function main() {
     svc.server.close();
     await svc.pool.end();
   } finally {
-    stopPostgres();
+    stopCluster(dir);
   }
   done(() => rmSync(dir, { recursive: true, force: true }));
 }
 
 main().catch((e) => {
   console.error(e);
-  stopPostgres();
+  stopCluster(dir);
   process.exit(1);
 });

@@ -14,18 +14,15 @@ import { join } from 'node:path';
 import crypto from 'node:crypto';
 import assert from 'node:assert/strict';
 import { startDaemon, runner } from './lib.mjs';
+import { requirePostgres, startPostgres as startCluster, stopPostgres as stopCluster, pgUser } from './pg.mjs';
 
 const GH = process.argv[2];
 const COUNT = +(process.argv[3] || 2000);
-const PGBIN = '/usr/lib/postgresql/15/bin';
 if (!GH) {
   console.error('usage: node sql_random.test.mjs GATEHOUSE [COUNT]');
   process.exit(2);
 }
-if (!existsSync(`${PGBIN}/initdb`)) {
-  console.log(`skipped: ${PGBIN}/initdb not found (apt-get install postgresql)`);
-  process.exit(77);
-}
+requirePostgres();
 const here = new URL('.', import.meta.url).pathname;
 if (!existsSync(join(here, 'node_modules/pg/package.json'))) {
   const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: here, encoding: 'utf8' });
@@ -35,29 +32,6 @@ const pg = createRequire(join(here, 'package.json'))('pg');
 const repo = new URL('../..', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'gh-sqlr-'));
 const { test, done } = runner();
-
-// ---- PostgreSQL ----
-
-const asRoot = process.getuid && process.getuid() === 0;
-const pgUser = asRoot ? 'postgres' : process.env.USER || 'postgres';
-function pgRun(cmd, args) {
-  const full = asRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
-  const r = spawnSync(full[0], full[1], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd}: ${r.stdout}${r.stderr}`);
-}
-function startPostgres() {
-  if (asRoot) {
-    const id = (f) => +spawnSync('id', [f, 'postgres'], { encoding: 'utf8' }).stdout;
-    chownSync(dir, id('-u'), id('-g'));
-    chmodSync(dir, 0o755);
-  }
-  pgRun(`${PGBIN}/initdb`, ['-D', join(dir, 'data'), '-U', pgUser, '--auth=trust', '-E', 'UTF8', '--no-sync']);
-  pgRun(`${PGBIN}/pg_ctl`, ['-D', join(dir, 'data'), '-w', '-l', join(dir, 'pg.log'), '-o',
-    `-k ${dir} -c listen_addresses= -c fsync=off`, 'start']);
-}
-function stopPostgres() {
-  try { pgRun(`${PGBIN}/pg_ctl`, ['-D', join(dir, 'data'), '-m', 'immediate', 'stop']); } catch { /* gone */ }
-}
 
 // Orders of several tenants, regions and statuses; the oracle views are what policies/authz
 // decides for an acme analyst (regions from data.regions, status ne deleted, customers'
@@ -161,7 +135,7 @@ function token(claims) {
 }
 
 async function main() {
-  startPostgres();
+  startCluster(dir);
   const client = new pg.Client({ host: dir, user: pgUser, database: 'postgres' });
   try {
     await client.connect();
@@ -219,13 +193,13 @@ async function main() {
     await d.exited;
   } finally {
     await client.end().catch(() => {});
-    stopPostgres();
+    stopCluster(dir);
   }
   done(() => rmSync(dir, { recursive: true, force: true }));
 }
 
 main().catch((e) => {
   console.error(e);
-  stopPostgres();
+  stopCluster(dir);
   process.exit(1);
 });

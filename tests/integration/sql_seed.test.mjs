@@ -11,51 +11,17 @@ import { join } from 'node:path';
 import crypto from 'node:crypto';
 import assert from 'node:assert/strict';
 import { startDaemon, runner, sleep } from './lib.mjs';
+import { requirePostgres, startPostgres as startCluster, stopPostgres as stopCluster, psql as psqlIn, psqlValue as psqlValueIn, pgUser } from './pg.mjs';
 
 const GH = process.argv[2];
 if (!GH) {
   console.error('usage: node sql.test.mjs GATEHOUSE');
   process.exit(2);
 }
-const PGBIN = '/usr/lib/postgresql/15/bin';
-if (!existsSync(`${PGBIN}/initdb`)) {
-  console.log(`skipped: ${PGBIN}/initdb not found (apt-get install postgresql)`);
-  process.exit(77);
-}
+requirePostgres();
 const repo = new URL('../..', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'gh-sqlseed-'));
 const { test, done } = runner();
-
-// ---- a throwaway PostgreSQL cluster ----
-
-// initdb refuses to run as root: then the cluster belongs to the postgres user.
-const asRoot = process.getuid && process.getuid() === 0;
-function pgRun(cmd, args) {
-  const full = asRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
-  const r = spawnSync(full[0], full[1], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stdout}${r.stderr}`);
-  return r.stdout;
-}
-const pgUser = asRoot ? 'postgres' : process.env.USER || 'postgres';
-function startPostgres() {
-  if (asRoot) {
-    const uid = +spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout;
-    const gid = +spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout;
-    chownSync(dir, uid, gid);
-    chmodSync(dir, 0o755);
-  }
-  pgRun(`${PGBIN}/initdb`, ['-D', join(dir, 'data'), '-U', pgUser, '--auth=trust', '-E', 'UTF8', '--no-sync']);
-  pgRun(`${PGBIN}/pg_ctl`, ['-D', join(dir, 'data'), '-w', '-l', join(dir, 'pg.log'), '-o',
-    `-k ${dir} -c listen_addresses= -c fsync=off -c max_connections=50`, 'start']);
-}
-function stopPostgres() {
-  try { pgRun(`${PGBIN}/pg_ctl`, ['-D', join(dir, 'data'), '-m', 'immediate', 'stop']); } catch { /* gone */ }
-}
-function psql(sql) {
-  const r = spawnSync('psql', ['-h', dir, '-U', pgUser, '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-q', '-c', sql], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`psql: ${r.stderr}`);
-}
-
 
 const SCHEMA = `
 CREATE TABLE public.orders (id int PRIMARY KEY, amount numeric, customer text, note text);
@@ -83,9 +49,9 @@ async function execute(port, user, sql) {
 }
 
 async function main() {
-  startPostgres();
+  startCluster(dir);
   try {
-    psql(SCHEMA);
+    psqlIn(dir, SCHEMA);
     const conn = `host=${dir} dbname=postgres user=${pgUser}`;
     const cat = spawnSync(GH, ['catalog', '--pg', conn, '-o', join(dir, 'catalog.json')], { encoding: 'utf8' });
     assert.equal(cat.status, 0, cat.stderr);
@@ -147,13 +113,13 @@ async function main() {
     const exit = await d.exited;
     assert.equal(exit.code, 0, `the daemon ended with ${JSON.stringify(exit)}:\n${d.log().slice(-3000)}`);
   } finally {
-    stopPostgres();
+    stopCluster(dir);
   }
   done(() => rmSync(dir, { recursive: true, force: true }));
 }
 
 main().catch((e) => {
   console.error(e);
-  stopPostgres();
+  stopCluster(dir);
   process.exit(1);
 });
