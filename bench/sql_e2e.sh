@@ -66,9 +66,10 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. os.getenv("TOKEN")
 LUA
 us() { awk -v u="$1" 'BEGIN{ if (u >= 1000) printf "%.2f ms", u/1000; else printf "%d us", u }'; }
-echo "| workers | req/s (max, wrk 32 conns) | p50 @200/s | p99 @200/s | direct libpq p50 @200/s | p99 | added p50 |"
+echo "| workers | req/s (max, wrk 32 conns) | p50 @${RATE:-200}/s | p99 | direct libpq p50 @${RATE:-200}/s | p99 | added p50 |"
 echo "|---:|---:|---:|---:|---:|---:|---:|"
-read -r _ _ dp50 dp99 _ < <("$BUILD/bench/bench_pg_direct" "$conn" 200 "$SECS" "$direct_sql" 100 400)
+RATE=${RATE:-200}
+read -r _ _ dp50 dp99 _ < <("$BUILD/bench/bench_pg_direct" "$conn" "$RATE" "$SECS" "$direct_sql" 100 400)
 for w in 1 2; do
   BENCH_SECRET=$secret "$GH" run -c "$tmp/gatehouse.json" --workers "$w" --addr 127.0.0.1:0 2>"$tmp/err" &
   pid=$!
@@ -85,7 +86,7 @@ for w in 1 2; do
         "http://127.0.0.1:$port/Execute" | awk '/^Requests\/sec/ {printf "%.0f", $2}')
   errs=$(BODY_FILE=$tmp/body.json TOKEN=$token wrk -t1 -c4 -d1s -s "$tmp/post.lua" \
         "http://127.0.0.1:$port/Execute" | awk '/Non-2xx/ {print $NF} END {}' ); errs=${errs:-0}
-  read -r _ _ _ lerrs _ p50 _ p99 _ _ < <("$BUILD/bench/bench_loadgen" 127.0.0.1 "$port" /Execute "$tmp/body.json" 200 1 "$SECS")
+  read -r _ _ _ lerrs _ p50 _ p99 _ _ < <("$BUILD/bench/bench_loadgen" 127.0.0.1 "$port" /Execute "$tmp/body.json" "$RATE" 1 "$SECS")
   echo "| $w | $max | $(us "$p50") | $(us "$p99") | $(us "$dp50") | $(us "$dp99") | $(us $((p50 - dp50))) |"
   [ "$errs" = 0 ] && [ "$lerrs" = 0 ] || echo "(errors: $errs at max, $lerrs light; $(tail -2 "$tmp/err"))"
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
