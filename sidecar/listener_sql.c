@@ -783,8 +783,8 @@ static void forward(sql_ctx *x, const rds_request *rr, const sql_plan_out *plan,
         return;
     }
     char headers[200];
-    snprintf(headers, sizeof headers, "Content-Type: application/json\r\nX-Gatehouse-Decision-Id: %s\r\n",
-             x->d.id);
+    snprintf(headers, sizeof headers, "Content-Type: application/json\r\n%s%s%s", /* the id when logged */
+             x->d.id[0] ? "X-Gatehouse-Decision-Id: " : "", x->d.id, x->d.id[0] ? "\r\n" : "");
     char path[256];
     snprintf(path, sizeof path, "%.*s", (int)(x->req->path_len < 255 ? x->req->path_len : 255), x->req->path);
     if (upstream_post(&x->w->loop, host, port, path, headers, body.data, body.len,

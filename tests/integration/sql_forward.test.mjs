@@ -5,7 +5,7 @@
 // answer is relayed; denials never reach the service; a dead service is a 502.
 //
 // usage: node sql_forward.test.mjs path/to/gatehouse
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import http from 'node:http';
@@ -67,6 +67,7 @@ async function main() {
     env: { ...process.env, GH_FWD_SECRET: SECRET },
     config: {
       policy: [join(repo, 'policies/authz')],
+      decision_log: { output: 'file', path: join(dir, 'decisions.log') },
       auth: { audiences: ['orders-db'], subject: { tenant: 'tenant', roles: 'roles' },
         issuers: [{ issuer: 'test-idp', hmac_secret: { env: 'GH_FWD_SECRET' }, algorithms: ['HS256'] }] },
       listeners: [
@@ -88,7 +89,10 @@ async function main() {
     assert.deepEqual(JSON.parse(r.text), { ok: true });
     const got = received.pop();
     assert.equal(got.url, '/Execute');
-    assert.match(got.headers['x-gatehouse-decision-id'], /^[0-9a-f-]{36}$|^$/);
+    const id = got.headers['x-gatehouse-decision-id']; // ties the service's logs to ours
+    assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    await new Promise((r) => setTimeout(r, 150));
+    assert.ok(readFileSync(join(dir, 'decisions.log'), 'utf8').includes(`"decision_id":"${id}"`));
     assert.equal(got.body.database, 'app');
     assert.equal(got.body.resourceArn, 'arn:aws:rds:x');
     assert.match(got.body.sql, /FROM public\.orders WHERE tenant_id = :gh_c\d/);
