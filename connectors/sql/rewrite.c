@@ -340,7 +340,34 @@ static void column_target(sql_walker *w, PgQuery__SelectStmt *sel, size_t *cap, 
                          : sql_node_res_target(w, NULL, sql_node_column(w, NULL, col)), cap);
 }
 
-/* Allowed columns in the decision's (or the catalog's) order, then masked ones not listed. */
+static bool in_list(const char *const *cols, size_t n, const char *c)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(cols[i], c) == 0) return true;
+    return false;
+}
+
+/* With the table in the catalog: its allowed and masked columns in the table's own order (a
+ * SELECT * over the constrained table lists them as over the table itself, which clients
+ * reading columns by position rely on), then what the decision names that the catalog does
+ * not list (the database will say it does not exist). */
+static void catalog_targets(sql_walker *w, PgQuery__SelectStmt *sel, size_t *cap, const policy *p,
+                            const char *table, const char *const *cols, size_t ncols)
+{
+    size_t n;
+    for (size_t i = 0; i < ncols; i++)
+        if (sql_policy_allows(p, cols[i]) || sql_policy_masks(p, cols[i]))
+            column_target(w, sel, cap, p, cols[i], table);
+    for (size_t i = 0; !p->all && i < sql_len(p->columns); i++) {
+        const char *c = sql_strp(sql_at(p->columns, i), &n);
+        if (!c)
+            sql_fail(w, SQL_EDECISION, "decision: columns[\"%s\"] must hold names", table);
+        if (!in_list(cols, ncols, c)) column_target(w, sel, cap, p, c, table);
+    }
+}
+
+/* Allowed columns, then masked ones not listed: in the catalog's order when the table is in
+ * it, else in the decision's. */
 static void derived_targets(sql_walker *w, PgQuery__SelectStmt *sel, const policy *p, const char *table)
 {
     size_t cap = 0, n;
@@ -348,12 +375,11 @@ static void derived_targets(sql_walker *w, PgQuery__SelectStmt *sel, const polic
         add_target(w, sel, sql_node_res_target(w, NULL, sql_node_star(w)), &cap);
         return;
     }
-    if (p->all) {
-        const char *const *cols = sql_catalog_columns(w->catalog, table, &n);
-        if (!cols)
-            sql_fail(w, SQL_ECATALOG, "masking columns of %s needs its columns: %s is not in the catalog", table, table);
-        for (size_t i = 0; i < n; i++)
-            column_target(w, sel, &cap, p, cols[i], table);
+    const char *const *cols = sql_catalog_columns(w->catalog, table, &n);
+    if (cols) {
+        catalog_targets(w, sel, &cap, p, table, cols, n);
+    } else if (p->all) {
+        sql_fail(w, SQL_ECATALOG, "masking columns of %s needs its columns: %s is not in the catalog", table, table);
     } else {
         for (size_t i = 0; i < sql_len(p->columns); i++) {
             const char *c = sql_strp(sql_at(p->columns, i), &n);
@@ -362,14 +388,15 @@ static void derived_targets(sql_walker *w, PgQuery__SelectStmt *sel, const polic
             column_target(w, sel, &cap, p, c, table);
         }
     }
+    size_t ncat = cols ? n : 0;
     for (size_t i = 0; sql_kind(p->masks) == GH_KIND_OBJECT && i < sql_len(p->masks); i++) {
         const char *c = sql_strp(gh_object_key_at(p->masks, i), &n);
-        if (!sql_policy_allows(p, c))
+        if (!sql_policy_allows(p, c) && !(cols && in_list(cols, ncat, c)))
             column_target(w, sel, &cap, p, c, table);
     }
     for (size_t i = 0; sql_kind(p->masks) == GH_KIND_ARRAY && i < sql_len(p->masks); i++) {
         const char *c = sql_strp(sql_at(p->masks, i), &n);
-        if (c && !sql_policy_allows(p, c))
+        if (c && !sql_policy_allows(p, c) && !(cols && in_list(cols, ncat, c)))
             column_target(w, sel, &cap, p, c, table);
     }
     if (sel->n_target_list == 0)
