@@ -75,12 +75,6 @@ struct grpc_conn {
     char peer[64];
 };
 
-typedef struct write_req {
-    uv_write_t req;
-    grpc_conn *conn;
-    size_t len;
-    char data[];
-} write_req;
 
 static const grpc_method health_method = {.path = HEALTH_CHECK_PATH};
 
@@ -226,8 +220,8 @@ static void conn_after_write(grpc_conn *c)
 
 static void on_write(uv_write_t *req, int status)
 {
-    write_req *w = (write_req *)req;
-    grpc_conn *c = w->conn;
+    net_write *w = (net_write *)req;
+    grpc_conn *c = w->owner;
     c->writing -= w->len;
     free(w);
     if (status < 0) {
@@ -245,36 +239,11 @@ static void conn_flush(grpc_conn *c)
         conn_after_write(c);
         return;
     }
-    size_t off = 0;
-    if (c->writing == 0) {
-        uv_buf_t b = uv_buf_init(c->out.data, (unsigned)c->out.len);
-        int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
-        if (n > 0) off = (size_t)n;
-        else if (n != UV_EAGAIN) {
-            conn_close(c);
-            return;
-        }
+    if (net_flush((uv_stream_t *)&c->tcp, &c->out, &c->writing, c, on_write) < 0) {
+        conn_close(c);
+        return;
     }
-    size_t rest = c->out.len - off;
-    if (rest > 0) {
-        write_req *w = malloc(sizeof *w + rest);
-        if (!w) {
-            conn_close(c);
-            return;
-        }
-        memcpy(w->data, c->out.data + off, rest);
-        w->conn = c;
-        w->len = rest;
-        uv_buf_t b = uv_buf_init(w->data, (unsigned)rest);
-        if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_write) < 0) {
-            free(w);
-            conn_close(c);
-            return;
-        }
-        c->writing += rest;
-        if (c->writing > MAX_PENDING_WRITE) conn_read(c, false);
-    }
-    gh_buf_clear(&c->out);
+    if (c->writing > MAX_PENDING_WRITE) conn_read(c, false);
     conn_after_write(c);
 }
 

@@ -56,12 +56,6 @@ struct http_conn {
     gh_buf leftover;   /* bytes read after the deferred request, parsed once it is answered */
 };
 
-typedef struct write_req {
-    uv_write_t req;
-    http_conn *conn;
-    size_t len;
-    char data[];
-} write_req;
 
 uint64_t http_now_ns(void)
 {
@@ -198,8 +192,8 @@ static void conn_after_write(http_conn *c)
 
 static void on_write(uv_write_t *req, int status)
 {
-    write_req *w = (write_req *)req;
-    http_conn *c = w->conn;
+    net_write *w = (net_write *)req;
+    http_conn *c = w->owner;
     c->writing -= w->len;
     free(w);
     if (status < 0) {
@@ -216,39 +210,14 @@ static void conn_flush(http_conn *c)
         conn_after_write(c);
         return;
     }
-    size_t off = 0;
-    if (c->writing == 0) {
-        uv_buf_t b = uv_buf_init(c->out.data, (unsigned)c->out.len);
-        int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
-        if (n > 0) off = (size_t)n;
-        else if (n != UV_EAGAIN) {
-            conn_close(c);
-            return;
-        }
+    if (net_flush((uv_stream_t *)&c->tcp, &c->out, &c->writing, c, on_write) < 0) {
+        conn_close(c);
+        return;
     }
-    size_t rest = c->out.len - off;
-    if (rest > 0) {
-        write_req *w = malloc(sizeof *w + rest);
-        if (!w) {
-            conn_close(c);
-            return;
-        }
-        memcpy(w->data, c->out.data + off, rest);
-        w->conn = c;
-        w->len = rest;
-        uv_buf_t b = uv_buf_init(w->data, (unsigned)rest);
-        if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_write) < 0) {
-            free(w);
-            conn_close(c);
-            return;
-        }
-        c->writing += rest;
-        if (c->writing > MAX_PENDING_WRITE && c->reading) {
-            uv_read_stop((uv_stream_t *)&c->tcp);
-            c->reading = false;
-        }
+    if (c->writing > MAX_PENDING_WRITE && c->reading) {
+        uv_read_stop((uv_stream_t *)&c->tcp);
+        c->reading = false;
     }
-    gh_buf_clear(&c->out);
     conn_after_write(c);
 }
 

@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -56,5 +57,33 @@ int net_listen_socket(const char *host, int port, bool reuseport, int *fd_out)
         return r;
     }
     *fd_out = fd;
+    return 0;
+}
+
+int net_flush(uv_stream_t *stream, gh_buf *out, size_t *writing, void *owner, uv_write_cb cb)
+{
+    size_t off = 0;
+    if (*writing == 0) {
+        uv_buf_t b = uv_buf_init(out->data, (unsigned)out->len);
+        int n = uv_try_write(stream, &b, 1);
+        if (n > 0) off = (size_t)n;
+        else if (n != UV_EAGAIN) return n;
+    }
+    size_t rest = out->len - off;
+    if (rest > 0) {
+        net_write *w = malloc(sizeof *w + rest);
+        if (!w) return UV_ENOMEM;
+        memcpy(w->data, out->data + off, rest);
+        w->owner = owner;
+        w->len = rest;
+        uv_buf_t b = uv_buf_init(w->data, (unsigned)rest);
+        int r = uv_write(&w->req, stream, &b, 1, cb);
+        if (r < 0) {
+            free(w);
+            return r;
+        }
+        *writing += rest;
+    }
+    gh_buf_clear(out);
     return 0;
 }
