@@ -1,0 +1,1 @@
+SELECT E'a\'b', B'01', X'1f', N'x', U&'d\0061t' UESCAPE '!', U&"x"

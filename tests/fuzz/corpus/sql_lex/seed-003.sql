@@ -1,0 +1,2 @@
+SELECT 'a'
+'b' 'c', $$x$$, $tag$a$$b$tag$

@@ -1,0 +1,1 @@
+SELECT "a""b"."c", a$b$, _x, Ã©tÃ© FROM s.t

@@ -1,0 +1,1 @@
+UPDATE t SET (a, b) = (SELECT 1, 2) WHERE c IN (1, 2, 3) RETURNING *;

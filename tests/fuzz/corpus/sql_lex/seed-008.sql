@@ -1,0 +1,1 @@
+INSERT INTO t VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET n = excluded.n
