@@ -1,7 +1,7 @@
 /* The SQL connector's core: microseconds to describe, and to describe + rewrite, a short
  * (~100 B), a typical (~1 KB) and a large (~20 KB) statement under a decision with a tenant,
  * column lists, masks and a row filter. Prints a table (median of RUNS batches); the
- * mallocs column counts libpg_query's and protobuf-c's own allocations (ours are arena). */
+ * mallocs column counts libpg_query's own allocations (the parse trees live in our arena). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -15,7 +15,7 @@ PACKAGES=(
   libnghttp2-dev nghttp2-client                  # gRPC over HTTP/2 (ext_authz); h2load for its bench
   protobuf-c-compiler libprotobuf-c-dev          # Envoy ext_authz messages (proto/)
   curl nodejs openssl                            # integration tests: clients, a test CA
-  libpg-query-dev libprotobuf-c-dev libpq-dev postgresql  # SQL connector: libpg_query; its PostgreSQL test
+  libpg-query-dev postgresql-server-dev-15       # SQL connector: PostgreSQL's parser and its node headers
 )
 
 missing=()

@@ -1,9 +1,9 @@
 /* sql_describe and what surrounds it: the catalog, `?` placeholders numbered for
  * PostgreSQL's parser, and the description as the engine value input.query. */
+#include "sql_internal.h"
+
 #include <stdio.h>
 #include <string.h>
-
-#include "sql_internal.h"
 
 const char *sql_error_name(int code)
 {
@@ -172,14 +172,22 @@ int sql_count_qmarks(const char *s, size_t n)
     return count;
 }
 
+static bool ident_char(char c)
+{
+    unsigned char u = (unsigned char)c;
+    return (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || u == '_' ||
+           u == '$' || u >= 0x80;
+}
+
 static const char *number_qmarks(const char *s, size_t n, gh_arena *a, int *count)
 {
     gh_buf b;
     gh_buf_init(&b, 0);
     *count = 0;
     for (size_t i = 0; i < n;) {
-        if (s[i] == '?') {
-            gh_buf_printf(&b, " $%d ", ++*count);
+        if (s[i] == '?') { /* spaced only where a neighbour would run into $n */
+            bool before = i > 0 && ident_char(s[i - 1]), after = i + 1 < n && ident_char(s[i + 1]);
+            gh_buf_printf(&b, "%s$%d%s", before ? " " : "", ++*count, after ? " " : "");
             i++;
             continue;
         }
@@ -205,7 +213,7 @@ static int describe_tree(sql_tree *t, const sql_catalog *c, const char *search_p
         return err->code;
     }
     sql_walk_init(&w, a, c, search_path, out, err, &fail);
-    sql_walk_statements(&w, t->root);
+    sql_walk_statements(&w, t);
     a->oom = old_oom;
     return 0;
 }

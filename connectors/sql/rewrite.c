@@ -1,13 +1,12 @@
-/* sql_rewrite: the decision's constraints made to hold in the statement itself. Reads are
- * confined by wrapping each base table in a derived table (allowed columns, masks, tenant
- * and row filters); writes get the same predicates in WHERE and checked tenant values.
- * Constraint values only ever become new bound parameters. The result is parsed and
- * described again and must stay within what the decision allows. */
+/* sql_rewrite's per-table part: the decision's policy for each table, the use checks the
+ * walk calls, and the SQL text that confines a table: a derived table in place of its
+ * name (allowed columns, masks, tenant and row filters). Constraint values only ever
+ * become new bound parameters. */
+#include "sql_internal.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "sql_internal.h"
 
 const char *const sql_default_deny_functions[] = {
     "pg_read_file", "pg_read_binary_file", "pg_ls_*", "pg_stat_file", "pg_file_*",
@@ -149,95 +148,120 @@ static int scalar_param(sql_walker *w, const gh_value *v, const char *table)
     return new_param(w, v);
 }
 
-/* ---- row filters ---- */
+/* ---- row filters, as SQL text ---- */
 
-static Node *predicate(sql_walker *w, const gh_value *p, const char *qual, const char *table, int depth);
+static void predicate(sql_walker *w, sql_text *t, const gh_value *p, const char *qual, const char *table,
+                      int depth);
 
-static Node *pred_list(sql_walker *w, const gh_value *items, PgQuery__BoolExprType t, const char *qual,
-                       const char *table, int depth)
+static void column(sql_text *t, const char *qual, const char *col)
+{
+    if (qual) {
+        sql_text_ident(t, qual);
+        sql_text_puts(t, ".");
+    }
+    sql_text_ident(t, col);
+}
+
+static void param(sql_text *t, int n) { sql_text_printf(t, "$%d", n); }
+
+static void pred_list(sql_walker *w, sql_text *t, const gh_value *items, const char *op, const char *qual,
+                      const char *table, int depth)
 {
     size_t n = sql_len(items);
     if (sql_kind(items) != GH_KIND_ARRAY || n == 0)
         sql_fail(w, SQL_EDECISION, "decision: row filter on %s: \"and\"/\"or\" need a non-empty list", table);
-    Node **args = sql_node_alloc(w, n * sizeof *args);
-    for (size_t i = 0; i < n; i++)
-        args[i] = predicate(w, sql_at(items, i), qual, table, depth + 1);
-    return n == 1 ? args[0] : sql_node_bool(w, t, args, n);
+    sql_text_puts(t, "(");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            sql_text_puts(t, op);
+        predicate(w, t, sql_at(items, i), qual, table, depth + 1);
+    }
+    sql_text_puts(t, ")");
 }
 
-static Node *pred_in(sql_walker *w, Node *col, const gh_value *vals, bool negate, const char *table)
+static void pred_in(sql_walker *w, sql_text *t, const gh_value *vals, bool negate, const char *table)
 {
     size_t n = sql_len(vals);
     if (sql_kind(vals) != GH_KIND_ARRAY || n == 0)
         sql_fail(w, SQL_EDECISION, "decision: row filter on %s: in/not_in need a non-empty list", table);
-    PgQuery__List *list = sql_node_alloc(w, sizeof *list);
-    *list = (PgQuery__List)PG_QUERY__LIST__INIT;
-    list->n_items = n;
-    list->items = sql_node_alloc(w, n * sizeof *list->items);
-    for (size_t i = 0; i < n; i++)
-        list->items[i] = sql_node_param(w, scalar_param(w, sql_at(vals, i), table));
-    Node *e = sql_node_op(w, negate ? "<>" : "=", col, sql_node_wrap(w, PG_QUERY__NODE__NODE_LIST, list));
-    e->a_expr->kind = PG_QUERY__A__EXPR__KIND__AEXPR_IN;
-    return e;
+    sql_text_puts(t, negate ? " NOT IN (" : " IN (");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            sql_text_puts(t, ", ");
+        param(t, scalar_param(w, sql_at(vals, i), table));
+    }
+    sql_text_puts(t, ")");
 }
 
 /* LIKE with the prefix's own %, _ and \ escaped: the value stays data. */
-static Node *pred_prefix(sql_walker *w, Node *col, const gh_value *v, const char *table)
+static void pred_prefix(sql_walker *w, sql_text *t, const gh_value *v, const char *table)
 {
     size_t n;
     const char *s = sql_strp(v, &n);
     if (!s)
         sql_fail(w, SQL_EDECISION, "decision: row filter on %s: prefix needs a string", table);
-    char *pat = sql_node_alloc(w, 2 * n + 2), *o = pat;
+    char *pat = sql_alloc(w, 2 * n + 2), *o = pat;
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '%' || s[i] == '_' || s[i] == '\\')
             *o++ = '\\';
         *o++ = s[i];
     }
     *o++ = '%';
-    Node *e = sql_node_op(w, "~~", sql_node_cast(w, col, "text"),
-                          sql_node_param(w, new_param(w, gh_value_string(w->a, pat, (size_t)(o - pat)))));
-    e->a_expr->kind = PG_QUERY__A__EXPR__KIND__AEXPR_LIKE;
-    return e;
+    const gh_value *pv = gh_value_string(w->a, pat, (size_t)(o - pat));
+    if (!pv)
+        sql_fail(w, SQL_ENOMEM, "out of memory");
+    sql_text_puts(t, "::text LIKE ");
+    param(t, new_param(w, pv));
 }
 
-static Node *pred_compare(sql_walker *w, const gh_value *p, const char *qual, const char *table)
+static void pred_compare(sql_walker *w, sql_text *t, const gh_value *p, const char *qual, const char *table)
 {
     size_t cl, ol;
     const char *col = sql_strp(sql_field(p, "column"), &cl);
     const char *op = sql_strp(sql_field(p, "op"), &ol);
     if (!col || !valid_ident(col, cl) || memchr(col, 0, cl) || !op)
         sql_fail(w, SQL_EDECISION, "decision: row filter on %s needs a valid \"column\" and an \"op\"", table);
-    Node *c = sql_node_column(w, qual, col);
     const gh_value *v = sql_field(p, "value");
-    static const char *const cmp[][2] = {{"eq", "="}, {"ne", "<>"}, {"lt", "<"},
-                                         {"le", "<="}, {"gt", ">"}, {"ge", ">="}};
+    static const char *const cmp[][2] = {{"eq", " = "}, {"ne", " <> "}, {"lt", " < "},
+                                         {"le", " <= "}, {"gt", " > "}, {"ge", " >= "}};
+    const char *name = gh_arena_strndup(w->a, col, cl);
+    if (!name)
+        sql_fail(w, SQL_ENOMEM, "out of memory");
+    column(t, qual, name);
     for (size_t i = 0; i < 6; i++)
-        if (strcmp(op, cmp[i][0]) == 0)
-            return sql_node_op(w, cmp[i][1], c, sql_node_param(w, scalar_param(w, v, table)));
+        if (strcmp(op, cmp[i][0]) == 0) {
+            sql_text_puts(t, cmp[i][1]);
+            param(t, scalar_param(w, v, table));
+            return;
+        }
     if (strcmp(op, "in") == 0 || strcmp(op, "not_in") == 0)
-        return pred_in(w, c, v, op[0] == 'n', table);
+        return pred_in(w, t, v, op[0] == 'n', table);
     if (strcmp(op, "prefix") == 0)
-        return pred_prefix(w, c, v, table);
-    if (strcmp(op, "is_null") == 0 || strcmp(op, "not_null") == 0)
-        return sql_node_nulltest(w, c, op[0] == 'i');
+        return pred_prefix(w, t, v, table);
+    if (strcmp(op, "is_null") == 0 || strcmp(op, "not_null") == 0) {
+        sql_text_puts(t, op[0] == 'i' ? " IS NULL" : " IS NOT NULL");
+        return;
+    }
     sql_fail(w, SQL_EDECISION, "decision: row filter on %s: unknown op \"%.40s\"", table, op);
 }
 
-static Node *predicate(sql_walker *w, const gh_value *p, const char *qual, const char *table, int depth)
+static void predicate(sql_walker *w, sql_text *t, const gh_value *p, const char *qual, const char *table,
+                      int depth)
 {
     if (depth > 32 || sql_kind(p) != GH_KIND_OBJECT)
         sql_fail(w, SQL_EDECISION, "decision: row filter on %s is not a predicate object", table);
     const gh_value *v;
     if ((v = sql_field(p, "and")))
-        return pred_list(w, v, PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR, qual, table, depth);
+        return pred_list(w, t, v, " AND ", qual, table, depth);
     if ((v = sql_field(p, "or")))
-        return pred_list(w, v, PG_QUERY__BOOL_EXPR_TYPE__OR_EXPR, qual, table, depth);
+        return pred_list(w, t, v, " OR ", qual, table, depth);
     if ((v = sql_field(p, "not"))) {
-        Node *arg = predicate(w, v, qual, table, depth + 1);
-        return sql_node_bool(w, PG_QUERY__BOOL_EXPR_TYPE__NOT_EXPR, &arg, 1);
+        sql_text_puts(t, "NOT (");
+        predicate(w, t, v, qual, table, depth + 1);
+        sql_text_puts(t, ")");
+        return;
     }
-    return pred_compare(w, p, qual, table);
+    pred_compare(w, t, p, qual, table);
 }
 
 bool sql_pred_mentions(const gh_value *p, const char *col, int depth)
@@ -258,86 +282,89 @@ bool sql_pred_mentions(const gh_value *p, const char *col, int depth)
            sql_pred_mentions(sql_field(p, "not"), col, depth + 1);
 }
 
-/* tenant = $t AND <row filter>, columns qualified by `qual` (NULL: unqualified). */
-Node *sql_rw_constraint(sql_walker *w, int t, const char *qual)
+const char *sql_rw_constraint(sql_walker *w, int t, const char *qual)
 {
     const char *table = w->d->tables[t].name;
     policy *p = sql_rw_policy(w, t);
-    Node *c = NULL;
-    if (w->rw->opts->tenant_column)
-        c = sql_node_op(w, "=", sql_node_column(w, qual, w->rw->opts->tenant_column),
-                        sql_node_param(w, sql_rw_tenant_param(w)));
+    const char *tc = w->rw->opts->tenant_column;
+    if (!tc && !p->filter)
+        return NULL;
+    sql_text c;
+    sql_text_init(&c, w);
+    if (tc) {
+        column(&c, qual, tc);
+        sql_text_puts(&c, " = ");
+        param(&c, sql_rw_tenant_param(w));
+    }
+    if (tc && p->filter)
+        sql_text_puts(&c, " AND ");
     if (p->filter)
-        c = sql_node_and(w, c, predicate(w, p->filter, qual, table, 0));
-    return c;
+        predicate(w, &c, p->filter, qual, table, 0);
+    return sql_text_str(&c);
 }
 
 /* ---- masks ---- */
 
-static Node *call1(sql_walker *w, const char *fn, Node *a) { return sql_node_call(w, fn, &a, 1); }
-static Node *call2(sql_walker *w, const char *fn, Node *a, Node *b)
+static void as_text(sql_text *t, const char *col)
 {
-    Node *args[2] = {a, b};
-    return sql_node_call(w, fn, args, 2);
-}
-static Node *call3(sql_walker *w, const char *fn, Node *a, Node *b, Node *c)
-{
-    Node *args[3] = {a, b, c};
-    return sql_node_call(w, fn, args, 3);
+    sql_text_ident(t, col);
+    sql_text_puts(t, "::text");
 }
 
-static Node *as_text(sql_walker *w, const char *col) { return sql_node_cast(w, sql_node_column(w, NULL, col), "text"); }
-
-static Node *mask_expr(sql_walker *w, const gh_value *m, const char *col, const char *table)
+static void mask_expr(sql_walker *w, sql_text *t, const gh_value *m, const char *col, const char *table)
 {
     if (sql_kind(m) == GH_KIND_OBJECT && sql_field(m, "value"))
-        return sql_node_param(w, scalar_param(w, sql_field(m, "value"), table));
+        return param(t, scalar_param(w, sql_field(m, "value"), table));
     size_t n;
     const char *k = sql_kind(m) == GH_KIND_ARRAY ? "null" : sql_strp(m, &n);
     if (!k)
         k = "";
-    if (strcmp(k, "null") == 0)
-        return sql_node_null(w);
-    if (strcmp(k, "redact") == 0)
-        return call3(w, "translate", as_text(w, col),
-                     sql_node_const_str(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"),
-                     sql_node_const_str(w, "xxxxxxxxxxxxxxxxxxxxxxxxxxXXXXXXXXXXXXXXXXXXXXXXXXXX0000000000"));
-    if (strcmp(k, "show_first_4") == 0 || strcmp(k, "show_last_4") == 0) {
+    if (strcmp(k, "null") == 0) {
+        sql_text_puts(t, "NULL");
+    } else if (strcmp(k, "redact") == 0) {
+        sql_text_puts(t, "translate(");
+        as_text(t, col);
+        sql_text_puts(t, ", 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789', "
+                         "'xxxxxxxxxxxxxxxxxxxxxxxxxxXXXXXXXXXXXXXXXXXXXXXXXXXX0000000000')");
+    } else if (strcmp(k, "show_first_4") == 0 || strcmp(k, "show_last_4") == 0) {
         bool first = k[5] == 'f';
-        Node *part = call2(w, first ? "left" : "right", as_text(w, col), sql_node_const_int(w, 4));
-        return call3(w, first ? "rpad" : "lpad", part, call1(w, "length", as_text(w, col)),
-                     sql_node_const_str(w, "*"));
+        sql_text_puts(t, first ? "rpad(left(" : "lpad(right(");
+        as_text(t, col);
+        sql_text_puts(t, ", 4), length(");
+        as_text(t, col);
+        sql_text_puts(t, "), '*')");
+    } else if (strcmp(k, "hash") == 0) {
+        sql_text_puts(t, "encode(sha256(convert_to(");
+        as_text(t, col);
+        sql_text_puts(t, ", 'UTF8')), 'hex')");
+    } else if (strcmp(k, "year_only") == 0) {
+        sql_text_puts(t, "date_trunc('year', ");
+        sql_text_ident(t, col);
+        sql_text_puts(t, ")::date");
+    } else {
+        sql_fail(w, SQL_EDECISION, "decision: unknown mask \"%.40s\" for %s.%s", k, table, col);
     }
-    if (strcmp(k, "hash") == 0)
-        return call2(w, "encode", call1(w, "sha256", call2(w, "convert_to", as_text(w, col), sql_node_const_str(w, "UTF8"))),
-                     sql_node_const_str(w, "hex"));
-    if (strcmp(k, "year_only") == 0)
-        return sql_node_cast(w, call2(w, "date_trunc", sql_node_const_str(w, "year"), sql_node_column(w, NULL, col)), "date");
-    sql_fail(w, SQL_EDECISION, "decision: unknown mask \"%.40s\" for %s.%s", k, table, col);
 }
 
 /* ---- the derived table ---- */
 
-static void add_target(sql_walker *w, PgQuery__SelectStmt *sel, Node *t, size_t *cap)
-{
-    if (sel->n_target_list == *cap) {
-        size_t n = *cap ? *cap * 2 : 8;
-        Node **p = gh_arena_realloc(w->a, sel->target_list, *cap * sizeof *p, n * sizeof *p);
-        if (!p)
-            sql_fail(w, SQL_ENOMEM, "out of memory");
-        sel->target_list = p, *cap = n;
-    }
-    sel->target_list[sel->n_target_list++] = t;
-}
+typedef struct targets {
+    sql_text text;
+    size_t n;
+} targets;
 
-static void column_target(sql_walker *w, PgQuery__SelectStmt *sel, size_t *cap, const policy *p,
-                          const char *col, const char *table)
+static void column_target(sql_walker *w, targets *ts, const policy *p, const char *col, const char *table)
 {
     const gh_value *m = mask_of(p, col);
     if (!valid_ident(col, strlen(col)))
         sql_fail(w, SQL_EDECISION, "decision: \"%.63s\" on %s is not a column name", col, table);
-    add_target(w, sel, m ? sql_node_res_target(w, col, mask_expr(w, m, col, table))
-                         : sql_node_res_target(w, NULL, sql_node_column(w, NULL, col)), cap);
+    if (ts->n++)
+        sql_text_puts(&ts->text, ", ");
+    if (m) {
+        mask_expr(w, &ts->text, m, col, table);
+        sql_text_puts(&ts->text, " AS ");
+    }
+    sql_text_ident(&ts->text, col);
 }
 
 static bool in_list(const char *const *cols, size_t n, const char *c)
@@ -347,93 +374,176 @@ static bool in_list(const char *const *cols, size_t n, const char *c)
     return false;
 }
 
+static const char *name_at(sql_walker *w, const gh_value *v, const char *table)
+{
+    size_t n;
+    const char *c = sql_strp(v, &n);
+    if (!c)
+        sql_fail(w, SQL_EDECISION, "decision: columns[\"%s\"] must hold names", table);
+    char *s = gh_arena_strndup(w->a, c, n);
+    if (!s)
+        sql_fail(w, SQL_ENOMEM, "out of memory");
+    return s;
+}
+
 /* With the table in the catalog: its allowed and masked columns in the table's own order (a
  * SELECT * over the constrained table lists them as over the table itself, which clients
  * reading columns by position rely on), then what the decision names that the catalog does
  * not list (the database will say it does not exist). */
-static void catalog_targets(sql_walker *w, PgQuery__SelectStmt *sel, size_t *cap, const policy *p,
-                            const char *table, const char *const *cols, size_t ncols)
+static void catalog_targets(sql_walker *w, targets *ts, const policy *p, const char *table,
+                            const char *const *cols, size_t ncols)
 {
-    size_t n;
     for (size_t i = 0; i < ncols; i++)
         if (sql_policy_allows(p, cols[i]) || sql_policy_masks(p, cols[i]))
-            column_target(w, sel, cap, p, cols[i], table);
+            column_target(w, ts, p, cols[i], table);
     for (size_t i = 0; !p->all && i < sql_len(p->columns); i++) {
-        const char *c = sql_strp(sql_at(p->columns, i), &n);
-        if (!c)
-            sql_fail(w, SQL_EDECISION, "decision: columns[\"%s\"] must hold names", table);
-        if (!in_list(cols, ncols, c)) column_target(w, sel, cap, p, c, table);
+        const char *c = name_at(w, sql_at(p->columns, i), table);
+        if (!in_list(cols, ncols, c))
+            column_target(w, ts, p, c, table);
     }
 }
 
 /* Allowed columns, then masked ones not listed: in the catalog's order when the table is in
  * it, else in the decision's. */
-static void derived_targets(sql_walker *w, PgQuery__SelectStmt *sel, const policy *p, const char *table)
+static void derived_targets(sql_walker *w, targets *ts, const policy *p, const char *table)
 {
-    size_t cap = 0, n;
+    size_t n;
     if (p->all && !p->masks) {
-        add_target(w, sel, sql_node_res_target(w, NULL, sql_node_star(w)), &cap);
+        sql_text_puts(&ts->text, "*");
         return;
     }
     const char *const *cols = sql_catalog_columns(w->catalog, table, &n);
-    if (cols) {
-        catalog_targets(w, sel, &cap, p, table, cols, n);
-    } else if (p->all) {
+    if (cols)
+        catalog_targets(w, ts, p, table, cols, n);
+    else if (p->all)
         sql_fail(w, SQL_ECATALOG, "masking columns of %s needs its columns: %s is not in the catalog", table, table);
-    } else {
-        for (size_t i = 0; i < sql_len(p->columns); i++) {
-            const char *c = sql_strp(sql_at(p->columns, i), &n);
-            if (!c)
-                sql_fail(w, SQL_EDECISION, "decision: columns[\"%s\"] must hold names", table);
-            column_target(w, sel, &cap, p, c, table);
-        }
-    }
+    else
+        for (size_t i = 0; i < sql_len(p->columns); i++)
+            column_target(w, ts, p, name_at(w, sql_at(p->columns, i), table), table);
     size_t ncat = cols ? n : 0;
     for (size_t i = 0; sql_kind(p->masks) == GH_KIND_OBJECT && i < sql_len(p->masks); i++) {
-        const char *c = sql_strp(gh_object_key_at(p->masks, i), &n);
+        const char *c = name_at(w, gh_object_key_at(p->masks, i), table);
         if (!sql_policy_allows(p, c) && !(cols && in_list(cols, ncat, c)))
-            column_target(w, sel, &cap, p, c, table);
+            column_target(w, ts, p, c, table);
     }
     for (size_t i = 0; sql_kind(p->masks) == GH_KIND_ARRAY && i < sql_len(p->masks); i++) {
-        const char *c = sql_strp(sql_at(p->masks, i), &n);
+        size_t l;
+        const char *c = sql_strp(sql_at(p->masks, i), &l) ? name_at(w, sql_at(p->masks, i), table) : NULL;
         if (c && !sql_policy_allows(p, c) && !(cols && in_list(cols, ncat, c)))
-            column_target(w, sel, &cap, p, c, table);
+            column_target(w, ts, p, c, table);
     }
-    if (sel->n_target_list == 0)
+    if (ts->n == 0)
         sql_fail(w, SQL_EDENIED, "no column of %s is allowed", table);
 }
 
-void sql_rw_from_table(sql_walker *w, Node *node, PgQuery__RangeVar *rv, int t)
+/* ---- spans in the statement text ---- */
+
+void sql_rw_edit(sql_walker *w, int start, int end, const char *text, bool wraps)
+{
+    sql_rewriter *rw = w->rw;
+    if (rw->nedits == rw->edits_cap) {
+        size_t n = rw->edits_cap ? rw->edits_cap * 2 : 16;
+        sql_edit *e = gh_arena_realloc(w->a, rw->edits, rw->edits_cap * sizeof *e, n * sizeof *e);
+        if (!e)
+            sql_fail(w, SQL_ENOMEM, "out of memory");
+        rw->edits = e, rw->edits_cap = n;
+    }
+    rw->edits[rw->nedits] = (sql_edit){start, end, text, (int)rw->nedits, wraps};
+    rw->nedits++;
+}
+
+long sql_rw_token_at(sql_walker *w, int location)
+{
+    long i = location >= 0 ? sql_token_at(w->rw->tokens, w->rw->ntokens, location) : -1;
+    if (i < 0)
+        sql_fail(w, SQL_EINTERNAL, "no token at offset %d of the statement", location);
+    return i;
+}
+
+static bool tok_kind(const sql_rewriter *rw, long i, sql_tok_kind k)
+{
+    return i >= 0 && (size_t)i < rw->ntokens && rw->tokens[i].kind == k;
+}
+
+static bool tok_word(const sql_rewriter *rw, long i, const char *kw)
+{
+    return i >= 0 && (size_t)i < rw->ntokens && sql_token_is(rw->text, &rw->tokens[i], kw);
+}
+
+static bool tok_name(const sql_rewriter *rw, long i)
+{
+    return tok_kind(rw, i, SQL_TOK_IDENT) || tok_kind(rw, i, SQL_TOK_QIDENT);
+}
+
+static bool tok_star(const sql_rewriter *rw, long i)
+{
+    return tok_kind(rw, i, SQL_TOK_OP) && rw->tokens[i].end - rw->tokens[i].start == 1 &&
+           rw->text[rw->tokens[i].start] == '*';
+}
+
+void sql_rw_name_tokens(sql_walker *w, const RangeVar *rv, long *first, long *last)
+{
+    const sql_rewriter *rw = w->rw;
+    long i = sql_rw_token_at(w, rv->location), j = i;
+    if (!tok_name(rw, i))
+        sql_fail(w, SQL_EINTERNAL, "no name at offset %d of the statement", rv->location);
+    while (tok_kind(rw, j + 1, SQL_TOK_DOT) && tok_name(rw, j + 2))
+        j += 2;
+    *first = i, *last = j;
+}
+
+void sql_rw_name_span(sql_walker *w, const RangeVar *rv, long *first, long *last)
+{
+    const sql_rewriter *rw = w->rw;
+    long i, j;
+    sql_rw_name_tokens(w, rv, &i, &j);
+    if (tok_star(rw, j + 1)) /* t * : with its descendants, as without */
+        j++;
+    if (!rv->inh && tok_word(rw, i - 1, "only"))
+        i--;
+    else if (!rv->inh && tok_kind(rw, i - 1, SQL_TOK_LPAREN) && tok_word(rw, i - 2, "only") &&
+             tok_kind(rw, j + 1, SQL_TOK_RPAREN))
+        i -= 2, j++;
+    *first = i, *last = j;
+}
+
+/* The base table's name becomes (SELECT <columns> FROM [ONLY] schema.table WHERE <constraint>),
+ * under its alias, or under its own name when it had none. */
+void sql_rw_from_table(sql_walker *w, const RangeVar *rv, int t)
 {
     const char *table = w->d->tables[t].name;
     policy *p = sql_rw_policy(w, t);
-    PgQuery__SelectStmt *sel = sql_node_alloc(w, sizeof *sel);
-    *sel = (PgQuery__SelectStmt)PG_QUERY__SELECT_STMT__INIT;
-    sel->op = PG_QUERY__SET_OPERATION__SETOP_NONE;
-    sel->limit_option = PG_QUERY__LIMIT_OPTION__LIMIT_OPTION_DEFAULT;
-    derived_targets(w, sel, p, table);
-    PgQuery__RangeVar *base = sql_node_alloc(w, sizeof *base);
-    *base = (PgQuery__RangeVar)PG_QUERY__RANGE_VAR__INIT;
+    targets ts = {.n = 0};
+    sql_text_init(&ts.text, w);
+    sql_text_puts(&ts.text, "(SELECT ");
+    derived_targets(w, &ts, p, table);
+    sql_text_puts(&ts.text, rv->inh ? " FROM " : " FROM ONLY ");
     size_t sl = strlen(table) - strlen(rv->relname) - 1;
-    base->schemaname = (char *)gh_arena_strndup(w->a, table, sl);
-    base->relname = rv->relname;
-    base->inh = rv->inh;
-    base->relpersistence = "p";
-    base->location = -1;
-    if (!base->schemaname)
+    char *schema = gh_arena_strndup(w->a, table, sl);
+    if (!schema)
         sql_fail(w, SQL_ENOMEM, "out of memory");
-    sel->n_from_clause = 1;
-    sel->from_clause = sql_node_alloc(w, sizeof(Node *));
-    sel->from_clause[0] = sql_node_wrap(w, PG_QUERY__NODE__NODE_RANGE_VAR, base);
-    sel->where_clause = sql_rw_constraint(w, t, NULL);
-    PgQuery__RangeSubselect *rs = sql_node_alloc(w, sizeof *rs);
-    *rs = (PgQuery__RangeSubselect)PG_QUERY__RANGE_SUBSELECT__INIT;
-    rs->subquery = sql_node_wrap(w, PG_QUERY__NODE__NODE_SELECT_STMT, sel);
-    rs->alias = sql_node_alloc(w, sizeof *rs->alias);
-    *rs->alias = (PgQuery__Alias)PG_QUERY__ALIAS__INIT;
-    rs->alias->aliasname = rv->alias ? rv->alias->aliasname : rv->relname;
-    node->node_case = PG_QUERY__NODE__NODE_RANGE_SUBSELECT;
-    node->range_subselect = rs;
+    column(&ts.text, schema, rv->relname);
+    const char *c = sql_rw_constraint(w, t, NULL);
+    if (c) {
+        sql_text_puts(&ts.text, " WHERE ");
+        sql_text_puts(&ts.text, c);
+    }
+    sql_text_puts(&ts.text, ")");
+    if (!rv->alias) {
+        sql_text_puts(&ts.text, " AS ");
+        sql_text_ident(&ts.text, rv->relname);
+    }
+    long first, last;
+    sql_rw_name_span(w, rv, &first, &last);
+    const char *text = sql_text_str(&ts.text);
+    if (tok_word(w->rw, first - 1, "table")) { /* TABLE t is SELECT * FROM t */
+        sql_text cmd;
+        sql_text_init(&cmd, w);
+        sql_text_puts(&cmd, "SELECT * FROM ");
+        sql_text_puts(&cmd, text);
+        text = sql_text_str(&cmd), first--;
+    }
+    sql_rw_edit(w, w->rw->tokens[first].start, w->rw->tokens[last].end, text, true);
 }
 
 /* ---- hooks for each use the walk finds ---- */

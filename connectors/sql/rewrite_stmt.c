@@ -1,31 +1,33 @@
 /* sql_rewrite's statement level: which statements may pass at all, the write rules (WHERE
- * predicates for UPDATE/DELETE, tenant values for INSERT, ON CONFLICT), the final check of
- * the rewritten text, and the parameter list in the caller's placeholder style. */
+ * predicates for UPDATE/DELETE, tenant values for INSERT, ON CONFLICT), the edits spliced
+ * into the caller's own text, the final check of the result (parsed and described again)
+ * and the parameter list in the caller's placeholder style. */
+#include "sql_internal.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sql_internal.h"
-
 /* ---- statements denied before anything else, each with its own reason ---- */
 
-static const char *set_target(const PgQuery__VariableSetStmt *v)
+static const char *set_target(const VariableSetStmt *v)
 {
     static const char *const guarded[] = {"role", "session_authorization", "search_path"};
     for (size_t i = 0; i < 3; i++)
         if (v->name && strcmp(v->name, guarded[i]) == 0)
             return guarded[i];
-    return v->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_RESET_ALL ? "all" : NULL;
+    return v->kind == VAR_RESET_ALL ? "all" : NULL;
 }
 
-static bool explain_analyze(const PgQuery__ExplainStmt *e)
+static bool explain_analyze(const ExplainStmt *e)
 {
-    for (size_t i = 0; i < e->n_options; i++) {
-        const Node *o = e->options[i];
-        if (o->node_case != PG_QUERY__NODE__NODE_DEF_ELEM || strcmp(o->def_elem->defname, "analyze") != 0)
+    ListCell *lc;
+    foreach (lc, e->options) {
+        const DefElem *o = lfirst(lc);
+        if (!IsA(o, DefElem) || strcmp(o->defname, "analyze") != 0)
             continue;
-        const Node *arg = o->def_elem->arg;
-        bool off = arg && arg->node_case == PG_QUERY__NODE__NODE_BOOLEAN && !arg->boolean->boolval;
+        const Node *arg = o->arg;
+        bool off = arg && IsA(arg, Boolean) && !boolVal(arg);
         if (!off)
             return true;
     }
@@ -38,60 +40,156 @@ static Node *statement_gate(sql_walker *w, const sql_description *d, Node *n)
         sql_fail(w, SQL_EDENIED, "several statements in one request are not allowed");
     if (d->writes_in_with)
         sql_fail(w, SQL_EDENIED, "a data-modifying statement in WITH is not allowed");
-    switch (n->node_case) {
-    case PG_QUERY__NODE__NODE_SELECT_STMT:
-    case PG_QUERY__NODE__NODE_INSERT_STMT:
-    case PG_QUERY__NODE__NODE_UPDATE_STMT:
-    case PG_QUERY__NODE__NODE_DELETE_STMT: return n;
-    case PG_QUERY__NODE__NODE_EXPLAIN_STMT:
-        if (explain_analyze(n->explain_stmt))
+    switch (nodeTag(n)) {
+    case T_SelectStmt:
+    case T_InsertStmt:
+    case T_UpdateStmt:
+    case T_DeleteStmt: return n;
+    case T_ExplainStmt:
+        if (explain_analyze((ExplainStmt *)n))
             sql_fail(w, SQL_EDENIED, "EXPLAIN ANALYZE is not allowed (it runs the statement)");
-        return statement_gate(w, d, n->explain_stmt->query);
-    case PG_QUERY__NODE__NODE_VARIABLE_SET_STMT: {
-        const char *t = set_target(n->variable_set_stmt);
+        return statement_gate(w, d, ((ExplainStmt *)n)->query);
+    case T_VariableSetStmt: {
+        const char *t = set_target((VariableSetStmt *)n);
         if (t)
             sql_fail(w, SQL_EDENIED, "SET/RESET of %s is not allowed", t);
         sql_fail(w, SQL_EDENIED, "SET/RESET is not allowed (the session is shared)");
     }
-    case PG_QUERY__NODE__NODE_COPY_STMT: sql_fail(w, SQL_EDENIED, "COPY is not allowed");
-    case PG_QUERY__NODE__NODE_DO_STMT: sql_fail(w, SQL_EDENIED, "DO is not allowed");
-    case PG_QUERY__NODE__NODE_CALL_STMT: sql_fail(w, SQL_EDENIED, "CALL is not allowed");
-    case PG_QUERY__NODE__NODE_PREPARE_STMT: sql_fail(w, SQL_EDENIED, "PREPARE is not allowed");
-    case PG_QUERY__NODE__NODE_EXECUTE_STMT: sql_fail(w, SQL_EDENIED, "EXECUTE is not allowed");
-    case PG_QUERY__NODE__NODE_MERGE_STMT: sql_fail(w, SQL_EDENIED, "MERGE is not allowed: it cannot be constrained yet");
+    case T_CopyStmt: sql_fail(w, SQL_EDENIED, "COPY is not allowed");
+    case T_DoStmt: sql_fail(w, SQL_EDENIED, "DO is not allowed");
+    case T_CallStmt: sql_fail(w, SQL_EDENIED, "CALL is not allowed");
+    case T_PrepareStmt: sql_fail(w, SQL_EDENIED, "PREPARE is not allowed");
+    case T_ExecuteStmt: sql_fail(w, SQL_EDENIED, "EXECUTE is not allowed");
+    case T_MergeStmt: sql_fail(w, SQL_EDENIED, "MERGE is not allowed: it cannot be constrained yet");
     default: break;
     }
     if (d->action == SQL_DDL)
         sql_fail(w, SQL_EDENIED, "DDL is not allowed");
-    sql_fail(w, SQL_EDENIED, "%s is not allowed", ((ProtobufCMessage *)n->range_var)->descriptor->short_name);
+    sql_fail(w, SQL_EDENIED, "%s is not allowed", d->tree->kind ? d->tree->kind : "the statement");
+}
+
+/* ---- tokens around the tree: where clauses begin and end ---- */
+
+static bool word_at(const sql_rewriter *rw, long i, const char *kw)
+{
+    return i >= 0 && (size_t)i < rw->ntokens && sql_token_is(rw->text, &rw->tokens[i], kw);
+}
+
+/* The first token after `from` at `depth` that is the keyword kw, before the level ends
+ * (a token shallower than depth, a ; at it, or the end), or -1. */
+static long find_word(const sql_rewriter *rw, long from, int depth, const char *kw)
+{
+    for (long i = from + 1; (size_t)i < rw->ntokens; i++) {
+        const sql_token *t = &rw->tokens[i];
+        if (t->depth < depth || (t->depth == depth && t->kind == SQL_TOK_SEMI))
+            return -1;
+        if (t->depth == depth && word_at(rw, i, kw))
+            return i;
+    }
+    return -1;
+}
+
+/* The last token of the level `from` is on. */
+static long level_end(const sql_rewriter *rw, long from)
+{
+    int depth = rw->tokens[from].depth;
+    long last = from;
+    for (long i = from + 1; (size_t)i < rw->ntokens; i++) {
+        const sql_token *t = &rw->tokens[i];
+        if (t->depth < depth || (t->depth == depth && t->kind == SQL_TOK_SEMI))
+            break;
+        last = i;
+    }
+    return last;
+}
+
+/* The matching ) of the ( at index open. */
+static long closing(sql_walker *w, long open)
+{
+    const sql_rewriter *rw = w->rw;
+    for (long i = open + 1; (size_t)i < rw->ntokens; i++)
+        if (rw->tokens[i].depth == rw->tokens[open].depth && rw->tokens[i].kind == SQL_TOK_RPAREN)
+            return i;
+    sql_fail(w, SQL_EINTERNAL, "unbalanced parentheses in the statement");
+}
+
+/* ANDs the constraint into the WHERE of the clause starting after token `from` (UPDATE's
+ * SET, DELETE's target, ON CONFLICT's SET): `WHERE (<theirs>) AND <ours>`, or a new WHERE
+ * before RETURNING or at the end of the level. */
+static void and_where(sql_walker *w, long from, bool returning, const char *constraint)
+{
+    if (!constraint)
+        return;
+    const sql_rewriter *rw = w->rw;
+    int depth = rw->tokens[from].depth;
+    long where = find_word(rw, from, depth, "where");
+    long ret = returning ? find_word(rw, where >= 0 ? where : from, depth, "returning") : -1;
+    if (returning && ret < 0)
+        sql_fail(w, SQL_EINTERNAL, "RETURNING not found in the statement");
+    long end = ret >= 0 ? ret - 1 : level_end(rw, from);
+    sql_text t;
+    sql_text_init(&t, w);
+    if (where >= 0) {
+        if (where == end)
+            sql_fail(w, SQL_EINTERNAL, "WHERE without a condition");
+        sql_rw_edit(w, rw->tokens[where + 1].start, rw->tokens[where + 1].start, "(", false);
+        sql_text_puts(&t, ") AND ");
+    } else {
+        sql_text_puts(&t, " WHERE ");
+    }
+    sql_text_puts(&t, constraint);
+    sql_rw_edit(w, rw->tokens[end].end, rw->tokens[end].end, sql_text_str(&t), false);
 }
 
 /* ---- writes ---- */
 
-static const char *target_name(const PgQuery__RangeVar *rv)
+static const char *target_name(const RangeVar *rv)
 {
     return rv->alias ? rv->alias->aliasname : rv->relname;
 }
 
-static int target_table(sql_walker *w, const PgQuery__RangeVar *rv, const char *verb)
+static int target_table(sql_walker *w, const RangeVar *rv, const char *verb)
 {
+    const char *schema = rv->schemaname ? rv->schemaname : "";
     for (size_t i = 0; i < w->d->ntables; i++) {
         const char *name = w->d->tables[i].name;
         size_t n = strlen(name), r = strlen(rv->relname);
         if (n > r && strcmp(name + n - r, rv->relname) == 0 && name[n - r - 1] == '.' &&
-            (!rv->schemaname[0] || (strncmp(name, rv->schemaname, n - r - 1) == 0 && strlen(rv->schemaname) == n - r - 1)))
+            (!schema[0] || (strncmp(name, schema, n - r - 1) == 0 && strlen(schema) == n - r - 1)))
             return (int)i;
     }
     sql_fail(w, SQL_EINTERNAL, "the target of %s was not described", verb);
 }
 
+/* The target names its schema: the table the policy judged, whatever the session's
+ * search_path. Returns the index of the name's last token. */
+static long qualify_target(sql_walker *w, const RangeVar *rv, int t)
+{
+    long first, last;
+    sql_rw_name_tokens(w, rv, &first, &last); /* ONLY and * stay as they are */
+    if (rv->schemaname && rv->schemaname[0])
+        return last;
+    const char *table = w->d->tables[t].name;
+    sql_text q;
+    sql_text_init(&q, w);
+    char *schema = gh_arena_strndup(w->a, table, strlen(table) - strlen(rv->relname) - 1);
+    if (!schema)
+        sql_fail(w, SQL_ENOMEM, "out of memory");
+    sql_text_ident(&q, schema);
+    sql_text_puts(&q, ".");
+    sql_text_ident(&q, rv->relname);
+    sql_rw_edit(w, w->rw->tokens[first].start, w->rw->tokens[last].end, sql_text_str(&q), false);
+    return last;
+}
+
 /* SET may not move a row out of the tenant or out of its row filter. */
-static void check_set_list(sql_walker *w, Node **items, size_t n, int t)
+static void check_set_list(sql_walker *w, List *items, int t)
 {
     const sql_policy *p = sql_rw_policy(w, t);
     const char *tc = w->rw->opts->tenant_column;
-    for (size_t i = 0; i < n; i++) {
-        const char *col = items[i]->res_target->name;
+    ListCell *lc;
+    foreach (lc, items) {
+        const char *col = ((ResTarget *)lfirst(lc))->name;
         if (tc && strcmp(col, tc) == 0)
             sql_fail(w, SQL_EDENIED, "the tenant column %s of %s cannot be updated", col, w->d->tables[t].name);
         if (sql_pred_mentions(p->filter, col, 0))
@@ -100,74 +198,73 @@ static void check_set_list(sql_walker *w, Node **items, size_t n, int t)
     }
 }
 
-static void constrain_update(sql_walker *w, PgQuery__UpdateStmt *u)
+static void constrain_update(sql_walker *w, UpdateStmt *u)
 {
     int t = target_table(w, u->relation, "UPDATE");
-    check_set_list(w, u->target_list, u->n_target_list, t);
-    u->where_clause = sql_node_and(w, u->where_clause, sql_rw_constraint(w, t, target_name(u->relation)));
+    check_set_list(w, u->targetList, t);
+    if (u->whereClause && IsA(u->whereClause, CurrentOfExpr))
+        sql_fail(w, SQL_EDENIED, "WHERE CURRENT OF is not allowed");
+    long name = qualify_target(w, u->relation, t);
+    and_where(w, name, u->returningList != NIL, sql_rw_constraint(w, t, target_name(u->relation)));
 }
 
-static void constrain_delete(sql_walker *w, PgQuery__DeleteStmt *d)
+static void constrain_delete(sql_walker *w, DeleteStmt *d)
 {
     int t = target_table(w, d->relation, "DELETE");
-    d->where_clause = sql_node_and(w, d->where_clause, sql_rw_constraint(w, t, target_name(d->relation)));
+    if (d->whereClause && IsA(d->whereClause, CurrentOfExpr))
+        sql_fail(w, SQL_EDENIED, "WHERE CURRENT OF is not allowed");
+    long name = qualify_target(w, d->relation, t);
+    and_where(w, name, d->returningList != NIL, sql_rw_constraint(w, t, target_name(d->relation)));
 }
 
 static bool const_is_tenant(const Node *n, const gh_value *tenant)
 {
-    if (!n || n->node_case != PG_QUERY__NODE__NODE_A_CONST || n->a_const->isnull)
+    if (!n || !IsA(n, A_Const) || ((const A_Const *)n)->isnull)
         return false;
-    const PgQuery__AConst *c = n->a_const;
+    const A_Const *c = (const A_Const *)n;
     size_t tl;
     const char *ts = sql_strp(tenant, &tl);
     int64_t ti;
-    if (c->val_case == PG_QUERY__A__CONST__VAL_SVAL && ts)
-        return strlen(c->sval->sval) == tl && memcmp(c->sval->sval, ts, tl) == 0;
-    if (c->val_case == PG_QUERY__A__CONST__VAL_IVAL && gh_number_get_int(tenant, &ti))
-        return c->ival->ival == ti;
+    if (IsA(&c->val, String) && ts)
+        return strlen(c->val.sval.sval) == tl && memcmp(c->val.sval.sval, ts, tl) == 0;
+    if (IsA(&c->val, Integer) && gh_number_get_int(tenant, &ti))
+        return c->val.ival.ival == ti;
     return false;
 }
 
-/* The tenant column of every new row: a literal equal to the tenant becomes the tenant
- * parameter; absent, it is added; anything else is denied. */
-static void tenant_value(sql_walker *w, Node **slot, const char *table)
+static const char *tenant_param_text(sql_walker *w)
 {
-    const gh_value *tenant = sql_field(w->rw->decision, "tenant");
-    Node *v = *slot;
-    if (v->node_case == PG_QUERY__NODE__NODE_RES_TARGET)
-        slot = &v->res_target->val, v = *slot;
-    if (!const_is_tenant(v, tenant))
-        sql_fail(w, SQL_EDENIED, "INSERT into %s: the tenant column must be the tenant (a literal equal to it, or left out)",
-                 table);
-    *slot = sql_node_param(w, sql_rw_tenant_param(w));
+    sql_text t;
+    sql_text_init(&t, w);
+    sql_text_printf(&t, "$%d", sql_rw_tenant_param(w));
+    return sql_text_str(&t);
 }
 
-static Node **append_node(sql_walker *w, Node **items, size_t n, Node *x)
+static void deny_tenant_value(sql_walker *w, const char *table)
 {
-    Node **p = sql_node_alloc(w, (n + 1) * sizeof *p);
-    if (n)
-        memcpy(p, items, n * sizeof *p);
-    p[n] = x;
-    return p;
+    sql_fail(w, SQL_EDENIED, "INSERT into %s: the tenant column must be the tenant (a literal equal to it, or left out)",
+             table);
 }
 
-static size_t insert_width(sql_walker *w, PgQuery__SelectStmt *s, const char *table)
+static size_t insert_width(sql_walker *w, SelectStmt *s, const char *table)
 {
-    if (s->op != PG_QUERY__SET_OPERATION__SETOP_NONE)
+    if (s->op != SETOP_NONE)
         sql_fail(w, SQL_EDENIED, "INSERT into %s from a UNION/INTERSECT/EXCEPT is not allowed", table);
-    if (s->n_values_lists)
-        return s->values_lists[0]->list->n_items;
-    for (size_t i = 0; i < s->n_target_list; i++) {
-        const Node *v = s->target_list[i]->res_target->val;
-        if (v && v->node_case == PG_QUERY__NODE__NODE_COLUMN_REF &&
-            v->column_ref->fields[v->column_ref->n_fields - 1]->node_case == PG_QUERY__NODE__NODE_A_STAR)
+    if (s->valuesLists)
+        return (size_t)list_length(linitial(s->valuesLists));
+    ListCell *lc;
+    foreach (lc, s->targetList) {
+        const Node *v = ((ResTarget *)lfirst(lc))->val;
+        if (v && IsA(v, ColumnRef) && IsA(llast(((ColumnRef *)v)->fields), A_Star))
             sql_fail(w, SQL_EDENIED, "INSERT into %s from SELECT *: name the columns", table);
     }
-    return s->n_target_list;
+    return (size_t)list_length(s->targetList);
 }
 
-/* INSERT without a column list: the catalog's first columns, named explicitly. */
-static void insert_columns(sql_walker *w, PgQuery__InsertStmt *ins, size_t width, const char *table)
+/* INSERT without a column list: the catalog's first columns, named explicitly (and the
+ * tenant column after them when the rows leave it out). */
+static void insert_columns(sql_walker *w, InsertStmt *ins, long after, size_t width, const char *table,
+                           int t, bool add_tenant)
 {
     size_t n;
     const char *const *cols = sql_catalog_columns(w->catalog, table, &n);
@@ -175,75 +272,191 @@ static void insert_columns(sql_walker *w, PgQuery__InsertStmt *ins, size_t width
         sql_fail(w, SQL_EDENIED, "INSERT into %s without a column list needs %s in the catalog", table, table);
     if (width > n)
         sql_fail(w, SQL_EDENIED, "INSERT into %s has more values than the table has columns", table);
-    ins->cols = sql_node_alloc(w, (width ? width : 1) * sizeof *ins->cols);
-    ins->n_cols = width;
+    sql_text list;
+    sql_text_init(&list, w);
+    sql_text_puts(&list, " (");
     for (size_t i = 0; i < width; i++) {
-        ins->cols[i] = sql_node_res_target(w, cols[i], NULL);
-        sql_rw_column(w, &(sql_range){.name = "", .table = target_table(w, ins->relation, "INSERT"), .target = true},
-                      cols[i], true);
+        sql_rw_column(w, &(sql_range){.name = "", .table = t, .target = true}, cols[i], true);
+        if (i)
+            sql_text_puts(&list, ", ");
+        sql_text_ident(&list, cols[i]);
     }
+    if (add_tenant) {
+        sql_text_puts(&list, width ? ", " : "");
+        sql_text_ident(&list, w->rw->opts->tenant_column);
+    }
+    sql_text_puts(&list, ")");
+    (void)ins;
+    sql_rw_edit(w, w->rw->tokens[after].end, w->rw->tokens[after].end, sql_text_str(&list), false);
 }
 
-static void constrain_rows(sql_walker *w, PgQuery__InsertStmt *ins, const char *table)
+/* The position of the tenant column among the inserted ones (width when absent). */
+static size_t tenant_index(sql_walker *w, const InsertStmt *ins, size_t width, const char *table)
 {
-    PgQuery__SelectStmt *s = ins->select_stmt->select_stmt;
     const char *tc = w->rw->opts->tenant_column;
-    size_t ti = ins->n_cols;
-    for (size_t i = 0; i < ins->n_cols; i++)
-        if (strcmp(ins->cols[i]->res_target->name, tc) == 0)
-            ti = i;
-    if (ti == ins->n_cols)
-        ins->cols = append_node(w, ins->cols, ins->n_cols++, sql_node_res_target(w, tc, NULL));
-    for (size_t r = 0; r < s->n_values_lists; r++) {
-        PgQuery__List *row = s->values_lists[r]->list;
-        if (ti < row->n_items)
-            tenant_value(w, &row->items[ti], table);
-        else
-            row->items = append_node(w, row->items, row->n_items++, sql_node_param(w, sql_rw_tenant_param(w)));
+    if (!ins->cols) {
+        size_t n;
+        const char *const *cols = sql_catalog_columns(w->catalog, table, &n);
+        for (size_t i = 0; cols && i < width && i < n; i++)
+            if (strcmp(cols[i], tc) == 0)
+                return i;
+        return width;
     }
-    if (!s->n_values_lists) {
-        if (ti < s->n_target_list)
-            tenant_value(w, &s->target_list[ti], table);
-        else
-            s->target_list = append_node(w, s->target_list, s->n_target_list++,
-                                         sql_node_res_target(w, NULL, sql_node_param(w, sql_rw_tenant_param(w))));
+    size_t i = 0;
+    ListCell *lc;
+    foreach (lc, ins->cols) {
+        if (strcmp(((ResTarget *)lfirst(lc))->name, tc) == 0)
+            return i;
+        i++;
+    }
+    return width;
+}
+
+/* Each VALUES row: its tenant value becomes $t, or $t is appended. */
+static void constrain_values(sql_walker *w, SelectStmt *s, long from, size_t ti, const char *table)
+{
+    const sql_rewriter *rw = w->rw;
+    const gh_value *tenant = sql_field(rw->decision, "tenant");
+    int depth = rw->tokens[from].depth;
+    long i = find_word(rw, from, depth, "values");
+    if (i < 0)
+        sql_fail(w, SQL_EINTERNAL, "VALUES not found in the INSERT");
+    ListCell *lc;
+    foreach (lc, s->valuesLists) {
+        long open = i + 1;
+        if (!(open < (long)rw->ntokens && rw->tokens[open].kind == SQL_TOK_LPAREN && rw->tokens[open].depth == depth))
+            sql_fail(w, SQL_EINTERNAL, "a VALUES row not found in the INSERT");
+        long close = closing(w, open);
+        List *row = lfirst(lc);
+        if (ti < (size_t)list_length(row)) {
+            if (!const_is_tenant(list_nth(row, (int)ti), tenant))
+                deny_tenant_value(w, table);
+            long a = open + 1, k = 0; /* the ti-th element: tokens between commas of the row */
+            for (; k < (long)ti; a++)
+                if (rw->tokens[a].depth == depth + 1 && rw->tokens[a].kind == SQL_TOK_COMMA)
+                    k++;
+            long b = a;
+            while (b + 1 < close && !(rw->tokens[b + 1].depth == depth + 1 && rw->tokens[b + 1].kind == SQL_TOK_COMMA))
+                b++;
+            sql_rw_edit(w, rw->tokens[a].start, rw->tokens[b].end, tenant_param_text(w), false);
+        } else {
+            sql_text t;
+            sql_text_init(&t, w);
+            sql_text_printf(&t, ", %s", tenant_param_text(w));
+            sql_rw_edit(w, rw->tokens[close].start, rw->tokens[close].start, sql_text_str(&t), false);
+        }
+        i = close + 1; /* a comma before the next row */
     }
 }
 
-static void constrain_insert(sql_walker *w, PgQuery__InsertStmt *ins)
+/* The last token of a select-list item starting at token i: before the comma that ends it,
+ * or before the clause that follows the list. */
+static long item_end(const sql_rewriter *rw, long i)
+{
+    static const char *const stops[] = {"from", "where", "group", "having", "window", "order", "limit",
+                                        "offset", "fetch", "for", "union", "intersect", "except", "into",
+                                        "on", "returning"};
+    int depth = rw->tokens[i].depth;
+    long last = i;
+    for (long k = i + 1; (size_t)k < rw->ntokens; k++) {
+        const sql_token *t = &rw->tokens[k];
+        if (t->depth < depth || (t->depth == depth && (t->kind == SQL_TOK_COMMA || t->kind == SQL_TOK_SEMI)))
+            break;
+        bool stop = false;
+        for (size_t s = 0; t->depth == depth && s < sizeof stops / sizeof *stops && !stop; s++)
+            stop = word_at(rw, k, stops[s]);
+        if (stop)
+            break;
+        last = k;
+    }
+    return last;
+}
+
+/* INSERT ... SELECT: the tenant item becomes $t, or $t is appended to the select list. */
+static void constrain_select_source(sql_walker *w, SelectStmt *s, size_t ti, const char *table)
+{
+    const sql_rewriter *rw = w->rw;
+    const gh_value *tenant = sql_field(rw->decision, "tenant");
+    size_t i = 0, n = (size_t)list_length(s->targetList);
+    ListCell *lc;
+    foreach (lc, s->targetList) {
+        ResTarget *rt = lfirst(lc);
+        long first = sql_rw_token_at(w, rt->location), last = item_end(rw, first);
+        if (i == ti) {
+            if (!const_is_tenant(rt->val, tenant))
+                deny_tenant_value(w, table);
+            sql_rw_edit(w, rw->tokens[first].start, rw->tokens[last].end, tenant_param_text(w), false);
+        } else if (i + 1 == n && ti >= n) {
+            sql_text t;
+            sql_text_init(&t, w);
+            sql_text_printf(&t, ", %s", tenant_param_text(w));
+            sql_rw_edit(w, rw->tokens[last].end, rw->tokens[last].end, sql_text_str(&t), false);
+        }
+        i++;
+    }
+}
+
+static void constrain_rows(sql_walker *w, InsertStmt *ins, long after, size_t width, const char *table)
+{
+    SelectStmt *s = (SelectStmt *)ins->selectStmt;
+    size_t ti = tenant_index(w, ins, width, table);
+    if (ins->cols && ti == width) { /* the column list gains the tenant column */
+        long open = sql_rw_token_at(w, ((ResTarget *)linitial(ins->cols))->location) - 1;
+        if (open < 0 || w->rw->tokens[open].kind != SQL_TOK_LPAREN)
+            sql_fail(w, SQL_EINTERNAL, "the INSERT's column list not found");
+        long close = closing(w, open);
+        sql_text t;
+        sql_text_init(&t, w);
+        sql_text_puts(&t, ", ");
+        sql_text_ident(&t, w->rw->opts->tenant_column);
+        sql_rw_edit(w, w->rw->tokens[close].start, w->rw->tokens[close].start, sql_text_str(&t), false);
+    }
+    if (s->valuesLists)
+        constrain_values(w, s, after, ti, table);
+    else
+        constrain_select_source(w, s, ti, table);
+}
+
+static void constrain_insert(sql_walker *w, InsertStmt *ins)
 {
     int t = target_table(w, ins->relation, "INSERT");
     const char *table = w->d->tables[t].name;
     const sql_policy *p = sql_rw_policy(w, t);
+    const char *tc = w->rw->opts->tenant_column;
     if (p->filter)
         sql_fail(w, SQL_EDENIED, "INSERT into %s: its row filter cannot be checked on new rows", table);
-    if (!ins->select_stmt) {
-        if (w->rw->opts->tenant_column)
+    long name = qualify_target(w, ins->relation, t), after = name;
+    if (ins->relation->alias) /* INSERT INTO t AS a */
+        after = name + 2;
+    if (!ins->selectStmt) {
+        if (tc)
             sql_fail(w, SQL_EDENIED, "INSERT into %s with DEFAULT VALUES cannot set the tenant", table);
         return;
     }
-    size_t width = insert_width(w, ins->select_stmt->select_stmt, table);
-    if (!ins->n_cols)
-        insert_columns(w, ins, width, table);
-    else if (width != ins->n_cols)
-        sql_fail(w, SQL_EDENIED, "INSERT into %s: %zu columns but %zu values", table, ins->n_cols, width);
-    if (w->rw->opts->tenant_column)
-        constrain_rows(w, ins, table);
-    PgQuery__OnConflictClause *oc = ins->on_conflict_clause;
-    if (oc && oc->action == PG_QUERY__ON_CONFLICT_ACTION__ONCONFLICT_UPDATE) {
+    size_t width = insert_width(w, (SelectStmt *)ins->selectStmt, table);
+    if (!ins->cols)
+        insert_columns(w, ins, after, width, table, t, tc && tenant_index(w, ins, width, table) == width);
+    else if (width != (size_t)list_length(ins->cols))
+        sql_fail(w, SQL_EDENIED, "INSERT into %s: %d columns but %zu values", table, list_length(ins->cols), width);
+    if (tc)
+        constrain_rows(w, ins, ins->cols ? closing(w, sql_rw_token_at(w, ((ResTarget *)linitial(ins->cols))->location) - 1) : after,
+                       width, table);
+    OnConflictClause *oc = ins->onConflictClause;
+    if (oc && oc->action == ONCONFLICT_UPDATE) {
         /* the conflicting row may be another tenant's: update it only when it is ours */
-        check_set_list(w, oc->target_list, oc->n_target_list, t);
-        oc->where_clause = sql_node_and(w, oc->where_clause, sql_rw_constraint(w, t, target_name(ins->relation)));
+        check_set_list(w, oc->targetList, t);
+        long set = sql_rw_token_at(w, ((ResTarget *)linitial(oc->targetList))->location);
+        and_where(w, set, ins->returningList != NIL, sql_rw_constraint(w, t, target_name(ins->relation)));
     }
 }
 
 static void constrain_writes(sql_walker *w, Node *n)
 {
-    switch (n->node_case) {
-    case PG_QUERY__NODE__NODE_EXPLAIN_STMT: constrain_writes(w, n->explain_stmt->query); break;
-    case PG_QUERY__NODE__NODE_UPDATE_STMT: constrain_update(w, n->update_stmt); break;
-    case PG_QUERY__NODE__NODE_DELETE_STMT: constrain_delete(w, n->delete_stmt); break;
-    case PG_QUERY__NODE__NODE_INSERT_STMT: constrain_insert(w, n->insert_stmt); break;
+    switch (nodeTag(n)) {
+    case T_ExplainStmt: constrain_writes(w, ((ExplainStmt *)n)->query); break;
+    case T_UpdateStmt: constrain_update(w, (UpdateStmt *)n); break;
+    case T_DeleteStmt: constrain_delete(w, (DeleteStmt *)n); break;
+    case T_InsertStmt: constrain_insert(w, (InsertStmt *)n); break;
     default: break;
     }
 }
@@ -297,7 +510,9 @@ static int compare_location(const void *a, const void *b)
     return (x->location > y->location) - (x->location < y->location);
 }
 
-/* Parses `sql` again; fills w2 (a fresh walk) and checks it against the policies of w. */
+/* Parses `sql` again; fills w2 (a fresh walk) and checks it against the policies of w:
+ * every table one the request named, every column one the decision lets through, and every
+ * table read in FROM inside one of the derived tables the rewrite wrote. */
 static void recheck(sql_walker *w, const char *sql, sql_walker *w2, sql_description *d2, jmp_buf *fail2)
 {
     sql_tree *tree;
@@ -312,7 +527,8 @@ static void recheck(sql_walker *w, const char *sql, sql_walker *w2, sql_descript
     w2->search_path = w->search_path, w2->nsearch = w->nsearch;
     w2->star_unknown_ok = true;
     w2->collect_params = true;
-    sql_walk_statements(w2, tree->root);
+    w2->wrapped = w->wrapped, w2->nwrapped = w->nwrapped;
+    sql_walk_statements(w2, tree);
     if (d2->several)
         sql_fail(w, SQL_EINTERNAL, "the rewrite made several statements");
     for (size_t i = 0; i < d2->ntables; i++)
@@ -322,12 +538,49 @@ static void recheck(sql_walker *w, const char *sql, sql_walker *w2, sql_descript
         sql_fail(w, SQL_EINTERNAL, "the rewrite has $%d, more parameters than it made", d2->nparams);
 }
 
+/* ---- the edits, spliced into the statement ---- */
+
+static int compare_edit(const void *a, const void *b)
+{
+    const sql_edit *x = a, *y = b;
+    if (x->start != y->start)
+        return (x->start > y->start) - (x->start < y->start);
+    return (x->seq > y->seq) - (x->seq < y->seq); /* insertions at one place keep their order */
+}
+
+/* The statement with every edit applied; the output span of each derived table is noted
+ * in w->wrapped for the final check. */
+static const char *apply_edits(sql_walker *w)
+{
+    sql_rewriter *rw = w->rw;
+    qsort(rw->edits, rw->nedits, sizeof *rw->edits, compare_edit);
+    sql_edit *spans = sql_alloc(w, (rw->nedits ? rw->nedits : 1) * sizeof *spans);
+    size_t nspans = 0;
+    sql_text out;
+    sql_text_init(&out, w);
+    int at = 0;
+    for (size_t i = 0; i < rw->nedits; i++) {
+        const sql_edit *e = &rw->edits[i];
+        if (e->start < at || e->end < e->start)
+            sql_fail(w, SQL_EINTERNAL, "two edits of the statement overlap");
+        sql_text_put(&out, rw->text + at, (size_t)(e->start - at));
+        int from = (int)out.len;
+        sql_text_puts(&out, e->text);
+        if (e->wraps)
+            spans[nspans++] = (sql_edit){.start = from, .end = (int)out.len};
+        at = e->end;
+    }
+    sql_text_puts(&out, rw->text + at);
+    w->wrapped = spans, w->nwrapped = nspans;
+    return sql_text_str(&out);
+}
+
 static void fill_params(sql_walker *w, const sql_walker *w2, const char *sql, sql_param_style style,
                         sql_rewrite_result *out)
 {
     const sql_rewriter *rw = w->rw;
     size_t n = style == SQL_PARAMS_QMARK ? w2->nparams_seen : (size_t)rw->base + rw->nvalues;
-    out->params = sql_node_alloc(w, (n ? n : 1) * sizeof *out->params);
+    out->params = sql_alloc(w, (n ? n : 1) * sizeof *out->params);
     out->nparams = n;
     out->sql = sql;
     if (style == SQL_PARAMS_DOLLAR) {
@@ -337,7 +590,7 @@ static void fill_params(sql_walker *w, const sql_walker *w2, const char *sql, sq
         return;
     }
     /* ? binds by position: each $k of the deparsed text, left to right, becomes ? */
-    sql_param_at *at = sql_node_alloc(w, (n ? n : 1) * sizeof *at);
+    sql_param_at *at = sql_alloc(w, (n ? n : 1) * sizeof *at);
     if (n)
         memcpy(at, w2->params, n * sizeof *at);
     qsort(at, n, sizeof *at, compare_location);
@@ -371,31 +624,37 @@ int sql_rewrite(const sql_description *d, const gh_value *decision, const sql_re
     memset(out, 0, sizeof *out);
     err->code = 0;
     err->msg[0] = 0;
-    if (!d->tree || d->tree->consumed) {
+    if (!d->tree) {
         err->code = SQL_EINTERNAL;
-        snprintf(err->msg, sizeof err->msg, "sql_rewrite needs a fresh description");
+        snprintf(err->msg, sizeof err->msg, "sql_rewrite needs a description from sql_describe");
         return err->code;
     }
-    d->tree->consumed = true;
     jmp_buf fail, fail2;
     sql_walker w, w2;
     sql_description scratch, d2;
-    sql_rewriter rw = {.decision = decision, .opts = opts, .orig = d, .base = d->nparams};
+    sql_rewriter rw = {.decision = decision, .opts = opts, .orig = d, .base = d->nparams,
+                       .text = d->tree->text};
     memset(&scratch, 0, sizeof scratch);
     memset(&d2, 0, sizeof d2);
     if (setjmp(fail))
         return err->code;
     sql_walk_init(&w, a, opts->catalog, opts->search_path, &scratch, err, &fail);
     decision_gate(&w, decision, opts);
-    if (d->tree->root->n_stmts == 0)
+    if (list_length(d->tree->stmts) == 0)
         sql_fail(&w, SQL_EDENIED, "the request holds no statement");
-    statement_gate(&w, d, d->tree->root->stmts[0]->stmt);
+    Node *stmt = ((RawStmt *)linitial(d->tree->stmts))->stmt;
+    statement_gate(&w, d, stmt);
+    size_t len = strlen(rw.text);
+    if (sql_lex(rw.text, len, a, &rw.tokens, &rw.ntokens) != 0) {
+        /* an arena that cannot hold even one token per byte: memory, not the text */
+        if (!gh_arena_alloc(a, (len + 1) * sizeof(sql_token)))
+            sql_fail(&w, SQL_ENOMEM, "out of memory");
+        sql_fail(&w, SQL_EUNSUPPORTED, "the statement's text is not understood token by token");
+    }
     w.rw = &rw;
-    sql_walk_statements(&w, d->tree->root);
-    constrain_writes(&w, d->tree->root->stmts[0]->stmt);
-    const char *sql;
-    if (sql_tree_deparse(d->tree, a, &sql, err) != 0)
-        return err->code;
+    sql_walk_statements(&w, d->tree);
+    constrain_writes(&w, stmt);
+    const char *sql = apply_edits(&w);
     recheck(&w, sql, &w2, &d2, &fail2);
     fill_params(&w, &w2, sql, opts->style, out);
     return 0;

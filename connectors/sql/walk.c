@@ -1,14 +1,17 @@
 /* The scoped walk over a parse tree, shared by describe and rewrite: which names in FROM are
  * base tables (not CTEs, subqueries or functions), which table each column reference reads,
- * which functions are called. Expressions are walked generically through protobuf-c's
- * descriptors, so no node kind can hide a column, a call or a subquery from us; only the
- * nodes that open scopes are handled by hand. In rewrite mode (w->rw) the same walk calls
- * rewrite.c's hooks, which check each use and wrap each base table. */
+ * which functions are called. Expressions are walked generically by PostgreSQL's own
+ * raw_expression_tree_walker, so no node kind can hide a column, a call or a subquery from
+ * us; only the nodes that open scopes are handled by hand. Statements outside DML are
+ * described from libpg_query's JSON tree (their tables and calls). In rewrite mode (w->rw)
+ * the same walk calls rewrite.c's hooks, which check each use and wrap each base table. */
+#include "sql_internal.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "sql_internal.h"
+#include "pgtls.h"
 
 #define MAX_DEPTH 400 /* nesting deeper than libpg_query's own stack check lets through */
 
@@ -29,6 +32,63 @@ const char *sql_strdup(sql_walker *w, const char *s)
         sql_fail(w, SQL_ENOMEM, "out of memory");
     return p;
 }
+
+void *sql_alloc(sql_walker *w, size_t size)
+{
+    void *p = gh_arena_alloc(w->a, size ? size : 1);
+    if (!p)
+        sql_fail(w, SQL_ENOMEM, "out of memory");
+    return p;
+}
+
+void sql_text_init(sql_text *t, sql_walker *w) { *t = (sql_text){.w = w}; }
+
+void sql_text_put(sql_text *t, const char *s, size_t n)
+{
+    if (t->len + n + 1 > t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 128;
+        while (cap < t->len + n + 1)
+            cap *= 2;
+        char *p = gh_arena_realloc(t->w->a, t->p, t->cap, cap);
+        if (!p)
+            sql_fail(t->w, SQL_ENOMEM, "out of memory");
+        t->p = p, t->cap = cap;
+    }
+    memcpy(t->p + t->len, s, n);
+    t->len += n;
+    t->p[t->len] = 0;
+}
+
+void sql_text_puts(sql_text *t, const char *s) { sql_text_put(t, s, strlen(s)); }
+
+void sql_text_printf(sql_text *t, const char *fmt, ...)
+{
+    char buf[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof buf)
+        sql_fail(t->w, SQL_EINTERNAL, "a rewrite piece is too long");
+    sql_text_put(t, buf, (size_t)n);
+}
+
+void sql_text_ident(sql_text *t, const char *ident)
+{
+    if (sql_ident_bare(ident)) {
+        sql_text_puts(t, ident);
+        return;
+    }
+    sql_text_put(t, "\"", 1);
+    for (const char *p = ident; *p; p++) {
+        if (*p == '"')
+            sql_text_put(t, "\"", 1); /* a quote inside is written twice */
+        sql_text_put(t, p, 1);
+    }
+    sql_text_put(t, "\"", 1);
+}
+
+const char *sql_text_str(sql_text *t) { return t->p ? t->p : ""; }
 
 static void *grow(sql_walker *w, void *arr, size_t *cap, size_t n, size_t size)
 {
@@ -111,18 +171,20 @@ static void add_function(sql_walker *w, const char *name)
 
 static const char *str_node(const Node *n)
 {
-    return n && n->node_case == PG_QUERY__NODE__NODE_STRING ? n->string->sval : NULL;
+    return n && IsA(n, String) ? strVal(n) : NULL;
 }
+
+static bool has(const char *s) { return s && s[0]; }
 
 /* ---- names: schema resolution and scopes ---- */
 
-static const char *qualify(sql_walker *w, const PgQuery__RangeVar *rv)
+static const char *qualify(sql_walker *w, const RangeVar *rv)
 {
-    if (rv->catalogname && rv->catalogname[0])
+    if (has(rv->catalogname))
         sql_fail(w, SQL_EUNSUPPORTED, "cross-database reference %s.%s.%s is not supported",
                  rv->catalogname, rv->schemaname, rv->relname);
     char buf[300];
-    if (rv->schemaname && rv->schemaname[0]) {
+    if (has(rv->schemaname)) {
         snprintf(buf, sizeof buf, "%s.%s", rv->schemaname, rv->relname);
         return sql_strdup(w, buf);
     }
@@ -230,13 +292,13 @@ static void resolve_unqualified(sql_walker *w, const sql_scope *s, const char *c
     }
 }
 
-static void column_ref(sql_walker *w, const PgQuery__ColumnRef *c, const sql_scope *s)
+static void column_ref(sql_walker *w, const ColumnRef *c, const sql_scope *s)
 {
     if (w->utility)
-        return; /* DDL, MERGE, utility statements: only their tables and calls are described */
-    size_t n = c->n_fields;
-    bool star = n && c->fields[n - 1]->node_case == PG_QUERY__NODE__NODE_A_STAR;
-    const char *col = star ? NULL : str_node(c->fields[n - 1]);
+        return; /* MERGE: only its tables and calls are described */
+    size_t n = (size_t)list_length(c->fields);
+    bool star = n && IsA(llast(c->fields), A_Star);
+    const char *col = star ? NULL : str_node(llast(c->fields));
     if (n == 1 && star) {
         for (size_t i = 0; s && i < s->n; i++)
             if (s->ranges[i].table >= 0)
@@ -250,7 +312,7 @@ static void column_ref(sql_walker *w, const PgQuery__ColumnRef *c, const sql_sco
     }
     if (n > 3)
         sql_fail(w, SQL_EUNSUPPORTED, "column reference with %zu parts is not supported", n);
-    const char *qual = str_node(c->fields[n - 2]);
+    const char *qual = str_node(list_nth(c->fields, (int)n - 2));
     const sql_range *r = qual ? find_range(s, qual) : NULL;
     if (!r)
         sql_fail(w, SQL_EUNSUPPORTED, "column reference %s.%s names no table in FROM",
@@ -258,7 +320,7 @@ static void column_ref(sql_walker *w, const PgQuery__ColumnRef *c, const sql_sco
     if (r->table < 0)
         return;
     if (n == 3) {
-        const char *schema = str_node(c->fields[0]);
+        const char *schema = str_node(linitial(c->fields));
         const char *full = w->d->tables[r->table].name;
         size_t sl = schema ? strlen(schema) : 0;
         if (!schema || strncmp(full, schema, sl) != 0 || full[sl] != '.')
@@ -273,12 +335,12 @@ static void column_ref(sql_walker *w, const PgQuery__ColumnRef *c, const sql_sco
 
 /* ---- the generic expression walk ---- */
 
-static void walk_select(sql_walker *w, PgQuery__SelectStmt *sel, sql_scope *up, const sql_cte *ctes);
+static void walk_select(sql_walker *w, SelectStmt *sel, sql_scope *up, const sql_cte *ctes);
 static void walk_stmt(sql_walker *w, Node *n, sql_scope *up, const sql_cte *ctes, bool top);
 
-static void function_call(sql_walker *w, const PgQuery__FuncCall *f)
+static void function_call(sql_walker *w, const FuncCall *f)
 {
-    const char *name = f->n_funcname ? str_node(f->funcname[f->n_funcname - 1]) : NULL;
+    const char *name = f->funcname ? str_node(llast(f->funcname)) : NULL;
     if (!name)
         sql_fail(w, SQL_EUNSUPPORTED, "a function call without a name");
     add_function(w, name);
@@ -286,302 +348,277 @@ static void function_call(sql_walker *w, const PgQuery__FuncCall *f)
         sql_rw_function(w, name);
 }
 
-static void walk_msg(sql_walker *w, ProtobufCMessage *m, sql_scope *s, const sql_cte *ctes);
+typedef struct visit_ctx {
+    sql_walker *w;
+    sql_scope *s;
+    const sql_cte *ctes;
+} visit_ctx;
 
-static void walk_field(sql_walker *w, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-                       sql_scope *s, const sql_cte *ctes)
+static void param_ref(sql_walker *w, const ParamRef *p)
 {
-    char *base = (char *)m;
-    if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
-        if (*(uint32_t *)(base + f->quantifier_offset) != f->id)
-            return;
-    }
-    if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-        size_t n = *(size_t *)(base + f->quantifier_offset);
-        ProtobufCMessage **items = *(ProtobufCMessage ***)(base + f->offset);
-        for (size_t i = 0; i < n; i++)
-            walk_msg(w, items[i], s, ctes);
-    } else {
-        walk_msg(w, *(ProtobufCMessage **)(base + f->offset), s, ctes);
+    if (p->number > w->d->nparams)
+        w->d->nparams = p->number;
+    if (w->collect_params) {
+        w->params = grow(w, w->params, &w->params_cap, w->nparams_seen, sizeof *w->params);
+        w->params[w->nparams_seen++] = (sql_param_at){p->number, p->location};
     }
 }
 
-static void walk_msg(sql_walker *w, ProtobufCMessage *m, sql_scope *s, const sql_cte *ctes)
+static bool visit(Node *n, void *arg)
 {
-    if (!m)
-        return;
-    const ProtobufCMessageDescriptor *d = m->descriptor;
+    visit_ctx *c = arg;
+    sql_walker *w = c->w;
+    if (!n)
+        return false;
     if (++w->depth > MAX_DEPTH)
         sql_fail(w, SQL_EUNSUPPORTED, "the statement nests deeper than %d", MAX_DEPTH);
-    if (d == &pg_query__column_ref__descriptor) {
-        column_ref(w, (PgQuery__ColumnRef *)m, s);
-    } else if (d == &pg_query__select_stmt__descriptor) {
-        walk_select(w, (PgQuery__SelectStmt *)m, s, ctes);
-    } else if (d == &pg_query__range_var__descriptor) {
-        /* a table outside FROM: DDL, utility statements; never rewritten */
-        PgQuery__RangeVar *rv = (PgQuery__RangeVar *)m;
+    switch (nodeTag(n)) {
+    case T_ColumnRef: column_ref(w, (ColumnRef *)n, c->s); break;
+    case T_SelectStmt: walk_select(w, (SelectStmt *)n, c->s, c->ctes); break;
+    case T_InsertStmt:
+    case T_UpdateStmt:
+    case T_DeleteStmt: walk_stmt(w, n, c->s, c->ctes, false); break;
+    case T_RangeVar: /* a table outside FROM (MERGE); never rewritten */
         if (w->rw)
             sql_fail(w, SQL_EUNSUPPORTED, "table %s in a position that cannot be constrained",
-                     rv->relname);
-        add_table(w, qualify(w, rv));
-    } else if (d == &pg_query__locking_clause__descriptor) {
-        /* FOR UPDATE OF a: names FROM items, not tables */
-    } else if (d == &pg_query__param_ref__descriptor) {
-        PgQuery__ParamRef *p = (PgQuery__ParamRef *)m;
-        if (p->number > w->d->nparams)
-            w->d->nparams = p->number;
-        if (w->collect_params) {
-            w->params = grow(w, w->params, &w->params_cap, w->nparams_seen, sizeof *w->params);
-            w->params[w->nparams_seen++] = (sql_param_at){p->number, p->location};
-        }
-    } else {
-        if (d == &pg_query__func_call__descriptor)
-            function_call(w, (PgQuery__FuncCall *)m);
-        if (d == &pg_query__range_table_sample__descriptor && w->rw)
+                     ((RangeVar *)n)->relname);
+        add_table(w, qualify(w, (RangeVar *)n));
+        break;
+    case T_LockingClause: break; /* FOR UPDATE OF a: names FROM items, not tables */
+    case T_ParamRef: param_ref(w, (ParamRef *)n); break;
+    case T_RangeTableSample:
+        if (w->rw)
             sql_fail(w, SQL_EUNSUPPORTED, "TABLESAMPLE is not supported");
-        if (d == &pg_query__node__descriptor) { /* one of ~250 kinds: straight to it */
-            const ProtobufCFieldDescriptor *f =
-                protobuf_c_message_descriptor_get_field(d, ((Node *)m)->node_case);
-            if (f)
-                walk_field(w, m, f, s, ctes);
-        } else {
-            for (unsigned i = 0; i < d->n_fields; i++)
-                if (d->fields[i].type == PROTOBUF_C_TYPE_MESSAGE)
-                    walk_field(w, m, &d->fields[i], s, ctes);
-        }
+        raw_expression_tree_walker(n, visit, c);
+        break;
+    case T_FuncCall:
+        function_call(w, (FuncCall *)n);
+        raw_expression_tree_walker(n, visit, c);
+        break;
+    default: raw_expression_tree_walker(n, visit, c);
     }
     w->depth--;
+    return false;
 }
 
 static void walk_expr(sql_walker *w, Node *n, sql_scope *s, const sql_cte *ctes)
 {
-    walk_msg(w, (ProtobufCMessage *)n, s, ctes);
+    visit_ctx c = {w, s, ctes};
+    visit(n, &c);
 }
 
-static void walk_list(sql_walker *w, Node **items, size_t n, sql_scope *s, const sql_cte *ctes)
+static void walk_list(sql_walker *w, List *items, sql_scope *s, const sql_cte *ctes)
 {
-    for (size_t i = 0; i < n; i++)
-        walk_expr(w, items[i], s, ctes);
+    ListCell *lc;
+    foreach (lc, items)
+        walk_expr(w, lfirst(lc), s, ctes);
 }
 
 /* ---- FROM ---- */
 
-static void base_table(sql_walker *w, Node *node, PgQuery__RangeVar *rv, sql_scope *s,
-                       const sql_cte *ctes)
+/* The re-check: a base table in FROM must be one of the rewrite's derived tables. */
+static bool inside_wrapped(const sql_walker *w, int location)
+{
+    for (size_t i = 0; i < w->nwrapped; i++)
+        if (location >= w->wrapped[i].start && location < w->wrapped[i].end)
+            return true;
+    return false;
+}
+
+static void base_table(sql_walker *w, RangeVar *rv, sql_scope *s, const sql_cte *ctes)
 {
     const char *alias = rv->alias ? rv->alias->aliasname : NULL;
-    if (!(rv->schemaname && rv->schemaname[0]) && cte_visible(ctes, rv->relname)) {
+    if (!has(rv->schemaname) && cte_visible(ctes, rv->relname)) {
         add_range(w, s, alias ? alias : rv->relname, -1, false);
         return;
     }
     int t = add_table(w, qualify(w, rv));
-    if (rv->alias && rv->alias->n_colnames && w->rw)
+    if (w->wrapped && !inside_wrapped(w, rv->location))
+        sql_fail(w, SQL_EINTERNAL, "table %s is read without its constraints", rv->relname);
+    if (rv->alias && rv->alias->colnames && w->rw)
         sql_fail(w, SQL_EUNSUPPORTED, "column aliases on table %s are not supported", rv->relname);
     add_range(w, s, alias ? alias : rv->relname, t, false);
     if (w->rw) {
         sql_rw_system_check(w, t);
-        sql_rw_from_table(w, node, rv, t);
+        sql_rw_from_table(w, rv, t);
     }
+}
+
+static const char *function_range_name(const RangeFunction *rf)
+{
+    if (rf->alias)
+        return rf->alias->aliasname;
+    const List *first = rf->functions ? linitial(rf->functions) : NULL; /* (call, coldefs) */
+    const Node *call = first && IsA(first, List) && first->length ? linitial(first) : NULL;
+    if (call && IsA(call, FuncCall) && ((const FuncCall *)call)->funcname)
+        return str_node(llast(((const FuncCall *)call)->funcname));
+    return "";
 }
 
 static void from_item(sql_walker *w, Node *n, sql_scope *s, sql_scope *up, const sql_cte *ctes)
 {
-    switch (n->node_case) {
-    case PG_QUERY__NODE__NODE_RANGE_VAR:
-        base_table(w, n, n->range_var, s, ctes);
-        break;
-    case PG_QUERY__NODE__NODE_RANGE_SUBSELECT: {
-        PgQuery__RangeSubselect *rs = n->range_subselect;
+    switch (nodeTag(n)) {
+    case T_RangeVar: base_table(w, (RangeVar *)n, s, ctes); break;
+    case T_RangeSubselect: {
+        RangeSubselect *rs = (RangeSubselect *)n;
         walk_stmt(w, rs->subquery, rs->lateral ? s : up, ctes, false);
         add_range(w, s, rs->alias ? rs->alias->aliasname : "", -1, false);
         break;
     }
-    case PG_QUERY__NODE__NODE_RANGE_FUNCTION: {
-        PgQuery__RangeFunction *rf = n->range_function;
-        walk_list(w, rf->functions, rf->n_functions, s, ctes); /* functions see earlier items */
-        const char *name = rf->alias ? rf->alias->aliasname : "";
-        if (!rf->alias && rf->n_functions) {
-            Node *list = rf->functions[0];
-            Node *call = list->node_case == PG_QUERY__NODE__NODE_LIST && list->list->n_items
-                             ? list->list->items[0] : NULL;
-            if (call && call->node_case == PG_QUERY__NODE__NODE_FUNC_CALL && call->func_call->n_funcname)
-                name = str_node(call->func_call->funcname[call->func_call->n_funcname - 1]);
-        }
+    case T_RangeFunction: {
+        RangeFunction *rf = (RangeFunction *)n;
+        walk_list(w, rf->functions, s, ctes); /* functions see earlier items */
+        const char *name = function_range_name(rf);
         add_range(w, s, name ? name : "", -1, false);
         break;
     }
-    case PG_QUERY__NODE__NODE_JOIN_EXPR: {
-        PgQuery__JoinExpr *j = n->join_expr;
+    case T_JoinExpr: {
+        JoinExpr *j = (JoinExpr *)n;
         if (j->alias)
             sql_fail(w, SQL_EUNSUPPORTED, "an alias on a JOIN (%s) is not supported", j->alias->aliasname);
         from_item(w, j->larg, s, up, ctes);
         from_item(w, j->rarg, s, up, ctes);
-        for (size_t i = 0; i < j->n_using_clause; i++)
-            if (str_node(j->using_clause[i]))
-                resolve_unqualified(w, s, str_node(j->using_clause[i]));
+        ListCell *lc;
+        foreach (lc, j->usingClause)
+            if (str_node(lfirst(lc)))
+                resolve_unqualified(w, s, str_node(lfirst(lc)));
         walk_expr(w, j->quals, s, ctes);
         break;
     }
     default:
         if (w->rw)
             sql_fail(w, SQL_EUNSUPPORTED, "FROM item %s is not supported",
-                     ((ProtobufCMessage *)n->range_var)->descriptor->short_name);
+                     IsA(n, RangeTableSample) ? "RangeTableSample" : "RangeTableFunc");
         walk_expr(w, n, s, ctes);
     }
 }
 
 /* ---- statements ---- */
 
-static const sql_cte *walk_with(sql_walker *w, PgQuery__WithClause *with, sql_scope *up,
-                                const sql_cte *ctes)
+static const sql_cte *walk_with(sql_walker *w, WithClause *with, sql_scope *up, const sql_cte *ctes)
 {
     if (!with)
         return ctes;
     const sql_cte *all = ctes;
-    for (size_t i = 0; i < with->n_ctes; i++) { /* a recursive WITH sees all its names */
-        sql_cte *c = sql_node_alloc(w, sizeof *c);
-        *c = (sql_cte){with->ctes[i]->common_table_expr->ctename, all};
+    ListCell *lc;
+    foreach (lc, with->ctes) { /* a recursive WITH sees all its names */
+        sql_cte *c = sql_alloc(w, sizeof *c);
+        *c = (sql_cte){((CommonTableExpr *)lfirst(lc))->ctename, all};
         all = c;
     }
     const sql_cte *seen = ctes;
-    for (size_t i = 0; i < with->n_ctes; i++) {
-        PgQuery__CommonTableExpr *cte = with->ctes[i]->common_table_expr;
+    foreach (lc, with->ctes) {
+        CommonTableExpr *cte = lfirst(lc);
         Node *q = cte->ctequery;
-        if (q && q->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+        if (q && !IsA(q, SelectStmt))
             w->d->writes_in_with = true;
         walk_stmt(w, q, up, with->recursive ? all : seen, false);
-        sql_cte *c = sql_node_alloc(w, sizeof *c);
+        sql_cte *c = sql_alloc(w, sizeof *c);
         *c = (sql_cte){cte->ctename, seen}; /* later CTEs see earlier ones only */
         seen = c;
     }
     return all;
 }
 
-static void walk_select(sql_walker *w, PgQuery__SelectStmt *sel, sql_scope *up, const sql_cte *ctes)
+static void walk_select(sql_walker *w, SelectStmt *sel, sql_scope *up, const sql_cte *ctes)
 {
     if (++w->depth > MAX_DEPTH)
         sql_fail(w, SQL_EUNSUPPORTED, "the statement nests deeper than %d", MAX_DEPTH);
-    ctes = walk_with(w, sel->with_clause, up, ctes);
-    if (sel->into_clause) {
+    ctes = walk_with(w, sel->withClause, up, ctes);
+    if (sel->intoClause) {
         if (w->rw)
             sql_fail(w, SQL_EDENIED, "SELECT ... INTO is not allowed");
-        add_table(w, qualify(w, sel->into_clause->rel));
+        add_table(w, qualify(w, sel->intoClause->rel));
     }
-    if (sel->op != PG_QUERY__SET_OPERATION__SETOP_NONE) {
+    if (sel->op != SETOP_NONE) {
         walk_select(w, sel->larg, up, ctes);
         walk_select(w, sel->rarg, up, ctes);
         sql_scope outer = {.up = up};
-        walk_list(w, sel->sort_clause, sel->n_sort_clause, &outer, ctes);
+        walk_list(w, sel->sortClause, &outer, ctes);
     } else {
         sql_scope s = {.up = up};
-        for (size_t i = 0; i < sel->n_from_clause; i++)
-            from_item(w, sel->from_clause[i], &s, up, ctes);
-        walk_list(w, sel->target_list, sel->n_target_list, &s, ctes);
-        walk_expr(w, sel->where_clause, &s, ctes);
-        walk_list(w, sel->group_clause, sel->n_group_clause, &s, ctes);
-        walk_expr(w, sel->having_clause, &s, ctes);
-        walk_list(w, sel->window_clause, sel->n_window_clause, &s, ctes);
-        walk_list(w, sel->distinct_clause, sel->n_distinct_clause, &s, ctes);
-        walk_list(w, sel->values_lists, sel->n_values_lists, &s, ctes);
-        walk_list(w, sel->sort_clause, sel->n_sort_clause, &s, ctes);
+        ListCell *lc;
+        foreach (lc, sel->fromClause)
+            from_item(w, lfirst(lc), &s, up, ctes);
+        walk_list(w, sel->targetList, &s, ctes);
+        walk_expr(w, sel->whereClause, &s, ctes);
+        walk_list(w, sel->groupClause, &s, ctes);
+        walk_expr(w, sel->havingClause, &s, ctes);
+        walk_list(w, sel->windowClause, &s, ctes);
+        walk_list(w, sel->distinctClause, &s, ctes);
+        walk_list(w, sel->valuesLists, &s, ctes);
+        walk_list(w, sel->sortClause, &s, ctes);
     }
-    walk_expr(w, sel->limit_count, up, ctes);
-    walk_expr(w, sel->limit_offset, up, ctes);
+    walk_expr(w, sel->limitCount, up, ctes);
+    walk_expr(w, sel->limitOffset, up, ctes);
     w->depth--;
 }
 
-static sql_range *dml_target(sql_walker *w, PgQuery__RangeVar *rv, sql_scope *s)
+static sql_range *dml_target(sql_walker *w, RangeVar *rv, sql_scope *s)
 {
-    const char *name = qualify(w, rv);
-    int t = add_table(w, name);
+    int t = add_table(w, qualify(w, rv));
     const char *alias = rv->alias ? rv->alias->aliasname : rv->relname;
-    if (w->rw) {
+    if (w->rw)
         sql_rw_system_check(w, t);
-        /* the table the policy judged, whatever the session's search_path */
-        if (!rv->schemaname[0]) {
-            size_t sl = strlen(name) - strlen(rv->relname) - 1;
-            char *schema = gh_arena_strndup(w->a, name, sl);
-            if (!schema)
-                sql_fail(w, SQL_ENOMEM, "out of memory");
-            rv->schemaname = schema;
-        }
-    }
     return add_range(w, s, alias, t, true);
 }
 
-static void walk_set_list(sql_walker *w, Node **items, size_t n, int range_index, sql_scope *s,
-                          const sql_cte *ctes)
+static void walk_set_list(sql_walker *w, List *items, int range_index, sql_scope *s, const sql_cte *ctes)
 {
-    for (size_t i = 0; i < n; i++) {
-        PgQuery__ResTarget *rt = items[i]->res_target;
+    ListCell *lc;
+    foreach (lc, items) {
+        ResTarget *rt = lfirst(lc);
         use_column(w, &s->ranges[range_index], rt->name, true);
-        walk_list(w, rt->indirection, rt->n_indirection, s, ctes);
+        walk_list(w, rt->indirection, s, ctes);
         walk_expr(w, rt->val, s, ctes);
     }
 }
 
-static void walk_insert(sql_walker *w, PgQuery__InsertStmt *ins, sql_scope *up, const sql_cte *ctes)
+static void walk_insert(sql_walker *w, InsertStmt *ins, sql_scope *up, const sql_cte *ctes)
 {
-    ctes = walk_with(w, ins->with_clause, up, ctes);
+    ctes = walk_with(w, ins->withClause, up, ctes);
     sql_scope s = {.up = up};
     dml_target(w, ins->relation, &s);
-    for (size_t i = 0; i < ins->n_cols; i++)
-        use_column(w, &s.ranges[0], ins->cols[i]->res_target->name, true);
-    walk_stmt(w, ins->select_stmt, up, ctes, false); /* VALUES or SELECT: the target is not in scope */
-    PgQuery__OnConflictClause *oc = ins->on_conflict_clause;
+    ListCell *lc;
+    foreach (lc, ins->cols)
+        use_column(w, &s.ranges[0], ((ResTarget *)lfirst(lc))->name, true);
+    walk_stmt(w, ins->selectStmt, up, ctes, false); /* VALUES or SELECT: the target is not in scope */
+    OnConflictClause *oc = ins->onConflictClause;
     if (oc) {
         walk_expr(w, (Node *)oc->infer, &s, ctes);
         sql_scope ex = s;
         ex.ranges = NULL, ex.n = ex.cap = 0;
         add_range(w, &ex, s.ranges[0].name, s.ranges[0].table, true);
         add_range(w, &ex, "excluded", -1, false);
-        walk_set_list(w, oc->target_list, oc->n_target_list, 0, &ex, ctes);
-        walk_expr(w, oc->where_clause, &ex, ctes);
+        walk_set_list(w, oc->targetList, 0, &ex, ctes);
+        walk_expr(w, oc->whereClause, &ex, ctes);
     }
-    walk_list(w, ins->returning_list, ins->n_returning_list, &s, ctes);
+    walk_list(w, ins->returningList, &s, ctes);
 }
 
-static void walk_update(sql_walker *w, PgQuery__UpdateStmt *up_, sql_scope *up, const sql_cte *ctes)
+static void walk_update(sql_walker *w, UpdateStmt *u, sql_scope *up, const sql_cte *ctes)
 {
-    ctes = walk_with(w, up_->with_clause, up, ctes);
+    ctes = walk_with(w, u->withClause, up, ctes);
     sql_scope s = {.up = up};
-    dml_target(w, up_->relation, &s);
-    for (size_t i = 0; i < up_->n_from_clause; i++)
-        from_item(w, up_->from_clause[i], &s, up, ctes);
-    walk_set_list(w, up_->target_list, up_->n_target_list, 0, &s, ctes);
-    walk_expr(w, up_->where_clause, &s, ctes);
-    walk_list(w, up_->returning_list, up_->n_returning_list, &s, ctes);
+    dml_target(w, u->relation, &s);
+    ListCell *lc;
+    foreach (lc, u->fromClause)
+        from_item(w, lfirst(lc), &s, up, ctes);
+    walk_set_list(w, u->targetList, 0, &s, ctes);
+    walk_expr(w, u->whereClause, &s, ctes);
+    walk_list(w, u->returningList, &s, ctes);
 }
 
-static void walk_delete(sql_walker *w, PgQuery__DeleteStmt *del, sql_scope *up, const sql_cte *ctes)
+static void walk_delete(sql_walker *w, DeleteStmt *del, sql_scope *up, const sql_cte *ctes)
 {
-    ctes = walk_with(w, del->with_clause, up, ctes);
+    ctes = walk_with(w, del->withClause, up, ctes);
     sql_scope s = {.up = up};
     dml_target(w, del->relation, &s);
-    for (size_t i = 0; i < del->n_using_clause; i++)
-        from_item(w, del->using_clause[i], &s, up, ctes);
-    walk_expr(w, del->where_clause, &s, ctes);
-    walk_list(w, del->returning_list, del->n_returning_list, &s, ctes);
-}
-
-static sql_action stmt_action(const Node *n)
-{
-    switch (n->node_case) {
-    case PG_QUERY__NODE__NODE_SELECT_STMT: return SQL_SELECT;
-    case PG_QUERY__NODE__NODE_INSERT_STMT: return SQL_INSERT;
-    case PG_QUERY__NODE__NODE_UPDATE_STMT: return SQL_UPDATE;
-    case PG_QUERY__NODE__NODE_DELETE_STMT: return SQL_DELETE;
-    case PG_QUERY__NODE__NODE_MERGE_STMT: return SQL_MERGE;
-    default: break;
-    }
-    static const char *const ddl[] = {"Create", "Alter", "Drop", "Truncate", "Rename", "Grant",
-                                      "Comment", "Index", "View", "Rule", "Reindex", "Define",
-                                      "CompositeType", "SecLabel", "AlterDefaultPrivileges"};
-    const char *name = ((const ProtobufCMessage *)n->range_var)->descriptor->short_name;
-    for (size_t i = 0; i < sizeof ddl / sizeof *ddl; i++)
-        if (strncmp(name, ddl[i], strlen(ddl[i])) == 0)
-            return SQL_DDL;
-    return SQL_OTHER;
+    ListCell *lc;
+    foreach (lc, del->usingClause)
+        from_item(w, lfirst(lc), &s, up, ctes);
+    walk_expr(w, del->whereClause, &s, ctes);
+    walk_list(w, del->returningList, &s, ctes);
 }
 
 static void walk_stmt(sql_walker *w, Node *n, sql_scope *up, const sql_cte *ctes, bool top)
@@ -590,25 +627,110 @@ static void walk_stmt(sql_walker *w, Node *n, sql_scope *up, const sql_cte *ctes
         return;
     if (++w->depth > MAX_DEPTH)
         sql_fail(w, SQL_EUNSUPPORTED, "the statement nests deeper than %d", MAX_DEPTH);
-    switch (n->node_case) {
-    case PG_QUERY__NODE__NODE_SELECT_STMT: walk_select(w, n->select_stmt, up, ctes); break;
-    case PG_QUERY__NODE__NODE_INSERT_STMT: walk_insert(w, n->insert_stmt, up, ctes); break;
-    case PG_QUERY__NODE__NODE_UPDATE_STMT: walk_update(w, n->update_stmt, up, ctes); break;
-    case PG_QUERY__NODE__NODE_DELETE_STMT: walk_delete(w, n->delete_stmt, up, ctes); break;
-    case PG_QUERY__NODE__NODE_EXPLAIN_STMT:
+    switch (nodeTag(n)) {
+    case T_SelectStmt: walk_select(w, (SelectStmt *)n, up, ctes); break;
+    case T_InsertStmt: walk_insert(w, (InsertStmt *)n, up, ctes); break;
+    case T_UpdateStmt: walk_update(w, (UpdateStmt *)n, up, ctes); break;
+    case T_DeleteStmt: walk_delete(w, (DeleteStmt *)n, up, ctes); break;
+    case T_ExplainStmt:
         if (!top)
             sql_fail(w, SQL_EUNSUPPORTED, "EXPLAIN inside a statement");
-        walk_stmt(w, n->explain_stmt->query, up, ctes, false);
+        walk_stmt(w, ((ExplainStmt *)n)->query, up, ctes, false);
         break;
-    default:
+    case T_MergeStmt:
         if (w->rw)
-            sql_fail(w, SQL_EUNSUPPORTED, "%s is not supported here",
-                     ((ProtobufCMessage *)n->range_var)->descriptor->short_name);
+            sql_fail(w, SQL_EUNSUPPORTED, "MergeStmt is not supported here");
         w->utility = true;
-        walk_expr(w, n, up, ctes); /* utility and DDL: tables and calls, generically */
+        walk_expr(w, n, up, ctes); /* its tables and calls, generically */
         w->utility = false;
+        break;
+    default: sql_fail(w, SQL_EUNSUPPORTED, "a statement inside a statement is not understood");
     }
     w->depth--;
+}
+
+/* ---- statements outside DML: tables and calls from the JSON tree ---- */
+
+static const char *json_str(const gh_value *obj, const char *key)
+{
+    size_t n;
+    const char *s = sql_strp(sql_get(obj, key, strlen(key)), &n);
+    return s && n ? s : NULL;
+}
+
+static void json_walk(sql_walker *w, const gh_value *v, int depth)
+{
+    if (depth > MAX_DEPTH)
+        sql_fail(w, SQL_EUNSUPPORTED, "the statement nests deeper than %d", MAX_DEPTH);
+    if (sql_kind(v) == GH_KIND_ARRAY) {
+        for (size_t i = 0; i < sql_len(v); i++)
+            json_walk(w, sql_at(v, i), depth + 1);
+        return;
+    }
+    if (sql_kind(v) != GH_KIND_OBJECT)
+        return;
+    if (json_str(v, "relname")) { /* a RangeVar, as a node or as a typed field */
+        RangeVar rv = {.catalogname = (char *)json_str(v, "catalogname"),
+                       .schemaname = (char *)json_str(v, "schemaname"),
+                       .relname = (char *)json_str(v, "relname")};
+        add_table(w, qualify(w, &rv));
+        return;
+    }
+    const gh_value *call = sql_get(v, "FuncCall", 8);
+    const gh_value *name = sql_field(call, "funcname");
+    if (sql_len(name)) {
+        const gh_value *last = sql_field(sql_at(name, sql_len(name) - 1), "String");
+        if (json_str(last, "sval"))
+            add_function(w, sql_strdup(w, json_str(last, "sval")));
+    }
+    for (size_t i = 0; i < sql_len(v); i++)
+        json_walk(w, gh_object_value_at(v, i), depth + 1);
+}
+
+/* The node name of a statement's JSON form ("CreateStmt"), its action by that name. */
+static const char *json_kind(const gh_value *stmt)
+{
+    const gh_value *inner = sql_field(stmt, "stmt");
+    size_t n;
+    const char *k = sql_len(inner) ? sql_strp(gh_object_key_at(inner, 0), &n) : NULL;
+    return k ? k : "";
+}
+
+static sql_action action_by_name(const char *name)
+{
+    static const char *const ddl[] = {"Create", "Alter", "Drop", "Truncate", "Rename", "Grant",
+                                      "Comment", "Index", "View", "Rule", "Reindex", "Define",
+                                      "CompositeType", "SecLabel", "AlterDefaultPrivileges"};
+    for (size_t i = 0; i < sizeof ddl / sizeof *ddl; i++)
+        if (strncmp(name, ddl[i], strlen(ddl[i])) == 0)
+            return SQL_DDL;
+    return SQL_OTHER;
+}
+
+/* DML (and EXPLAIN of it) is walked on the raw tree; anything else from the JSON tree. */
+static bool is_dml(const Node *n)
+{
+    switch (nodeTag(n)) {
+    case T_SelectStmt:
+    case T_InsertStmt:
+    case T_UpdateStmt:
+    case T_DeleteStmt:
+    case T_MergeStmt: return true;
+    case T_ExplainStmt: return ((const ExplainStmt *)n)->query && is_dml(((const ExplainStmt *)n)->query);
+    default: return false;
+    }
+}
+
+static sql_action stmt_action(const Node *n)
+{
+    switch (nodeTag(n)) {
+    case T_SelectStmt: return SQL_SELECT;
+    case T_InsertStmt: return SQL_INSERT;
+    case T_UpdateStmt: return SQL_UPDATE;
+    case T_DeleteStmt: return SQL_DELETE;
+    case T_MergeStmt: return SQL_MERGE;
+    default: return SQL_OTHER;
+    }
 }
 
 void sql_walk_init(sql_walker *w, gh_arena *a, const sql_catalog *c, const char *search_path,
@@ -635,10 +757,65 @@ void sql_walk_init(sql_walker *w, gh_arena *a, const sql_catalog *c, const char 
     }
 }
 
-void sql_walk_statements(sql_walker *w, PgQuery__ParseResult *root)
+static void walk_generic(sql_walker *w, sql_tree *t, size_t i, bool first)
 {
-    w->d->several = root->n_stmts > 1;
-    w->d->action = root->n_stmts ? stmt_action(root->stmts[0]->stmt) : SQL_OTHER;
-    for (size_t i = 0; i < root->n_stmts; i++)
-        walk_stmt(w, root->stmts[i]->stmt, NULL, NULL, true);
+    if (!t->json) {
+        sql_error e;
+        if (!(t->json = sql_tree_json(t->text, w->a, &e)))
+            sql_fail(w, e.code, "%s", e.msg);
+    }
+    const gh_value *stmt = sql_at(sql_field(t->json, "stmts"), i);
+    if (!stmt)
+        sql_fail(w, SQL_EINTERNAL, "the statement's JSON tree does not match its parse");
+    if (first) {
+        t->kind = sql_strdup(w, json_kind(stmt));
+        w->d->action = action_by_name(t->kind);
+    }
+    json_walk(w, stmt, 0);
+}
+
+typedef struct walk_job {
+    sql_walker *w;
+    sql_tree *t;
+} walk_job;
+
+static void walk_all(void *arg)
+{
+    walk_job *job = arg;
+    sql_walker *w = job->w;
+    jmp_buf *outer = w->fail, inner;
+    if (setjmp(inner)) { /* our own failures end here, inside PostgreSQL's error guard */
+        w->fail = outer;
+        return;
+    }
+    w->fail = &inner;
+    size_t i = 0;
+    ListCell *lc;
+    foreach (lc, job->t->stmts) {
+        Node *n = ((RawStmt *)lfirst(lc))->stmt;
+        if (i == 0)
+            w->d->action = stmt_action(n);
+        if (is_dml(n))
+            walk_stmt(w, n, NULL, NULL, true);
+        else
+            walk_generic(w, job->t, i, i == 0);
+        i++;
+    }
+    w->fail = outer;
+}
+
+void sql_walk_statements(sql_walker *w, sql_tree *t)
+{
+    w->d->several = list_length(t->stmts) > 1;
+    w->d->action = SQL_OTHER;
+    w->err->code = 0;
+    walk_job job = {w, t};
+    jmp_buf *oom = w->a->oom;
+    w->a->oom = NULL; /* no longjmp may cross PostgreSQL's error guard */
+    int rc = sql_pg_guarded(walk_all, &job);
+    w->a->oom = oom;
+    if (rc != 0)
+        sql_fail(w, SQL_EUNSUPPORTED, "the statement holds a construct the walk does not know");
+    if (w->err->code)
+        longjmp(*w->fail, 1);
 }

@@ -6,7 +6,6 @@
 
 #include "gatehouse/value.h"
 #include "sql.h"
-#include "sql_internal.h"
 #include "testlib.h"
 #include "sql_cases.h"
 
@@ -37,30 +36,8 @@ static void describe_case(gh_arena *a, const sql_case *c, gh_buf *out)
         gh_buf_printf(out, " params=%d", d.nparams);
 }
 
-/* unpack.c and pack.c against libpg_query's own bytes: reading a tree and writing it back
- * gives exactly what the parser wrote. */
-static void check_roundtrip(const sql_case *c)
-{
-    PgQueryProtobufParseResult r = pg_query_parse_protobuf(c->sql.data);
-    if (r.error) {
-        pg_query_free_protobuf_parse_result(r);
-        return;
-    }
-    gh_arena a;
-    gh_arena_init(&a, 64 << 20);
-    PgQuery__ParseResult *tree = sql_unpack((const uint8_t *)r.parse_tree.data, r.parse_tree.len, &a);
-    size_t n = 0;
-    uint8_t *back = tree ? sql_pack(&tree->base, &a, &n) : NULL;
-    tests_run++;
-    if (!back || n != r.parse_tree.len || memcmp(back, r.parse_tree.data, n) != 0)
-        test_fail(__FILE__, __LINE__, "[%s] unpack+pack: %zu bytes back for %zu", c->id, n, r.parse_tree.len);
-    gh_arena_free(&a);
-    pg_query_free_protobuf_parse_result(r);
-}
-
 static void run_case(const sql_case *c)
 {
-    check_roundtrip(c);
     gh_arena a;
     gh_arena_init(&a, 64 << 20);
     gh_buf out;
