@@ -516,9 +516,11 @@ static int compare_location(const void *a, const void *b)
 static void recheck(sql_walker *w, const char *sql, sql_walker *w2, sql_description *d2, jmp_buf *fail2)
 {
     sql_tree *tree;
-    int rc = sql_tree_parse(sql, w->a, &tree, w->err);
+    sql_error perr;
+    int rc = sql_tree_parse(sql, w->a, &tree, &perr);
     if (rc != 0)
-        sql_fail(w, rc == SQL_ENOMEM ? rc : SQL_EINTERNAL, "the rewritten statement does not parse again");
+        sql_fail(w, rc == SQL_ENOMEM ? rc : SQL_EINTERNAL, "the rewritten statement does not parse again (%.180s)",
+                 perr.msg);
     sql_error err2;
     if (setjmp(*fail2))
         sql_fail(w, err2.code == SQL_ENOMEM ? SQL_ENOMEM : SQL_EINTERNAL,
@@ -548,6 +550,14 @@ static int compare_edit(const void *a, const void *b)
     return (x->seq > y->seq) - (x->seq < y->seq); /* insertions at one place keep their order */
 }
 
+/* Characters that would run into a name, number, parameter or quoted word next to them. */
+static bool word_char(char c)
+{
+    unsigned char u = (unsigned char)c;
+    return (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || u == '_' ||
+           u == '$' || u == '"' || u == '\'' || u >= 0x80;
+}
+
 /* The statement with every edit applied; the output span of each derived table is noted
  * in w->wrapped for the final check. */
 static const char *apply_edits(sql_walker *w)
@@ -564,8 +574,13 @@ static const char *apply_edits(sql_walker *w)
         if (e->start < at || e->end < e->start)
             sql_fail(w, SQL_EINTERNAL, "two edits of the statement overlap");
         sql_text_put(&out, rw->text + at, (size_t)(e->start - at));
+        size_t n = strlen(e->text);
+        if (n && out.len && word_char(out.p[out.len - 1]) && word_char(e->text[0]))
+            sql_text_puts(&out, " "); /* never glue our text onto a neighbouring word */
         int from = (int)out.len;
         sql_text_puts(&out, e->text);
+        if (n && word_char(e->text[n - 1]) && word_char(rw->text[e->end]))
+            sql_text_puts(&out, " ");
         if (e->wraps)
             spans[nspans++] = (sql_edit){.start = from, .end = (int)out.len};
         at = e->end;
