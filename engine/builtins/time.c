@@ -629,7 +629,7 @@ static int parse_time(gh_bctx *bc, const char *name, const char *l, size_t ln, c
         i += c.len;
         bool ok = true;
         const char *range = NULL;
-        int x;
+        int x = 0;
         switch (c.std) {
         case S_LONGYEAR: {
             if (end - v < 4) { ok = false; break; }
