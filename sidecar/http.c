@@ -53,6 +53,9 @@ struct http_conn {
     /* a deferred request (http_defer): nothing more is parsed until its answer comes */
     bool waiting, wait_keep, wait_http10, wait_head;
     bool closed;       /* handles closed while waiting: freed by http_respond */
+    bool streaming, stream_chunked; /* http_stream_begin has sent the head */
+    void (*drain_fn)(void *ud);     /* http_stream_on_drain */
+    void *drain_ud;
     gh_buf leftover;   /* bytes read after the deferred request, parsed once it is answered */
 };
 
@@ -179,6 +182,12 @@ static void conn_linger(http_conn *c)
 static void conn_after_write(http_conn *c)
 {
     if (c->closing) return;
+    if (c->drain_fn && c->writing + c->out.len < MAX_PENDING_WRITE / 2) {
+        void (*fn)(void *) = c->drain_fn;
+        c->drain_fn = NULL;
+        fn(c->drain_ud);
+        if (c->closing) return;
+    }
     if (c->close_after_write && c->writing == 0 && c->out.len == 0) {
         conn_linger(c);
         return;
@@ -620,17 +629,9 @@ http_conn *http_defer(const http_request *req)
     return c;
 }
 
-void http_respond(http_conn *c, const http_response *r)
+/* The deferred request is answered: go on with the connection (or close it). */
+static void conn_answered(http_conn *c, bool keep)
 {
-    if (!c->waiting) return;
-    c->waiting = false;
-    if (c->closed) { /* the client went away meanwhile */
-        conn_free(c);
-        return;
-    }
-    if (c->closing) return;
-    bool keep = c->wait_keep && !r->close && !c->srv->stopping;
-    conn_put_response(c, r, keep, c->wait_http10, c->wait_head);
     if (!keep || c->close_after_write) {
         c->close_after_write = true;
         conn_flush(c);
@@ -650,6 +651,77 @@ void http_respond(http_conn *c, const http_response *r)
         uv_read_start((uv_stream_t *)&c->tcp, alloc_read_buf, on_read);
         c->reading = true;
     }
+}
+
+void http_respond(http_conn *c, const http_response *r)
+{
+    if (!c->waiting) return;
+    c->waiting = false;
+    if (c->closed) { /* the client went away meanwhile */
+        conn_free(c);
+        return;
+    }
+    if (c->closing) return;
+    bool keep = c->wait_keep && !r->close && !c->srv->stopping;
+    conn_put_response(c, r, keep, c->wait_http10, c->wait_head);
+    conn_answered(c, keep);
+}
+
+void http_stream_begin(http_conn *c, int status, const char *content_type)
+{
+    if (!c->waiting || c->streaming || c->closing) return;
+    c->streaming = true;
+    c->stream_chunked = !c->wait_http10 && !c->wait_head;
+    gh_buf *o = &c->out;
+    gh_buf_printf(o, "HTTP/1.1 %d %s\r\n", status, http_status_text(status));
+    if (content_type && *content_type) gh_buf_printf(o, "Content-Type: %s\r\n", content_type);
+    if (c->stream_chunked) gh_buf_puts(o, "Transfer-Encoding: chunked\r\n");
+    if (!c->stream_chunked || !c->wait_keep || c->srv->stopping) gh_buf_puts(o, "Connection: close\r\n");
+    gh_buf_puts(o, "\r\n");
+    conn_flush(c);
+}
+
+bool http_stream_write(http_conn *c, const char *data, size_t len)
+{
+    if (!c->streaming || c->closing || c->closed) return false;
+    if (len == 0 || c->wait_head) return true;
+    if (c->stream_chunked) gh_buf_printf(&c->out, "%zx\r\n", len);
+    gh_buf_append(&c->out, data, len);
+    if (c->stream_chunked) gh_buf_puts(&c->out, "\r\n");
+    if (c->out.failed) {
+        conn_close(c);
+        return false;
+    }
+    conn_flush(c);
+    return !c->closing;
+}
+
+size_t http_stream_pending(const http_conn *c) { return c->writing + c->out.len; }
+
+void http_stream_on_drain(http_conn *c, void (*fn)(void *ud), void *ud)
+{
+    c->drain_fn = fn, c->drain_ud = ud;
+}
+
+void http_stream_end(http_conn *c, bool complete)
+{
+    if (!c->waiting) return;
+    c->waiting = false;
+    c->drain_fn = NULL;
+    bool streamed = c->streaming;
+    c->streaming = false;
+    if (c->closed) {
+        conn_free(c);
+        return;
+    }
+    if (c->closing) return;
+    if (!streamed || !complete) { /* a cut answer: only closing says so */
+        c->close_after_write = true;
+        conn_flush(c);
+        return;
+    }
+    if (c->stream_chunked) gh_buf_puts(&c->out, "0\r\n\r\n");
+    conn_answered(c, c->stream_chunked && c->wait_keep && !c->srv->stopping);
 }
 
 void http_server_free(http_server *s)

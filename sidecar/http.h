@@ -106,6 +106,20 @@ void http_server_free(http_server *s);
 http_conn *http_defer(const http_request *req);
 void http_respond(http_conn *c, const http_response *resp);
 
+/* A deferred answer relayed as it comes (an upstream's body): http_stream_begin sends the
+ * head, http_stream_write each piece (chunked; an HTTP/1.0 client gets the bytes up to the
+ * connection's close), http_stream_end finishes it instead of http_respond. complete=false
+ * closes the connection without the last chunk, so the client sees a cut answer, never a
+ * whole-looking wrong one. http_stream_write returns false once the client has gone (stop
+ * producing, then still call http_stream_end). When http_stream_pending grows past what
+ * the producer wants in flight, it pauses and asks http_stream_on_drain to call it back
+ * once the client has taken most of it (once per request). */
+void http_stream_begin(http_conn *c, int status, const char *content_type);
+bool http_stream_write(http_conn *c, const char *data, size_t len);
+size_t http_stream_pending(const http_conn *c);
+void http_stream_on_drain(http_conn *c, void (*fn)(void *ud), void *ud);
+void http_stream_end(http_conn *c, bool complete);
+
 /* Header value by case-insensitive name, or NULL. */
 const http_header *http_request_header(const http_request *req, const char *name);
 

@@ -1,5 +1,6 @@
 /* Forwarding to a connector service: the request in its own shape with the rewritten
- * statement and the constraints as extra typed parameters, the answer relayed. */
+ * statement and the constraints as extra typed parameters, the answer relayed to the client
+ * as it arrives (the upstream waits while the client is behind). */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,25 +137,54 @@ static int forward_body(gh_arena *a, const rds_request *rr, const sql_plan_out *
     return b->failed ? -1 : 0;
 }
 
-static void on_upstream(void *ud, const upstream_reply *reply)
+/* ---- the answer, relayed ---- */
+
+#define RELAY_IN_FLIGHT (256 * 1024) /* bytes queued to the client before the upstream waits */
+
+typedef struct relay {
+    sql_call *call;
+    upstream_exchange *up;
+    bool started; /* the head has gone to the client */
+} relay;
+
+static void relay_drained(void *ud) { upstream_resume(((relay *)ud)->up); }
+
+static void relay_head(void *ud, int status, const char *content_type)
 {
-    sql_call *call = ud;
-    http_response *r = &call->resp;
-    if (reply->err) {
-        sql_rds_error(r, 502, "ServiceUnavailableError", reply->err);
-    } else {
-        r->status = reply->status;
-        gh_buf_clear(&r->body);
-        gh_buf_append(&r->body, reply->body, reply->body_len);
-        call->content_type = reply->content_type ? strdup(reply->content_type) : NULL;
-        r->content_type = call->content_type ? call->content_type : "";
-    }
-    http_respond(call->conn, r);
-    gh_buf_free(&r->headers);
-    gh_buf_free(&r->body);
-    free(call->content_type);
-    free(call);
+    relay *r = ud;
+    r->started = true;
+    http_stream_begin(r->call->conn, status, content_type ? content_type : "");
 }
+
+static bool relay_body(void *ud, const char *data, size_t len)
+{
+    relay *r = ud;
+    if (!http_stream_write(r->call->conn, data, len))
+        return false; /* the client has gone: stop reading the upstream */
+    if (http_stream_pending(r->call->conn) > RELAY_IN_FLIGHT) {
+        upstream_pause(r->up);
+        http_stream_on_drain(r->call->conn, relay_drained, r);
+    }
+    return true;
+}
+
+static void relay_end(void *ud, const char *err)
+{
+    relay *r = ud;
+    sql_call *call = r->call;
+    if (!r->started) { /* nothing sent yet: a proper error answer */
+        sql_rds_error(&call->resp, 502, "ServiceUnavailableError", err ? err : "no answer from the upstream");
+        http_respond(call->conn, &call->resp);
+    } else {
+        http_stream_end(call->conn, err == NULL); /* cut short: the connection closes */
+    }
+    gh_buf_free(&call->resp.headers);
+    gh_buf_free(&call->resp.body);
+    free(call);
+    free(r);
+}
+
+static const upstream_stream relay_callbacks = {relay_head, relay_body, relay_end};
 
 void sql_forward(sql_ctx *x, const rds_request *rr, const sql_plan_out *plan, sql_call *call)
 {
@@ -174,9 +204,13 @@ void sql_forward(sql_ctx *x, const rds_request *rr, const sql_plan_out *plan, sq
              x->d.id[0] ? "X-Gatehouse-Decision-Id: " : "", x->d.id, x->d.id[0] ? "\r\n" : "");
     char path[256];
     snprintf(path, sizeof path, "%.*s", (int)(x->req->path_len < 255 ? x->req->path_len : 255), x->req->path);
-    if (upstream_post(&x->w->loop, host, port, path, headers, body.data, body.len,
-                      c->upstream_timeout_ms, on_upstream, call) < 0)
+    relay *r = calloc(1, sizeof *r);
+    if (r) r->call = call;
+    if (!r || upstream_post_stream(&x->w->loop, host, port, path, headers, body.data, body.len,
+                                   c->upstream_timeout_ms, &relay_callbacks, r, &r->up) < 0) {
+        free(r);
         sql_on_pg_done(call, NULL, "cannot reach the upstream");
+    }
     gh_buf_free(&body);
 }
 

@@ -15,7 +15,6 @@ typedef struct sql_call {
     listener_rt *l;
     http_conn *conn;
     http_response resp;
-    char *content_type; /* the upstream's, when forwarding */
     bool include_metadata;
     size_t batch_sets; /* BatchExecuteStatement: its parameter sets (0: ExecuteStatement) */
 } sql_call;

@@ -13,7 +13,7 @@
 
 #define MAX_RESPONSE (64u * 1024 * 1024)
 
-typedef struct exchange {
+typedef struct upstream_exchange {
     uv_tcp_t tcp;
     uv_timer_t timer;
     uv_connect_t connect;
@@ -26,6 +26,8 @@ typedef struct exchange {
     bool in_content_type, complete, answered;
     int open_handles;
     upstream_done done;
+    const upstream_stream *stream; /* set: the answer is relayed, not collected */
+    bool paused;
     void *ud;
     char readbuf[16384];
 } exchange;
@@ -41,10 +43,9 @@ static void on_closed(uv_handle_t *h)
     free(x);
 }
 
-static void finish(exchange *x, const char *err)
+/* The collected answer, to upstream_post's callback. */
+static void reply_whole(exchange *x, const char *err)
 {
-    if (x->answered) return;
-    x->answered = true;
     upstream_reply r = {.err = err};
     if (!err) {
         r.status = llhttp_get_status_code(&x->parser);
@@ -53,6 +54,14 @@ static void finish(exchange *x, const char *err)
         r.body_len = x->body.len;
     }
     x->done(x->ud, &r);
+}
+
+static void finish(exchange *x, const char *err)
+{
+    if (x->answered) return;
+    x->answered = true;
+    if (x->stream) x->stream->end(x->ud, err);
+    else reply_whole(x, err);
     uv_timer_stop(&x->timer);
     if (!uv_is_closing((uv_handle_t *)&x->tcp)) uv_close((uv_handle_t *)&x->tcp, on_closed);
     if (!uv_is_closing((uv_handle_t *)&x->timer)) uv_close((uv_handle_t *)&x->timer, on_closed);
@@ -85,9 +94,19 @@ static int on_header_value(llhttp_t *p, const char *at, size_t n)
     return 0;
 }
 
+static int on_headers_complete(llhttp_t *p)
+{
+    exchange *x = of(p);
+    if (x->stream)
+        x->stream->head(x->ud, llhttp_get_status_code(p), x->content_type.len ? x->content_type.data : NULL);
+    return 0;
+}
+
 static int on_body(llhttp_t *p, const char *at, size_t n)
 {
     exchange *x = of(p);
+    if (x->stream)
+        return x->stream->body(x->ud, at, n) ? 0 : -1;
     return gh_buf_append(&x->body, at, n) == 0 ? 0 : -1;
 }
 
@@ -116,7 +135,10 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     }
     llhttp_errno_t e = llhttp_execute(&x->parser, buf->base, (size_t)n);
     if (x->complete) finish(x, NULL);
-    else if (e != HPE_OK) finish(x, x->body.failed ? "the upstream's answer is too large" : "malformed answer from the upstream");
+    else if (e != HPE_OK)
+        finish(x, x->body.failed ? "the upstream's answer is too large"
+                  : e == HPE_USER  ? "the client went away"
+                                   : "malformed answer from the upstream");
 }
 
 /* ---- the request ---- */
@@ -163,16 +185,13 @@ int upstream_parse_url(const char *url, char *host, size_t hostlen, int *port)
     return 0;
 }
 
-int upstream_post(uv_loop_t *loop, const char *host, int port, const char *path,
-                  const char *headers, const char *body, size_t len, uint64_t timeout_ms,
-                  upstream_done done, void *ud)
+static int start(uv_loop_t *loop, const char *host, int port, const char *path, const char *headers,
+                 const char *body, size_t len, uint64_t timeout_ms, exchange *x)
 {
     struct sockaddr_storage addr;
     if (uv_ip4_addr(host, port, (struct sockaddr_in *)&addr) < 0 &&
         uv_ip6_addr(host, port, (struct sockaddr_in6 *)&addr) < 0)
         return -1;
-    exchange *x = calloc(1, sizeof *x);
-    if (!x) return -1;
     gh_buf req;
     gh_buf_init(&req, 0);
     gh_buf_printf(&req, "POST %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Length: %zu\r\nConnection: close\r\n%s\r\n",
@@ -180,12 +199,9 @@ int upstream_post(uv_loop_t *loop, const char *host, int port, const char *path,
     gh_buf_append(&req, body, len);
     if (req.failed) {
         gh_buf_free(&req);
-        free(x);
         return -1;
     }
     x->request = gh_buf_take(&req, &x->request_len);
-    x->done = done;
-    x->ud = ud;
     gh_buf_init(&x->body, MAX_RESPONSE);
     gh_buf_init(&x->header_name, 4096);
     gh_buf_init(&x->content_type, 4096);
@@ -193,6 +209,7 @@ int upstream_post(uv_loop_t *loop, const char *host, int port, const char *path,
     x->settings.on_header_field = on_header_field;
     x->settings.on_header_field_complete = on_header_field_complete;
     x->settings.on_header_value = on_header_value;
+    x->settings.on_headers_complete = on_headers_complete;
     x->settings.on_body = on_body;
     x->settings.on_message_complete = on_message_complete;
     llhttp_init(&x->parser, HTTP_RESPONSE, &x->settings);
@@ -205,4 +222,49 @@ int upstream_post(uv_loop_t *loop, const char *host, int port, const char *path,
     if (uv_tcp_connect(&x->connect, &x->tcp, (struct sockaddr *)&addr, on_connect) < 0)
         finish(x, "cannot connect to the upstream");
     return 0;
+}
+
+int upstream_post(uv_loop_t *loop, const char *host, int port, const char *path,
+                  const char *headers, const char *body, size_t len, uint64_t timeout_ms,
+                  upstream_done done, void *ud)
+{
+    exchange *x = calloc(1, sizeof *x);
+    if (!x) return -1;
+    x->done = done;
+    x->ud = ud;
+    if (start(loop, host, port, path, headers, body, len, timeout_ms, x) < 0) {
+        free(x);
+        return -1;
+    }
+    return 0;
+}
+
+int upstream_post_stream(uv_loop_t *loop, const char *host, int port, const char *path,
+                         const char *headers, const char *body, size_t len, uint64_t timeout_ms,
+                         const upstream_stream *cb, void *ud, upstream_exchange **out)
+{
+    exchange *x = calloc(1, sizeof *x);
+    if (!x) return -1;
+    x->stream = cb;
+    x->ud = ud;
+    if (out) *out = x;
+    if (start(loop, host, port, path, headers, body, len, timeout_ms, x) < 0) {
+        free(x);
+        return -1;
+    }
+    return 0;
+}
+
+void upstream_pause(upstream_exchange *x)
+{
+    if (x->paused || x->answered) return;
+    x->paused = true;
+    uv_read_stop((uv_stream_t *)&x->tcp);
+}
+
+void upstream_resume(upstream_exchange *x)
+{
+    if (!x->paused || x->answered) return;
+    x->paused = false;
+    uv_read_start((uv_stream_t *)&x->tcp, alloc_buf, on_read);
 }

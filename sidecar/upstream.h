@@ -1,9 +1,11 @@
 /* HTTP/1.1 requests to an upstream connector service from a worker's loop: connect, send one
- * POST, read the answer with llhttp (Content-Length or chunked), hand it back; a deadline
- * bounds the whole exchange. One connection per request for now (no pool). */
+ * POST, read the answer with llhttp (Content-Length or chunked) and hand it back whole, or
+ * relay it piece by piece as it arrives; a deadline bounds the whole exchange. One
+ * connection per request for now (no pool). */
 #ifndef GH_UPSTREAM_H
 #define GH_UPSTREAM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
@@ -25,6 +27,25 @@ typedef void (*upstream_done)(void *ud, const upstream_reply *reply);
 int upstream_post(uv_loop_t *loop, const char *host, int port, const char *path,
                   const char *headers, const char *body, size_t len, uint64_t timeout_ms,
                   upstream_done done, void *ud);
+
+/* The same exchange with the answer relayed as it comes: head once the status line and
+ * headers are read, body for each piece (false: stop, the receiver has gone), end exactly
+ * once (err NULL: the whole answer came; else why not, and head may not have run). */
+typedef struct upstream_stream {
+    void (*head)(void *ud, int status, const char *content_type);
+    bool (*body)(void *ud, const char *data, size_t len);
+    void (*end)(void *ud, const char *err);
+} upstream_stream;
+
+typedef struct upstream_exchange upstream_exchange;
+
+/* As upstream_post, streaming; *out (may be NULL) lets the receiver pause and resume
+ * reading, valid until end has run. */
+int upstream_post_stream(uv_loop_t *loop, const char *host, int port, const char *path,
+                         const char *headers, const char *body, size_t len, uint64_t timeout_ms,
+                         const upstream_stream *cb, void *ud, upstream_exchange **out);
+void upstream_pause(upstream_exchange *x);
+void upstream_resume(upstream_exchange *x);
 
 /* Splits "http://host:port" into host and port (no path, no TLS yet). -1 when malformed. */
 int upstream_parse_url(const char *url, char *host, size_t hostlen, int *port);
