@@ -4,7 +4,8 @@
  * "never a crash": a rewrite that succeeds is described again here, independently of
  * sql_rewrite's own check, and must name only the decision's tables and only columns that
  * are allowed, masked, the tenant column or the row filter's; it must have as many parameters
- * as the result lists. Any violation abort()s. */
+ * as the result lists; a rewrite that fails its own re-check (SQL_EINTERNAL: the spliced
+ * text did not parse or describe as meant) is a finding too. Any violation abort()s. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,6 +100,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             check_rewrite(&r, style, &a);
         else if (!err.msg[0])
             abort(); /* every refusal has a reason */
+        else if (err.code == SQL_EINTERNAL) { /* the rewrite failed its own check: a bug */
+            fprintf(stderr, "INTERNAL: %s\n", err.msg);
+            abort();
+        }
     } else if (!err.msg[0]) {
         abort();
     }
