@@ -128,6 +128,7 @@ static const field listener_fields[] = {
     {"upstream_url", F_STR, LST(upstream_url), NULL},
     {"upstream_timeout_ms", F_U64, LST(upstream_timeout_ms), NULL},
     {"pool_size", F_INT, LST(pool_size), NULL},
+    {"prepared_statements", F_INT, LST(prepared_statements), NULL},
     {"catalog_file", F_STR, LST(catalog_file), NULL},
     {"search_path", F_STR, LST(search_path), NULL},
     {"tenant_column", F_STR, LST(tenant_column), NULL},
@@ -502,6 +503,7 @@ static void read_listeners(reader *r, const char *path, const gh_value *v)
         }
         listener_cfg *l = &ls[i + 1];
         l->auth = true; /* with an "auth" section, every listener authenticates unless told */
+        l->prepared_statements = 256;
         read_section(r, lpath, obj, listener_fields, l);
         if (!l->name) bad(r, lpath, "name is required");
         if (!l->host && l->kind == LISTENER_EXTAUTHZ_GRPC) { /* opa-envoy-plugin's default */

@@ -78,6 +78,7 @@ typedef struct listener_cfg {
     const char *upstream_url;  /* "http://host:port": forward to a connector service instead */
     uint64_t upstream_timeout_ms;
     int pool_size;             /* connections per worker */
+    int prepared_statements;   /* statements each connection keeps prepared (256; 0: none) */
     const char *catalog_file;  /* `gatehouse catalog` output: expands SELECT * */
     const char *search_path;   /* schemas unqualified names resolve in ("public") */
     const char *tenant_column; /* the column a decision's tenant constrains ("tenant_id") */

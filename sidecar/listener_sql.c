@@ -452,7 +452,8 @@ int sql_rds_listen(listener_rt *l, char *err, size_t errlen)
     l->sql_plans = sql_plans_new(1024);
     if (!l->sql_plans) return snprintf(err, errlen, "out of memory"), -1;
     if (c->postgres) {
-        l->pg = pg_pool_new(&l->w->loop, c->postgres, c->pool_size, err, errlen);
+        l->pg = pg_pool_new(&l->w->loop, c->postgres, c->pool_size, c->prepared_statements, err,
+                            errlen);
         if (!l->pg) return -1;
     } else {
         char host[256];

@@ -1,7 +1,8 @@
 /* PostgreSQL through libpq on a worker's libuv loop: a small pool of connections per worker,
- * queries sent with PQsendQueryParams (parameters always bound, never spliced) and their
- * answers read as the socket becomes readable, so a slow query never blocks the loop.
- * Queries beyond the pool's size wait in order. */
+ * queries sent with PQsendQueryParams, or prepared once per connection and then run with
+ * PQsendQueryPrepared (parameters always bound, never spliced; text values, their types left
+ * to the server either way), and their answers read as the socket becomes readable, so a
+ * slow query never blocks the loop. Queries beyond the pool's size wait in order. */
 #ifndef GH_PG_H
 #define GH_PG_H
 
@@ -16,9 +17,12 @@ typedef struct pg_pool pg_pool;
  * tells success or the database's error. The pool clears res after the call. */
 typedef void (*pg_done)(void *ud, PGresult *res, const char *err);
 
-/* Connects `size` connections with conninfo (blocking: at the worker's start). NULL with
- * err when the first cannot connect. */
-pg_pool *pg_pool_new(uv_loop_t *loop, const char *conninfo, int size, char *err, size_t errlen);
+/* Connects `size` connections with conninfo (blocking: at the worker's start). Each keeps up
+ * to `prepared` statements prepared (a statement is prepared the second time the pool sees
+ * its text; 0: never prepare, every statement goes as PQsendQueryParams). NULL with err when
+ * the first cannot connect. */
+pg_pool *pg_pool_new(uv_loop_t *loop, const char *conninfo, int size, int prepared, char *err,
+                     size_t errlen);
 
 /* Sends sql with nparams text values (NULL entries are SQL NULL). done runs later on the
  * loop, exactly once. The strings are copied. 0, or -1 when out of memory. */

@@ -146,6 +146,7 @@ async function main() {
     const svc = await startConnectorService(pgUser);
     config.listeners.push({ ...config.listeners[0], name: 'orders-fwd', postgres: undefined,
       upstream_url: `http://127.0.0.1:${svc.server.address().port}` });
+    config.listeners.push({ ...config.listeners[0], name: 'orders-unprepared', prepared_statements: 0 });
     const d = await startDaemon(GH, dir, { config, env: { ...process.env, GH_SQL_SECRET: SECRET } });
     port = d.portOf('orders-db');
 
@@ -352,6 +353,91 @@ async function main() {
         assert.equal(r.json.numberOfRecordsUpdated, 0); // the other tenant's row
       } finally {
         port = direct;
+      }
+    });
+
+    await test('sql-12 prepared statements: a schema change under a prepared statement still answers right, single and batch', async () => {
+      // gatehouse prepares a statement the second time it sees its text (gh_<n> per
+      // connection); ALTER TABLE then changes the result type under the cached plan, which
+      // PostgreSQL refuses (0A000): gatehouse must forget it and answer unprepared.
+      const pgLog = () => readFileSync(join(dir, 'pg.log'), 'utf8');
+      const count = (text, re) => (text.match(re) || []).length;
+      psqlIn(dir, "ALTER SYSTEM SET log_statement = 'all'");
+      psqlIn(dir, 'SELECT pg_reload_conf()');
+      try {
+        const q = 'SELECT id, amount FROM orders WHERE id = :id';
+        const p = [{ name: 'id', value: { longValue: 5 } }];
+        for (let i = 0; i < 8; i++) { // both workers, each sees the text twice or more
+          const r = await execute(analyst, q, p);
+          assert.equal(r.status, 200, r.text);
+          assert.deepEqual(r.json.records, [[{ longValue: 5 }, { stringValue: '50' }]]);
+        }
+        await sleep(100);
+        assert.match(pgLog(), /execute gh_\d+: SELECT id, amount FROM \(SELECT/, 'the statement never ran prepared');
+        const refusals = count(pgLog(), /cached plan must not change result type/g);
+        psqlIn(dir, 'ALTER TABLE orders ALTER COLUMN amount TYPE float8');
+        for (let i = 0; i < 8; i++) {
+          const r = await execute(analyst, q, p);
+          assert.equal(r.status, 200, r.text);
+          assert.deepEqual(r.json.records, [[{ longValue: 5 }, { doubleValue: 50 }]]);
+        }
+        await sleep(100);
+        assert.ok(count(pgLog(), /cached plan must not change result type/g) > refusals, 'no prepared statement was refused');
+
+        // a batch: the refusal aborts its transaction; it rolls back and runs again unprepared
+        const batch = async (sql, sets) => {
+          const res = await fetch(`http://127.0.0.1:${port}/BatchExecute`, {
+            method: 'POST', headers: { authorization: `Bearer ${admin}` },
+            body: JSON.stringify({ resourceArn: 'arn:x', secretArn: 'arn:y', sql, parameterSets: sets }),
+          });
+          return { status: res.status, json: await res.json() };
+        };
+        const upd = 'UPDATE orders SET status = :s WHERE id = :id RETURNING id, amount';
+        const sets = (note) => [1, 5].map((id) => [{ name: 's', value: { stringValue: note } }, { name: 'id', value: { longValue: id } }]);
+        for (let i = 0; i < 6; i++) {
+          const r = await batch(upd, sets(`p${i}`));
+          assert.equal(r.status, 200, JSON.stringify(r.json));
+          assert.equal(r.json.updateResults.length, 2);
+        }
+        const before = count(pgLog(), /cached plan must not change result type/g);
+        psqlIn(dir, 'ALTER TABLE orders ALTER COLUMN amount TYPE numeric');
+        for (let i = 0; i < 6; i++) {
+          const r = await batch(upd, sets(`q${i}`));
+          assert.equal(r.status, 200, JSON.stringify(r.json));
+          assert.equal(r.json.updateResults.length, 2);
+          assert.equal(psqlValueIn(dir, 'SELECT string_agg(status, \',\' ORDER BY id) FROM orders WHERE id IN (1, 5)'), `q${i},q${i}`);
+        }
+        await sleep(100);
+        assert.ok(count(pgLog(), /cached plan must not change result type/g) > before, 'no batch met a refused statement');
+
+        // connections that were reset have lost their statements: prepared again, same answer
+        svc.pool.on('error', () => {}); // the connector service's idle clients go too
+        psqlIn(dir, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()");
+        await sleep(200);
+        for (let i = 0; i < 8; i++) {
+          const r = await execute(analyst, q, p);
+          assert.equal(r.status, 200, r.text);
+          assert.deepEqual(r.json.records, [[{ longValue: 5 }, { stringValue: '50' }]]);
+        }
+
+        // prepared_statements: 0 sends every statement unprepared
+        const direct = port;
+        port = d.portOf('orders-unprepared');
+        try {
+          for (let i = 0; i < 6; i++) {
+            const r = await execute(analyst, 'SELECT id, amount AS a0 FROM orders WHERE id = :id', p);
+            assert.equal(r.status, 200, r.text);
+            assert.deepEqual(r.json.records, [[{ longValue: 5 }, { stringValue: '50' }]]);
+          }
+        } finally {
+          port = direct;
+        }
+        await sleep(100);
+        assert.match(pgLog(), /execute <unnamed>: SELECT id, amount AS a0/);
+        assert.doesNotMatch(pgLog(), /execute gh_\d+: SELECT id, amount AS a0/);
+      } finally {
+        psqlIn(dir, 'ALTER SYSTEM RESET log_statement');
+        psqlIn(dir, 'SELECT pg_reload_conf()');
       }
     });
 
