@@ -263,8 +263,7 @@ static size_t insert_width(sql_walker *w, SelectStmt *s, const char *table)
 
 /* INSERT without a column list: the catalog's first columns, named explicitly (and the
  * tenant column after them when the rows leave it out). */
-static void insert_columns(sql_walker *w, InsertStmt *ins, long after, size_t width, const char *table,
-                           int t, bool add_tenant)
+static void insert_columns(sql_walker *w, long after, size_t width, const char *table, int t, bool add_tenant)
 {
     size_t n;
     const char *const *cols = sql_catalog_columns(w->catalog, table, &n);
@@ -286,7 +285,6 @@ static void insert_columns(sql_walker *w, InsertStmt *ins, long after, size_t wi
         sql_text_ident(&list, w->rw->opts->tenant_column);
     }
     sql_text_puts(&list, ")");
-    (void)ins;
     sql_rw_edit(w, w->rw->tokens[after].end, w->rw->tokens[after].end, sql_text_str(&list), false);
 }
 
@@ -396,15 +394,21 @@ static void constrain_select_source(sql_walker *w, SelectStmt *s, size_t ti, con
     }
 }
 
+/* The ) that closes the INSERT's column list. */
+static long column_list_end(sql_walker *w, const InsertStmt *ins)
+{
+    long open = sql_rw_token_at(w, ((ResTarget *)linitial(ins->cols))->location) - 1;
+    if (open < 0 || w->rw->tokens[open].kind != SQL_TOK_LPAREN)
+        sql_fail(w, SQL_EINTERNAL, "the INSERT's column list not found");
+    return closing(w, open);
+}
+
 static void constrain_rows(sql_walker *w, InsertStmt *ins, long after, size_t width, const char *table)
 {
     SelectStmt *s = (SelectStmt *)ins->selectStmt;
     size_t ti = tenant_index(w, ins, width, table);
     if (ins->cols && ti == width) { /* the column list gains the tenant column */
-        long open = sql_rw_token_at(w, ((ResTarget *)linitial(ins->cols))->location) - 1;
-        if (open < 0 || w->rw->tokens[open].kind != SQL_TOK_LPAREN)
-            sql_fail(w, SQL_EINTERNAL, "the INSERT's column list not found");
-        long close = closing(w, open);
+        long close = column_list_end(w, ins);
         sql_text t;
         sql_text_init(&t, w);
         sql_text_puts(&t, ", ");
@@ -434,13 +438,15 @@ static void constrain_insert(sql_walker *w, InsertStmt *ins)
         return;
     }
     size_t width = insert_width(w, (SelectStmt *)ins->selectStmt, table);
-    if (!ins->cols)
-        insert_columns(w, ins, after, width, table, t, tc && tenant_index(w, ins, width, table) == width);
-    else if (width != (size_t)list_length(ins->cols))
-        sql_fail(w, SQL_EDENIED, "INSERT into %s: %d columns but %zu values", table, list_length(ins->cols), width);
+    if (!ins->cols) {
+        insert_columns(w, after, width, table, t, tc && tenant_index(w, ins, width, table) == width);
+    } else {
+        if (width != (size_t)list_length(ins->cols))
+            sql_fail(w, SQL_EDENIED, "INSERT into %s: %d columns but %zu values", table, list_length(ins->cols), width);
+        after = column_list_end(w, ins); /* the rows come after the column list */
+    }
     if (tc)
-        constrain_rows(w, ins, ins->cols ? closing(w, sql_rw_token_at(w, ((ResTarget *)linitial(ins->cols))->location) - 1) : after,
-                       width, table);
+        constrain_rows(w, ins, after, width, table);
     OnConflictClause *oc = ins->onConflictClause;
     if (oc && oc->action == ONCONFLICT_UPDATE) {
         /* the conflicting row may be another tenant's: update it only when it is ours */
