@@ -55,6 +55,22 @@ static const char *pg_type_name(Oid oid)
     }
 }
 
+/* A JSON string: printable ASCII without quote or backslash (most values) goes out as it
+ * is, in one piece; anything else through the engine's writer. */
+static void put_string(gh_buf *b, const char *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
+            gh_json_write_str(b, v, n);
+            return;
+        }
+    }
+    gh_buf_putc(b, '"');
+    gh_buf_append(b, v, n);
+    gh_buf_putc(b, '"');
+}
+
 /* One field as the Data API types it: integers longValue, floats doubleValue, booleans
  * booleanValue, NULL isNull, everything else (numeric, dates, text...) stringValue. */
 static void put_field(gh_buf *b, const PGresult *res, int row, int col)
@@ -64,22 +80,22 @@ static void put_field(gh_buf *b, const PGresult *res, int row, int col)
         return;
     }
     const char *v = PQgetvalue(res, row, col);
+    size_t n = (size_t)PQgetlength(res, row, col);
+    const char *key = "{\"stringValue\":";
     switch (PQftype(res, col)) {
-    case 16: gh_buf_printf(b, "{\"booleanValue\":%s}", v[0] == 't' ? "true" : "false"); return;
+    case 16: gh_buf_puts(b, v[0] == 't' ? "{\"booleanValue\":true}" : "{\"booleanValue\":false}"); return;
     case 20:
     case 21:
-    case 23: gh_buf_printf(b, "{\"longValue\":%s}", v); return;
+    case 23: key = "{\"longValue\":"; break;
     case 700:
     case 701:
-        if (strcmp(v, "NaN") && strcmp(v, "Infinity") && strcmp(v, "-Infinity")) {
-            gh_buf_printf(b, "{\"doubleValue\":%s}", v);
-            return;
-        }
+        if (strcmp(v, "NaN") && strcmp(v, "Infinity") && strcmp(v, "-Infinity")) key = "{\"doubleValue\":";
         break;
     default: break;
     }
-    gh_buf_puts(b, "{\"stringValue\":");
-    gh_json_write_str(b, v, strlen(v));
+    gh_buf_puts(b, key);
+    if (key[2] == 's') put_string(b, v, n);
+    else gh_buf_append(b, v, n);
     gh_buf_putc(b, '}');
 }
 

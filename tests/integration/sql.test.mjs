@@ -441,6 +441,15 @@ async function main() {
       }
     });
 
+    await test('sql-13 string values in the answer: quotes, backslashes, control characters and UTF-8 survive', async () => {
+      const odd = 'a"b\\c\u00e9\n\t\u2028\u0001z';
+      for (const v of [odd, 'plain ascii', '']) {
+        const r = await execute(analyst, 'SELECT id, :s::text AS s FROM orders WHERE id = 1', [{ name: 's', value: { stringValue: v } }]);
+        assert.equal(r.status, 200, r.text);
+        assert.deepEqual(r.json.records, [[{ longValue: 1 }, { stringValue: v }]]);
+      }
+    });
+
     await test('sql-8 no token: 401; the decision log holds the query, never the token', async () => {
       const r = await execute(null, 'SELECT id FROM orders');
       assert.equal(r.status, 401);
