@@ -3,9 +3,12 @@
 # ExecuteStatement requests through gatehouse (describe, authenticate, decide with
 # policies/authz, rewrite, libpq) versus the same statement run directly through libpq, for a
 # typical SELECT. Prints the most requests/s (wrk, 32 connections), and p50/p99 at a light
-# rate (bench/loadgen, 200/s, one connection) beside the direct path's (bench/pg_direct),
-# with the added p50. Not a test: a table for bench/RESULTS.md.
-#   bench/sql_e2e.sh [BUILD] [SECONDS]
+# rate (bench/loadgen, RATE/s, default 200, one connection) beside the direct path's
+# (bench/pg_direct, timed like loadgen from the scheduled time) both ways: PQexecParams every
+# time (what an application does by default) and prepared once (a driver's statement cache),
+# with the added p50 over each. Not a test: a table for bench/RESULTS.md.
+#   [RATE=2000] [PREPARED=0] bench/sql_e2e.sh [BUILD] [SECONDS]
+# PREPARED sets the listener's prepared_statements when given (0: gatehouse unprepared).
 set -euo pipefail
 BUILD=${1:-build}
 SECS=${2:-8}
@@ -45,7 +48,7 @@ cat >"$tmp/gatehouse.json" <<EOF
  "auth": {"audiences": ["orders-db"], "subject": {"tenant": "tenant", "roles": "roles"},
           "issuers": [{"issuer": "bench", "hmac_secret": {"env": "BENCH_SECRET"}, "algorithms": ["HS256"]}]},
  "listeners": [{"name": "db", "kind": "sql_rds", "addr": "127.0.0.1:0", "postgres": "$conn",
-                "pool_size": 4, "catalog_file": "$tmp/catalog.json", "tenant_column": "tenant_id",
+                "pool_size": 4, ${PREPARED:+\"prepared_statements\": $PREPARED,} "catalog_file": "$tmp/catalog.json", "tenant_column": "tenant_id",
                 "connector": {"name": "db", "kind": "sql", "dialect": "postgres", "instance": "inst-a"}}]}
 EOF
 printf '%s' "$secret" >"$tmp/secret"
@@ -66,10 +69,11 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. os.getenv("TOKEN")
 LUA
 us() { awk -v u="$1" 'BEGIN{ if (u >= 1000) printf "%.2f ms", u/1000; else printf "%d us", u }'; }
-echo "| workers | req/s (max, wrk 32 conns) | p50 @${RATE:-200}/s | p99 | direct libpq p50 @${RATE:-200}/s | p99 | added p50 |"
-echo "|---:|---:|---:|---:|---:|---:|---:|"
 RATE=${RATE:-200}
+echo "| workers | req/s (max, wrk 32 conns) | p50 @${RATE}/s | p99 | direct PQexecParams p50 / p99 | direct prepared p50 / p99 | added p50 vs PQexecParams | vs prepared |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
 read -r _ _ dp50 dp99 _ < <("$BUILD/bench/bench_pg_direct" "$conn" "$RATE" "$SECS" "$direct_sql" 100 400)
+read -r _ _ pp50 pp99 _ < <("$BUILD/bench/bench_pg_direct" --prepared "$conn" "$RATE" "$SECS" "$direct_sql" 100 400)
 for w in 1 2; do
   BENCH_SECRET=$secret "$GH" run -c "$tmp/gatehouse.json" --workers "$w" --addr 127.0.0.1:0 2>"$tmp/err" &
   pid=$!
@@ -87,7 +91,7 @@ for w in 1 2; do
   errs=$(BODY_FILE=$tmp/body.json TOKEN=$token wrk -t1 -c4 -d1s -s "$tmp/post.lua" \
         "http://127.0.0.1:$port/Execute" | awk '/Non-2xx/ {print $NF} END {}' ); errs=${errs:-0}
   read -r _ _ _ lerrs _ p50 _ p99 _ _ < <("$BUILD/bench/bench_loadgen" 127.0.0.1 "$port" /Execute "$tmp/body.json" "$RATE" 1 "$SECS")
-  echo "| $w | $max | $(us "$p50") | $(us "$p99") | $(us "$dp50") | $(us "$dp99") | $(us $((p50 - dp50))) |"
+  echo "| $w | $max | $(us "$p50") | $(us "$p99") | $(us "$dp50") / $(us "$dp99") | $(us "$pp50") / $(us "$pp99") | $(us $((p50 - dp50))) | $(us $((p50 - pp50))) |"
   [ "$errs" = 0 ] && [ "$lerrs" = 0 ] || echo "(errors: $errs at max, $lerrs light; $(tail -2 "$tmp/err"))"
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
 done
