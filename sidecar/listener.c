@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "server.h"
+#include "upstream.h"
 #include "sql_plans.h"
 
 int listener_start(listener_rt *l, char *err, size_t errlen)
@@ -43,6 +44,8 @@ static void on_http_stopped(http_server *h)
         pg_pool_close(l->pg);
         l->pg = NULL;
     }
+    upstream_pool_close(l->upstream); /* and the connector service's */
+    l->upstream = NULL;
     l->on_stopped(l);
 }
 
@@ -66,6 +69,7 @@ void listener_free(listener_rt *l)
     if (l->cfg && l->cfg->kind == LISTENER_EXTAUTHZ_GRPC) grpc_server_free(&l->grpc);
     else http_server_free(&l->http);
     if (l->pg) pg_pool_discard(l->pg); /* a start that failed after connecting */
+    upstream_pool_close(l->upstream);
     if (l->sql_catalog) gh_arena_free(&l->sql_arena);
     sql_plans_free(l->sql_plans);
 }

@@ -34,6 +34,7 @@ typedef struct listener_rt {
     struct sql_catalog *sql_catalog;  /* sql_rds: columns for SELECT * (NULL: none) */
     gh_arena sql_arena;               /* the catalog's */
     struct sql_plans *sql_plans;      /* sql_rds: descriptions and rewrites remembered */
+    struct upstream_pool *upstream;   /* sql kinds forwarding: this worker's connections */
     bool stopping;
     void (*on_stopped)(struct listener_rt *l);
 } listener_rt;

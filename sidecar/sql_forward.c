@@ -189,12 +189,11 @@ static const upstream_stream relay_callbacks = {relay_head, relay_body, relay_en
 void sql_forward(sql_ctx *x, const rds_request *rr, const sql_plan_out *plan, sql_call *call)
 {
     const listener_cfg *c = x->l->cfg;
+    if (!x->l->upstream) /* this worker's connections to the service, made on first use */
+        x->l->upstream = upstream_pool_new(&x->w->loop, c->upstream_url);
     gh_buf body;
     gh_buf_init(&body, 0);
-    char host[256];
-    int port;
-    if (forward_body(&x->w->req, rr, plan, &body) < 0 ||
-        upstream_parse_url(c->upstream_url, host, sizeof host, &port) < 0) {
+    if (!x->l->upstream || forward_body(&x->w->req, rr, plan, &body) < 0) {
         gh_buf_free(&body);
         sql_on_pg_done(call, NULL, "cannot build the forwarded request");
         return;
@@ -206,11 +205,10 @@ void sql_forward(sql_ctx *x, const rds_request *rr, const sql_plan_out *plan, sq
     snprintf(path, sizeof path, "%.*s", (int)(x->req->path_len < 255 ? x->req->path_len : 255), x->req->path);
     relay *r = calloc(1, sizeof *r);
     if (r) r->call = call;
-    if (!r || upstream_post_stream(&x->w->loop, host, port, path, headers, body.data, body.len,
-                                   c->upstream_timeout_ms, &relay_callbacks, r, &r->up) < 0) {
+    if (!r || upstream_post(x->l->upstream, path, headers, body.data, body.len, c->upstream_timeout_ms,
+                            &relay_callbacks, r, &r->up) < 0) {
         free(r);
         sql_on_pg_done(call, NULL, "cannot reach the upstream");
     }
     gh_buf_free(&body);
 }
-

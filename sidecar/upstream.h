@@ -1,7 +1,6 @@
-/* HTTP/1.1 requests to an upstream connector service from a worker's loop: connect, send one
- * POST, read the answer with llhttp (Content-Length or chunked) and hand it back whole, or
- * relay it piece by piece as it arrives; a deadline bounds the whole exchange. One
- * connection per request for now (no pool). */
+/* HTTP/1.1 requests to an upstream connector service from a worker's loop: a pool of
+ * kept-alive connections per service, one POST per exchange, the answer relayed piece by
+ * piece as it arrives; a deadline bounds each exchange. */
 #ifndef GH_UPSTREAM_H
 #define GH_UPSTREAM_H
 
@@ -10,27 +9,18 @@
 #include <stdint.h>
 #include <uv.h>
 
-typedef struct upstream_reply {
-    int status;               /* 0 when err is set */
-    const char *content_type; /* NULL when none */
-    const char *body;
-    size_t body_len;
-    const char *err;          /* why there is no answer (connect, timeout, malformed) */
-} upstream_reply;
+/* The connections of one worker to one service ("http://host:port"). */
+typedef struct upstream_pool upstream_pool;
 
-/* The reply (and its strings) lives only during the call. */
-typedef void (*upstream_done)(void *ud, const upstream_reply *reply);
+/* NULL when the URL is malformed or its host is not an IP address (or localhost). */
+upstream_pool *upstream_pool_new(uv_loop_t *loop, const char *url);
+/* Closes idle connections now and busy ones when their exchange ends; the pool frees
+ * itself after the last. Exchanges under way go on. NULL is fine. */
+void upstream_pool_close(upstream_pool *p);
 
-/* POSTs body to http://host:port/path with headers (complete "Name: value\r\n" lines, may
- * be NULL). done runs exactly once on the loop (before this returns when the connection cannot
- * even start). 0, or -1 when out of memory or host is not an IP address. */
-int upstream_post(uv_loop_t *loop, const char *host, int port, const char *path,
-                  const char *headers, const char *body, size_t len, uint64_t timeout_ms,
-                  upstream_done done, void *ud);
-
-/* The same exchange with the answer relayed as it comes: head once the status line and
- * headers are read, body for each piece (false: stop, the receiver has gone), end exactly
- * once (err NULL: the whole answer came; else why not, and head may not have run). */
+/* The answer as it comes: head once the status line and headers are read, body for each
+ * piece (false: stop, the receiver has gone), end exactly once (err NULL: the whole answer
+ * came; else why not, and head may not have run). All on the loop. */
 typedef struct upstream_stream {
     void (*head)(void *ud, int status, const char *content_type);
     bool (*body)(void *ud, const char *data, size_t len);
@@ -39,11 +29,13 @@ typedef struct upstream_stream {
 
 typedef struct upstream_exchange upstream_exchange;
 
-/* As upstream_post, streaming; *out (may be NULL) lets the receiver pause and resume
- * reading, valid until end has run. */
-int upstream_post_stream(uv_loop_t *loop, const char *host, int port, const char *path,
-                         const char *headers, const char *body, size_t len, uint64_t timeout_ms,
-                         const upstream_stream *cb, void *ud, upstream_exchange **out);
+/* POSTs body to path with headers (complete "Name: value\r\n" lines, may be NULL) on an
+ * idle connection of the pool or a new one. end may run before this returns (no connection
+ * could even start). *out (may be NULL) is for upstream_pause/resume until end has run.
+ * 0, or -1 when out of memory or the pool is closing (then no callback runs). */
+int upstream_post(upstream_pool *p, const char *path, const char *headers, const char *body, size_t len,
+                  uint64_t timeout_ms, const upstream_stream *cb, void *ud, upstream_exchange **out);
+/* Stop and go on reading the answer (the receiver is behind). */
 void upstream_pause(upstream_exchange *x);
 void upstream_resume(upstream_exchange *x);
 

@@ -37,6 +37,8 @@ const analyst = token({ sub: 'ann', tenant: 'acme', roles: ['analyst'] });
 const received = [];
 let answer = { status: 200, body: { ok: true } };
 let streamer = null; // when set: (res) => writes the answer itself, piece by piece
+let connections = 0;  // TCP connections the service accepted
+const sockets = new Set();
 function startService() {
   const server = http.createServer((req, res) => {
     let body = '';
@@ -47,6 +49,11 @@ function startService() {
       res.writeHead(answer.status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(answer.body));
     });
+  });
+  server.on('connection', (c) => {
+    connections++;
+    sockets.add(c);
+    c.on('close', () => sockets.delete(c));
   });
   return new Promise((r) => server.listen(0, '127.0.0.1', () => r(server)));
 }
@@ -100,6 +107,7 @@ async function main() {
         { name: 'snow', kind: 'sql_snowflake', addr: '127.0.0.1:0', upstream_url: url, ...common,
           connector: { name: 'snow', kind: 'sql', dialect: 'snowflake', instance: 'wh1' } },
         { name: 'dead', kind: 'sql_rds', addr: '127.0.0.1:0', upstream_url: 'http://127.0.0.1:1', ...common },
+        { name: 'hasty', kind: 'sql_rds', addr: '127.0.0.1:0', upstream_url: url, upstream_timeout_ms: 300, ...common },
       ],
     },
   });
@@ -244,6 +252,38 @@ async function main() {
     assert.equal(sockets.length, 1, 'the connection was not kept');
     ports.add(sockets[0].localPort);
     agent.destroy();
+  });
+
+  await test('fwd-8 connections to the service are kept and reused, and dropped when it closes them', async () => {
+    const before = connections;
+    for (let i = 0; i < 40; i++) {
+      const r = await post(d.portOf('rds'), '/Execute', rdsSql);
+      assert.equal(r.status, 200, r.text);
+    }
+    assert.ok(connections - before <= 2, `${connections - before} connections for 40 requests (2 workers)`);
+    for (const c of sockets) c.destroy(); // the service closes its idle connections
+    await new Promise((r) => setTimeout(r, 100));
+    const mid = connections;
+    for (let i = 0; i < 4; i++) {
+      const r = await post(d.portOf('rds'), '/Execute', rdsSql);
+      assert.equal(r.status, 200, r.text); // never a failure on a connection the service closed
+    }
+    assert.ok(connections > mid, 'closed connections were reused');
+  });
+
+  await test('fwd-9 a service that does not answer in time: 502, and the next request is fine', async () => {
+    streamer = () => {}; // never answers
+    const t0 = Date.now();
+    const r = await post(d.portOf('hasty'), '/Execute', rdsSql);
+    assert.equal(r.status, 502, r.text);
+    assert.match(JSON.parse(r.text).message, /in time/);
+    assert.ok(Date.now() - t0 < 2000);
+    streamer = (res) => { res.writeHead(200, { 'content-type': 'application/json' }); res.write('{"records":'); };
+    const cut = await postStream(d.portOf('hasty'), '/Execute', rdsSql); // times out mid-answer
+    assert.ok(cut.error || !cut.clean, 'an answer cut by the deadline ended as if complete');
+    streamer = null;
+    const again = await post(d.portOf('hasty'), '/Execute', rdsSql);
+    assert.equal(again.status, 200, again.text);
   });
 
   d.proc.kill('SIGTERM');
