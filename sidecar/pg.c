@@ -17,6 +17,8 @@
  * from its BEGIN. A job is retried at most once. */
 #include "pg.h"
 
+#include "log.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,6 +176,16 @@ static bool stmt_refused(const PGresult *r)
 }
 
 /* ---- connections ---- */
+
+/* PostgreSQL's notices (a function's NOTICE, a WARNING, "terminating connection" before the
+ * server ends one) go to the daemon's log, not raw to stderr. */
+static void on_notice(void *arg, const char *message)
+{
+    (void)arg;
+    size_t n = strlen(message);
+    while (n && (message[n - 1] == '\n' || message[n - 1] == ' ')) n--;
+    log_msg(LOG_INFO, NULL, "PostgreSQL: %.*s", (int)n, message);
+}
 
 static void pool_free(pg_pool *p)
 {
@@ -438,6 +450,7 @@ pg_pool *pg_pool_new(uv_loop_t *loop, const char *conninfo, int size, int prepar
             return NULL;
         }
         PQsetnonblocking(c->conn, 1);
+        PQsetNoticeProcessor(c->conn, on_notice, NULL); /* kept across PQreset */
         /* watched from the start: a connection that ends before its first query is reset
          * then, not found broken by it */
         if (PQstatus(c->conn) == CONNECTION_OK && watch(c) == 0) poll_for(c, UV_READABLE);
