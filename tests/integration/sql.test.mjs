@@ -373,7 +373,7 @@ async function main() {
           assert.deepEqual(r.json.records, [[{ longValue: 5 }, { stringValue: '50' }]]);
         }
         await sleep(100);
-        assert.match(pgLog(), /execute gh_\d+: SELECT id, amount FROM \(SELECT/, 'the statement never ran prepared');
+        assert.match(pgLog(), /execute gh_\d+: [^\n]*amount[^\n]*tenant_id/, 'the statement never ran prepared');
         const refusals = count(pgLog(), /cached plan must not change result type/g);
         psqlIn(dir, 'ALTER TABLE orders ALTER COLUMN amount TYPE float8');
         for (let i = 0; i < 8; i++) {
@@ -433,8 +433,8 @@ async function main() {
           port = direct;
         }
         await sleep(100);
-        assert.match(pgLog(), /execute <unnamed>: SELECT id, amount AS a0/);
-        assert.doesNotMatch(pgLog(), /execute gh_\d+: SELECT id, amount AS a0/);
+        assert.match(pgLog(), /execute <unnamed>: [^\n]*amount AS a0/);
+        assert.doesNotMatch(pgLog(), /execute gh_\d+: [^\n]*amount AS a0/);
       } finally {
         psqlIn(dir, 'ALTER SYSTEM RESET log_statement');
         psqlIn(dir, 'SELECT pg_reload_conf()');
