@@ -25,6 +25,7 @@
 #include <string.h>
 
 #define PG_SEEN 1024               /* statement hashes the pool has seen (direct-mapped) */
+#define PG_PREPARED_MAX 1024       /* slots per connection at most (looked up by a scan) */
 #define PG_PREPARE_MAX_TEXT 16384  /* longer statements are never prepared (memory) */
 
 typedef enum {
@@ -434,7 +435,7 @@ pg_pool *pg_pool_new(uv_loop_t *loop, const char *conninfo, int size, int prepar
     }
     p->loop = loop;
     p->size = size;
-    p->prepared = prepared > 0 ? prepared : 0;
+    p->prepared = prepared < 0 ? 0 : prepared > PG_PREPARED_MAX ? PG_PREPARED_MAX : prepared;
     for (int i = 0; i < size; i++) {
         pg_conn *c = &p->conns[i];
         c->pool = p;
