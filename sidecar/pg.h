@@ -18,9 +18,9 @@ typedef struct pg_pool pg_pool;
 typedef void (*pg_done)(void *ud, PGresult *res, const char *err);
 
 /* Connects `size` connections with conninfo (blocking: at the worker's start). Each keeps up
- * to `prepared` (at most 1024) statements prepared (a statement is prepared the second time the pool sees
- * its text; 0: never prepare, every statement goes as PQsendQueryParams). NULL with err when
- * the first cannot connect. */
+ * to `prepared` (at most 1024) statements prepared (a statement is prepared the second time
+ * the pool sees its text; 0: never prepare, every statement goes as PQsendQueryParams). NULL
+ * with err when the first cannot connect. */
 pg_pool *pg_pool_new(uv_loop_t *loop, const char *conninfo, int size, int prepared, char *err,
                      size_t errlen);
 
