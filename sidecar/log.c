@@ -35,7 +35,7 @@ void log_format_time(int64_t unix_ns, char *out, size_t size)
         char frac[16];
         snprintf(frac, sizeof frac, ".%09ld", nanos);
         size_t fl = strlen(frac);
-        while (frac[fl - 1] == '0') frac[--fl] = 0;
+        while (fl > 2 && frac[fl - 1] == '0') frac[--fl] = 0; /* nanos > 0: a digit stays */
         n += (size_t)snprintf(out + n, size - n, "%s", frac);
     }
     snprintf(out + n, size - n, "Z");
