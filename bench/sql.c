@@ -104,8 +104,9 @@ static double median_us(const char *sql, size_t len, const sql_catalog *cat, con
     return runs[RUNS / 2];
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    const char *only = argc > 1 ? argv[1] : NULL; /* one statement, for profiling: short, typical, large */
     gh_arena fixed;
     gh_arena_init(&fixed, 0);
     sql_catalog *cat;
@@ -126,6 +127,8 @@ int main(void)
     printf("| statement | bytes in | bytes out | describe us | describe+rewrite us | mallocs/stmt |\n"
            "|---|---:|---:|---:|---:|---:|\n");
     for (size_t i = 0; i < 3; i++) {
+        if (only && strcmp(only, cases[i].name) != 0)
+            continue;
         size_t out_len = 0;
         double m_describe, m_total;
         double d = median_us(cases[i].sql, cases[i].len, cat, dec, false, cases[i].iters, &out_len, &m_describe);

@@ -8,6 +8,7 @@
 
 #define ARENA_ALIGN      16
 #define ARENA_MIN_CHUNK  (64 * 1024)
+#define ARENA_KEEP_MAX   (1024 * 1024)
 #define ARENA_POISON     0xA5
 
 struct gh_arena_chunk {
@@ -35,17 +36,23 @@ void gh_arena_free(gh_arena *a)
     a->reserved = a->used = 0;
 }
 
+/* The chunk a reset keeps: the largest up to ARENA_KEEP_MAX, so an arena reused for
+ * requests of one size settles into one chunk and allocates nothing per request, while a
+ * huge request does not pin its memory for good. */
+static gh_arena_chunk *chunk_to_keep(gh_arena_chunk *c)
+{
+    gh_arena_chunk *keep = NULL;
+    for (; c; c = c->next)
+        if (c->size <= ARENA_KEEP_MAX && (!keep || c->size > keep->size)) keep = c;
+    return keep;
+}
+
 void gh_arena_reset(gh_arena *a)
 {
-    gh_arena_chunk *c = a->head, *keep = NULL;
-    while (c) {
-        gh_arena_chunk *next = c->next;
-        if (!next) {
-            keep = c; /* the oldest chunk is kept for the next round */
-        } else {
-            free(c);
-        }
-        c = next;
+    gh_arena_chunk *keep = chunk_to_keep(a->head);
+    for (gh_arena_chunk *c = a->head, *next; c; c = next) {
+        next = c->next;
+        if (c != keep) free(c);
     }
     a->head = keep;
     a->reserved = keep ? keep->size : 0;

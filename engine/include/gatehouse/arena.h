@@ -24,8 +24,9 @@ typedef struct gh_arena {
 void gh_arena_init(gh_arena *a, size_t cap);
 /* Releases every chunk. The arena can be used again afterwards. */
 void gh_arena_free(gh_arena *a);
-/* Forgets all allocations but keeps the first chunk for reuse. Debug builds poison the
- * memory so stale pointers show up. */
+/* Forgets all allocations but keeps one chunk for reuse: the largest up to 1 MB, so an
+ * arena reset per request stops allocating once it has seen the usual size. Debug builds
+ * poison the memory so stale pointers show up. */
 void gh_arena_reset(gh_arena *a);
 
 /* n bytes aligned for any scalar type, or NULL (see above). */
