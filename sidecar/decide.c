@@ -38,23 +38,26 @@ metric_decision decide_classify(const decision *d)
     return DEC_VALUE;
 }
 
-void decide_new_id(worker *w, decision *d)
+void decide_uuid(worker *w, char out[40])
 {
-    if (!w->srv->log) return;
     /* xorshift128+ seeded per worker from getrandom: ids need to be unique, not secret */
-    uint64_t out[2];
+    uint64_t v[2];
     for (int i = 0; i < 2; i++) {
         uint64_t s1 = w->rng[0], s0 = w->rng[1];
         w->rng[0] = s0;
         s1 ^= s1 << 23;
         w->rng[1] = s1 ^ s0 ^ (s1 >> 17) ^ (s0 >> 26);
-        out[i] = w->rng[1] + s0;
+        v[i] = w->rng[1] + s0;
     }
-    uint64_t a = (out[0] & ~0xf000ull) | 0x4000ull;                     /* version 4 */
-    uint64_t b = (out[1] & 0x3fffffffffffffffull) | 0x8000000000000000ull; /* RFC 4122 variant */
-    snprintf(d->id, sizeof d->id, "%08x-%04x-%04x-%04x-%012llx", (unsigned)(a >> 32),
-             (unsigned)(a >> 16) & 0xffff, (unsigned)a & 0xffff, (unsigned)(b >> 48),
-             (unsigned long long)(b & 0xffffffffffffull));
+    uint64_t a = (v[0] & ~0xf000ull) | 0x4000ull;                     /* version 4 */
+    uint64_t b = (v[1] & 0x3fffffffffffffffull) | 0x8000000000000000ull; /* RFC 4122 variant */
+    snprintf(out, 40, "%08x-%04x-%04x-%04x-%012llx", (unsigned)(a >> 32), (unsigned)(a >> 16) & 0xffff,
+             (unsigned)a & 0xffff, (unsigned)(b >> 48), (unsigned long long)(b & 0xffffffffffffull));
+}
+
+void decide_new_id(worker *w, decision *d)
+{
+    if (w->srv->log) decide_uuid(w, d->id);
 }
 
 /* The decision's path as OPA logs it: "authz/allow" for data.authz.allow. */

@@ -23,6 +23,8 @@ void decide_eval(worker *w, bool strict, decision *d);
 
 /* A new decision id (a UUID v4) into d->id, when the decision log is on. */
 void decide_new_id(worker *w, decision *d);
+/* A random UUID (version 4) from the worker's generator. */
+void decide_uuid(worker *w, char out[40]);
 
 /* Writes d to the decision log (if on): requested_by is the peer, start_ns when the
  * request was complete. */

@@ -21,14 +21,64 @@
 /* ---- answers in the Data API's shapes ---- */
 
 /* The Data API's error: {"message": ...} with x-amzn-ErrorType, as the AWS SDKs read it. */
-void sql_rds_error(http_response *r, int status, const char *type, const char *msg)
+static void rds_error(http_response *r, sql_failure f, const char *msg)
 {
-    r->status = status;
-    gh_buf_printf(&r->headers, "x-amzn-ErrorType: %s\r\n", type);
+    static const struct { int status; const char *type; } shape[] = {
+        [SQL_FAIL_BAD_REQUEST] = {400, "BadRequestException"},
+        [SQL_FAIL_NOT_FOUND] = {404, "NotFoundException"},
+        [SQL_FAIL_BAD_SQL] = {400, "BadRequestException"},
+        [SQL_FAIL_DENIED] = {403, "ForbiddenException"},
+        [SQL_FAIL_DATABASE] = {400, "BadRequestException"},
+        [SQL_FAIL_UPSTREAM] = {502, "ServiceUnavailableError"},
+        [SQL_FAIL_INTERNAL] = {500, "InternalServerErrorException"},
+    };
+    r->status = shape[f].status;
+    gh_buf_printf(&r->headers, "x-amzn-ErrorType: %s\r\n", shape[f].type);
     gh_buf_clear(&r->body);
     gh_buf_puts(&r->body, "{\"message\":");
     gh_json_write_str(&r->body, msg, strlen(msg));
     gh_buf_puts(&r->body, "}\n");
+}
+
+/* The SQL API's QueryFailureStatus. Snowflake's own codes where it has the same failure
+ * (001003 syntax error, 003001 insufficient privileges), else GH and the HTTP status. */
+static void snowflake_error(http_response *r, sql_failure f, const char *msg, const char *sqlstate,
+                            const char *handle)
+{
+    static const struct { int status; const char *code, *sqlstate; } shape[] = {
+        [SQL_FAIL_BAD_REQUEST] = {400, "GH0400", NULL},
+        [SQL_FAIL_NOT_FOUND] = {404, "GH0404", NULL},
+        [SQL_FAIL_BAD_SQL] = {422, "001003", "42000"},
+        [SQL_FAIL_DENIED] = {422, "003001", "42501"},
+        [SQL_FAIL_DATABASE] = {422, "GH0422", "XX000"},
+        [SQL_FAIL_UPSTREAM] = {502, "GH0502", NULL},
+        [SQL_FAIL_INTERNAL] = {500, "GH0500", NULL},
+    };
+    r->status = shape[f].status;
+    r->content_type = "application/json";
+    gh_buf *b = &r->body;
+    gh_buf_clear(b);
+    gh_buf_printf(b, "{\"code\":\"%s\",", shape[f].code);
+    const char *state = sqlstate && *sqlstate ? sqlstate : shape[f].sqlstate;
+    if (state) {
+        gh_buf_puts(b, "\"sqlState\":");
+        gh_json_write_str(b, state, strlen(state));
+        gh_buf_putc(b, ',');
+    }
+    gh_buf_puts(b, "\"message\":");
+    gh_json_write_str(b, msg, strlen(msg));
+    gh_buf_printf(b, ",\"statementHandle\":\"%s\",\"createdOn\":%llu}\n", handle,
+                  (unsigned long long)(log_now_unix_ns() / 1000000));
+}
+
+void sql_refuse(const listener_rt *l, http_response *r, sql_failure f, const char *msg, const char *sqlstate,
+                const char *handle)
+{
+    if (l->cfg->kind != LISTENER_SQL_SNOWFLAKE) return rds_error(r, f, msg);
+    char fresh[40];
+    if (!handle || !*handle) /* no decision id (the decision log is off): a handle of its own */
+        decide_uuid(l->w, fresh), handle = fresh;
+    snowflake_error(r, f, msg, sqlstate, handle);
 }
 
 static const char *pg_type_name(Oid oid)
@@ -135,14 +185,14 @@ static void rds_result(http_response *r, const PGresult *res, bool include_metad
         gh_buf_putc(b, ']');
     }
     gh_buf_puts(b, "}\n");
-    if (b->failed) sql_rds_error(r, 500, "InternalServerErrorException", "the result is too large");
+    if (b->failed) rds_error(r, SQL_FAIL_INTERNAL, "the result is too large");
 }
 
 void sql_on_pg_done(void *ud, PGresult *res, const char *err)
 {
     sql_call *call = ud;
     http_response *r = &call->resp;
-    if (!res) sql_rds_error(r, 502, "ServiceUnavailableError", err ? err : "the database did not answer");
+    if (!res) sql_refuse(call->l, r, SQL_FAIL_UPSTREAM, err ? err : "the database did not answer", NULL, call->handle);
     else if ((PQresultStatus(res) == PGRES_TUPLES_OK || PQresultStatus(res) == PGRES_COMMAND_OK) &&
              call->batch_sets) { /* one updateResult per set, as the Data API answers */
         gh_buf_clear(&r->body);
@@ -158,7 +208,7 @@ void sql_on_pg_done(void *ud, PGresult *res, const char *err)
         snprintf(clean, sizeof clean, "%s", msg);
         size_t n = strlen(clean);
         while (n && (clean[n - 1] == '\n' || clean[n - 1] == ' ')) clean[--n] = 0;
-        sql_rds_error(r, 400, "BadRequestException", clean);
+        sql_refuse(call->l, r, SQL_FAIL_DATABASE, clean, PQresultErrorField(res, PG_DIAG_SQLSTATE), call->handle);
     }
     http_respond(call->conn, r);
     gh_buf_free(&r->headers);
@@ -262,7 +312,7 @@ static const gh_value *allowing(gh_arena *a, const gh_value *result)
     return allow && gh_value_kind(allow) == GH_KIND_BOOL && gh_value_get_bool(allow) ? result : NULL;
 }
 
-static void deny_from_decision(http_response *resp, const gh_value *result)
+static void deny_from_decision(sql_ctx *x, const gh_value *result)
 {
     const gh_value *reason = result && gh_value_kind(result) == GH_KIND_OBJECT
                                  ? gh_object_get_str(result, "reason", 6) : NULL;
@@ -270,7 +320,7 @@ static void deny_from_decision(http_response *resp, const gh_value *result)
     const char *s = reason ? gh_string_ptr(reason, &n) : NULL;
     char msg[512];
     snprintf(msg, sizeof msg, "denied: %.*s", s ? (int)n : 20, s ? s : "the policy denies it");
-    sql_rds_error(resp, 403, "ForbiddenException", msg);
+    sql_refuse(x->l, x->resp, SQL_FAIL_DENIED, msg, NULL, x->d.id);
 }
 
 static int describe(sql_ctx *x, const char *numbered, sql_description *desc)
@@ -280,8 +330,7 @@ static int describe(sql_ctx *x, const char *numbered, sql_description *desc)
                      x->style, &x->w->req, desc, &se) == 0)
         return 0;
     x->dec = DEC_DENY;
-    sql_rds_error(x->resp, se.code == SQL_EPARSE ? 400 : 403,
-              se.code == SQL_EPARSE ? "BadRequestException" : "ForbiddenException", se.msg);
+    sql_refuse(x->l, x->resp, se.code == SQL_EPARSE ? SQL_FAIL_BAD_SQL : SQL_FAIL_DENIED, se.msg, NULL, x->d.id);
     return -1;
 }
 
@@ -324,7 +373,7 @@ static const sql_plan *plan_for(sql_ctx *x, const char *numbered, sql_descriptio
         x->dec = DEC_DENY;
         char msg[400];
         snprintf(msg, sizeof msg, "denied: %s", se.msg);
-        sql_rds_error(x->resp, 403, "ForbiddenException", msg);
+        sql_refuse(x->l, x->resp, SQL_FAIL_DENIED, msg, NULL, x->d.id);
         return NULL;
     }
     *fresh = (sql_plan){.decision = djson, .sql = (char *)rw.sql, .nparams = rw.nparams,
@@ -354,7 +403,7 @@ static int sql_decide(sql_ctx *x, const rds_request *rr, sql_plan_out *out)
     char *numbered = rr->style == SQL_PARAMS_QMARK
                          ? (char *)rr->sql
                          : sql_number_params(a, rr->sql, rr->names, rr->nparams, err, sizeof err);
-    if (!numbered) return sql_rds_error(x->resp, 400, "BadRequestException", err), -1;
+    if (!numbered) return sql_refuse(x->l, x->resp, SQL_FAIL_BAD_REQUEST, err, NULL, x->d.id), -1;
     sql_description desc;
     bool described = false;
     const gh_value *query = query_of(x, numbered, &desc, &described);
@@ -372,14 +421,14 @@ static int sql_decide(sql_ctx *x, const rds_request *rr, sql_plan_out *out)
         subject = ar.subject;
     }
     x->d.input = input_value(a, c, x->req, query, subject);
-    if (!x->d.input) return sql_rds_error(x->resp, 500, "InternalServerErrorException", "out of memory"), -1;
+    if (!x->d.input) return sql_refuse(x->l, x->resp, SQL_FAIL_INTERNAL, "out of memory", NULL, x->d.id), -1;
     decide_eval(x->w, false, &x->d);
     decide_new_id(x->w, &x->d);
     x->dec = decide_classify(&x->d);
     const gh_value *decision = x->d.rc ? NULL : allowing(a, x->d.result);
     if (!decision) {
         if (x->dec == DEC_ALLOW) x->dec = DEC_DENY;
-        return deny_from_decision(x->resp, x->d.rc ? NULL : x->d.result), -1;
+        return deny_from_decision(x, x->d.rc ? NULL : x->d.result), -1;
     }
     sql_plan fresh;
     const sql_plan *plan = plan_for(x, numbered, &desc, described, decision, &fresh);
@@ -392,7 +441,7 @@ static int sql_decide(sql_ctx *x, const rds_request *rr, sql_plan_out *out)
             const char **v = &vals[s * plan->nparams + i];
             if (ri >= 1 && (size_t)ri <= rr->nparams) *v = rr->values[s * rr->nparams + (size_t)ri - 1];
             else if (ri == 0) *v = plan->constraint[i];
-            else return sql_rds_error(x->resp, 400, "BadRequestException", "a parameter is missing"), -1;
+            else return sql_refuse(x->l, x->resp, SQL_FAIL_BAD_REQUEST, "a parameter is missing", NULL, x->d.id), -1;
         }
     /* the plan may be the cache's: copy what the query needs past this request */
     int *ri = gh_arena_alloc(a, (plan->nparams + 1) * sizeof *ri);
@@ -422,11 +471,12 @@ void sql_rds_handle(void *ud, const http_request *req, http_response *resp)
                              : req->path_len == 8 && memcmp(req->path, "/Execute", 8) == 0;
     rr.batch = !snowflake && req->path_len == 13 && memcmp(req->path, "/BatchExecute", 13) == 0;
     if (strcmp(req->method, "POST") != 0 || (!execute && !rr.batch)) {
-        sql_rds_error(resp, 404, "NotFoundException",
-                  snowflake ? "this listener answers POST /api/v2/statements"
-                            : "this listener answers POST /Execute and POST /BatchExecute");
+        sql_refuse(l, resp, SQL_FAIL_NOT_FOUND,
+                   snowflake ? "this listener answers POST /api/v2/statements"
+                             : "this listener answers POST /Execute and POST /BatchExecute",
+                   NULL, x.d.id);
     } else if ((snowflake ? sql_read_snowflake_request : sql_read_rds_request)(&w->req, req, &rr, err, sizeof err) < 0) {
-        sql_rds_error(resp, 400, "BadRequestException", err);
+        sql_refuse(l, resp, SQL_FAIL_BAD_REQUEST, err, NULL, x.d.id);
     } else {
         x.style = rr.style;
         sql_plan_out plan;
@@ -435,6 +485,7 @@ void sql_rds_handle(void *ud, const http_request *req, http_response *resp)
         sql_call *call = rc == 0 ? calloc(1, sizeof *call) : NULL;
         if (call) {
             call->l = l;
+            memcpy(call->handle, x.d.id, sizeof call->handle);
             call->include_metadata = rr.include_metadata;
             call->batch_sets = rr.batch ? rr.nsets : 0;
             gh_buf_init(&call->resp.headers, 0);
@@ -445,7 +496,7 @@ void sql_rds_handle(void *ud, const http_request *req, http_response *resp)
             else if (pg_query_batch(l->pg, plan.sql, (int)plan.nparams, (int)rr.nsets, rr.batch,
                                     plan.values, sql_on_pg_done, call) < 0)
                 sql_on_pg_done(call, NULL, "out of memory");
-        } else if (rc == 0) sql_rds_error(resp, 500, "InternalServerErrorException", "out of memory");
+        } else if (rc == 0) sql_refuse(l, resp, SQL_FAIL_INTERNAL, "out of memory", NULL, x.d.id);
     }
     metric_add(&w->metrics.requests[EP_SQL][x.dec], 1);
 }

@@ -173,7 +173,8 @@ static void relay_end(void *ud, const char *err)
     relay *r = ud;
     sql_call *call = r->call;
     if (!r->started) { /* nothing sent yet: a proper error answer */
-        sql_rds_error(&call->resp, 502, "ServiceUnavailableError", err ? err : "no answer from the upstream");
+        sql_refuse(call->l, &call->resp, SQL_FAIL_UPSTREAM, err ? err : "no answer from the upstream", NULL,
+                   call->handle);
         http_respond(call->conn, &call->resp);
     } else {
         http_stream_end(call->conn, err == NULL); /* cut short: the connection closes */

@@ -14,6 +14,7 @@
 typedef struct sql_call {
     listener_rt *l;
     http_conn *conn;
+    char handle[40];    /* the decision id, or a fresh UUID: Snowflake's statementHandle */
     http_response resp;
     bool include_metadata;
     size_t batch_sets; /* BatchExecuteStatement: its parameter sets (0: ExecuteStatement) */
@@ -51,7 +52,23 @@ typedef struct sql_plan_out {
 } sql_plan_out;
 
 /* The Data API's error answer ({"message"} with x-amzn-ErrorType). */
-void sql_rds_error(http_response *r, int status, const char *type, const char *msg);
+/* Why a request gets no result. Each listener answers in its API's own error shape:
+ * sql_rds the Data API's ({"message"} with x-amzn-ErrorType; denials 403), sql_snowflake
+ * the SQL API's QueryFailureStatus ({"code", "sqlState", "message", "statementHandle",
+ * "createdOn"}; statements it refuses or the database fails are 422, as Snowflake answers
+ * them). */
+typedef enum sql_failure {
+    SQL_FAIL_BAD_REQUEST, /* the request itself is malformed */
+    SQL_FAIL_NOT_FOUND,   /* not an endpoint of the listener */
+    SQL_FAIL_BAD_SQL,     /* the statement does not parse */
+    SQL_FAIL_DENIED,      /* the policy, or the rewrite, refuses it */
+    SQL_FAIL_DATABASE,    /* the database refused or failed it (sqlstate: its SQLSTATE) */
+    SQL_FAIL_UPSTREAM,    /* no answer from the database or the connector service */
+    SQL_FAIL_INTERNAL,    /* out of memory, an answer too large */
+} sql_failure;
+/* handle: the statement's id for Snowflake (the decision id, or a fresh UUID). */
+void sql_refuse(const listener_rt *l, http_response *r, sql_failure f, const char *msg, const char *sqlstate,
+                const char *handle);
 /* Answers a deferred request from PostgreSQL's result (or err), then frees the call. */
 void sql_on_pg_done(void *ud, PGresult *res, const char *err);
 /* A decision's constraint value as text (NULL for SQL NULL). */

@@ -107,6 +107,7 @@ async function main() {
         { name: 'snow', kind: 'sql_snowflake', addr: '127.0.0.1:0', upstream_url: url, ...common,
           connector: { name: 'snow', kind: 'sql', dialect: 'snowflake', instance: 'wh1' } },
         { name: 'dead', kind: 'sql_rds', addr: '127.0.0.1:0', upstream_url: 'http://127.0.0.1:1', ...common },
+        { name: 'deadsnow', kind: 'sql_snowflake', addr: '127.0.0.1:0', upstream_url: 'http://127.0.0.1:1', ...common },
         { name: 'hasty', kind: 'sql_rds', addr: '127.0.0.1:0', upstream_url: url, upstream_timeout_ms: 300, ...common },
       ],
     },
@@ -157,7 +158,7 @@ async function main() {
     let r = await post(d.portOf('rds'), '/Execute', { sql: 'SELECT ssn FROM customers' });
     assert.equal(r.status, 403);
     r = await post(d.portOf('snow'), '/api/v2/statements', { statement: 'DROP TABLE orders' });
-    assert.equal(r.status, 403);
+    assert.equal(r.status, 422); // Snowflake's own status for a statement refused
     assert.equal(received.length, before);
     answer = { status: 422, body: { code: '002003', message: 'Object does not exist' } };
     r = await post(d.portOf('snow'), '/api/v2/statements', { statement: 'SELECT id FROM orders' });
@@ -169,6 +170,38 @@ async function main() {
   });
 
   const rdsSql = { sql: 'SELECT id FROM orders' };
+
+  await test('fwd-10 refusals in each API\'s own shape: the Data API\'s, and Snowflake\'s QueryFailureStatus', async () => {
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+    const snow = async (port, body, path = '/api/v2/statements') => {
+      const r = await post(port, path, body);
+      const j = JSON.parse(r.text);
+      assert.match(j.statementHandle, uuid, r.text);
+      assert.ok(Math.abs(j.createdOn - Date.now()) < 60000, r.text);
+      return { status: r.status, ...j };
+    };
+    let e = await snow(d.portOf('snow'), { statement: 'SELECT ssn FROM customers' });
+    assert.deepEqual([e.status, e.code, e.sqlState], [422, '003001', '42501']);
+    assert.match(e.message, /denied/);
+    await new Promise((r) => setTimeout(r, 150)); // the handle is the logged decision's id
+    assert.ok(readFileSync(join(dir, 'decisions.log'), 'utf8').includes(`"decision_id":"${e.statementHandle}"`));
+    e = await snow(d.portOf('snow'), { statement: 'SELEC id FROM orders' });
+    assert.deepEqual([e.status, e.code, e.sqlState], [422, '001003', '42000']);
+    assert.match(e.message, /syntax error/);
+    e = await snow(d.portOf('snow'), { statement: 42 });
+    assert.deepEqual([e.status, e.code], [400, 'GH0400']);
+    e = await snow(d.portOf('snow'), { statement: 'SELECT 1' }, '/api/v2/elsewhere');
+    assert.deepEqual([e.status, e.code], [404, 'GH0404']);
+    e = await snow(d.portOf('deadsnow'), { statement: 'SELECT id FROM orders' });
+    assert.deepEqual([e.status, e.code], [502, 'GH0502']);
+    // the Data API's shape is unchanged
+    const res = await fetch(`http://127.0.0.1:${d.portOf('rds')}/Execute`, {
+      method: 'POST', headers: { authorization: `Bearer ${analyst}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ sql: 'SELECT ssn FROM customers' }) });
+    assert.equal(res.status, 403);
+    assert.equal(res.headers.get('x-amzn-errortype'), 'ForbiddenException');
+    assert.deepEqual(Object.keys(await res.json()), ['message']);
+  });
 
   await test('fwd-4 the answer is streamed: the client has the first piece before the service has finished', async () => {
     let release;
