@@ -23,6 +23,7 @@
 #define READ_BUF_SIZE (64 * 1024)
 #define MAX_PENDING_WRITE (1024 * 1024) /* stop reading a client that does not read answers */
 #define LINGER_MS 2000                  /* how long a refused client may keep sending */
+#define MAX_LEFTOVER (1024 * 1024)      /* bytes read ahead while an answer is deferred */
 
 typedef struct header_span {
     size_t name_off, name_len, value_off, value_len;
@@ -52,6 +53,7 @@ struct http_conn {
     char peer[64];
     /* a deferred request (http_defer): nothing more is parsed until its answer comes */
     bool waiting, wait_keep, wait_http10, wait_head;
+    bool peer_eof;     /* the client stopped sending while waiting: answer, then close */
     bool closed;       /* handles closed while waiting: freed by http_respond */
     bool streaming, stream_chunked; /* http_stream_begin has sent the head */
     void (*drain_fn)(void *ud);     /* http_stream_on_drain */
@@ -478,11 +480,13 @@ static void alloc_read_buf(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 }
 
 /* A deferred request paused the parser: keep what follows it, stop reading and timing. */
+/* The request is deferred: what follows it waits in leftover. Reading goes on (no two
+ * epoll_ctl calls per deferred request) until MAX_LEFTOVER bytes wait. */
 static void conn_wait(http_conn *c, const char *data, size_t len)
 {
     const char *at = llhttp_get_error_pos(&c->parser);
     if (at && at >= data && at < data + len) gh_buf_append(&c->leftover, at, (size_t)(data + len - at));
-    if (c->reading) {
+    if (c->reading && c->leftover.len > MAX_LEFTOVER) {
         uv_read_stop((uv_stream_t *)&c->tcp);
         c->reading = false;
     }
@@ -519,6 +523,12 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     http_conn *c = stream->data;
     (void)buf;
     if (nread == 0) return;
+    if (nread == UV_EOF && c->waiting) { /* it has said all: the deferred answer still goes out */
+        uv_read_stop((uv_stream_t *)&c->tcp);
+        c->reading = false;
+        c->peer_eof = true;
+        return;
+    }
     if (nread < 0) {
         /* EOF or error: a half-received request is dropped; answers still queued are lost
            with the peer, as it asked. */
@@ -528,6 +538,10 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     if (c->draining || c->close_after_write) return; /* dropping what a refused client sends */
     if (c->waiting) {
         gh_buf_append(&c->leftover, buf->base, (size_t)nread);
+        if (c->leftover.len > MAX_LEFTOVER) {
+            uv_read_stop((uv_stream_t *)&c->tcp);
+            c->reading = false;
+        }
         return;
     }
     conn_parse(c, buf->base, (size_t)nread);
@@ -662,7 +676,7 @@ void http_respond(http_conn *c, const http_response *r)
         return;
     }
     if (c->closing) return;
-    bool keep = c->wait_keep && !r->close && !c->srv->stopping;
+    bool keep = c->wait_keep && !r->close && !c->srv->stopping && !c->peer_eof;
     conn_put_response(c, r, keep, c->wait_http10, c->wait_head);
     conn_answered(c, keep);
 }
@@ -676,7 +690,8 @@ void http_stream_begin(http_conn *c, int status, const char *content_type)
     gh_buf_printf(o, "HTTP/1.1 %d %s\r\n", status, http_status_text(status));
     if (content_type && *content_type) gh_buf_printf(o, "Content-Type: %s\r\n", content_type);
     if (c->stream_chunked) gh_buf_puts(o, "Transfer-Encoding: chunked\r\n");
-    if (!c->stream_chunked || !c->wait_keep || c->srv->stopping) gh_buf_puts(o, "Connection: close\r\n");
+    if (!c->stream_chunked || !c->wait_keep || c->srv->stopping || c->peer_eof)
+        gh_buf_puts(o, "Connection: close\r\n");
     gh_buf_puts(o, "\r\n");
     conn_flush(c);
 }
@@ -721,7 +736,7 @@ void http_stream_end(http_conn *c, bool complete)
         return;
     }
     if (c->stream_chunked) gh_buf_puts(&c->out, "0\r\n\r\n");
-    conn_answered(c, c->stream_chunked && c->wait_keep && !c->srv->stopping);
+    conn_answered(c, c->stream_chunked && c->wait_keep && !c->srv->stopping && !c->peer_eof);
 }
 
 void http_server_free(http_server *s)

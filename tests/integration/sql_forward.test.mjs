@@ -10,6 +10,7 @@ import { mkdtempSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import http from 'node:http';
+import net from 'node:net';
 import crypto from 'node:crypto';
 import assert from 'node:assert/strict';
 import { startDaemon, runner } from './lib.mjs';
@@ -317,6 +318,34 @@ async function main() {
     streamer = null;
     const again = await post(d.portOf('hasty'), '/Execute', rdsSql);
     assert.equal(again.status, 200, again.text);
+  });
+
+  await test('fwd-11 raw HTTP: two pipelined requests answered in order, and a client that half-closes still gets its answer', async () => {
+    const raw = (text, halfClose) => new Promise((resolve) => {
+      const sock = net.connect(d.portOf('rds'), '127.0.0.1', () => {
+        sock.write(text);
+        if (halfClose) sock.end();
+      });
+      let got = '';
+      sock.on('data', (c) => {
+        got += c;
+        if (!halfClose && (got.match(/\r\n0\r\n\r\n/g) || []).length === 2) sock.destroy(); // two chunked ends
+      });
+      sock.on('close', () => resolve(got));
+    });
+    const body = JSON.stringify(rdsSql);
+    const one = (n) => `POST /Execute HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${analyst}\r\n` +
+      `Content-Type: application/json\r\nX-N: ${n}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    let n = 0;
+    streamer = (res) => { res.writeHead(200, { 'content-type': 'application/json' }); res.end(`{"n":${++n}}`); };
+    const both = await raw(one(1) + one(2), false);
+    assert.equal((both.match(/HTTP\/1\.1 200/g) || []).length, 2, both);
+    assert.ok(both.indexOf('{"n":1}') < both.indexOf('{"n":2}'), both);
+    const half = await raw(one(3), true);
+    streamer = null;
+    assert.match(half, /^HTTP\/1\.1 200/, half);
+    assert.match(half, /Connection: close/i);
+    assert.match(half, /\{"n":3\}/);
   });
 
   d.proc.kill('SIGTERM');
