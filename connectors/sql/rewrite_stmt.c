@@ -610,7 +610,7 @@ static void fill_params(sql_walker *w, const sql_walker *w2, const char *sql, sq
                                                : (sql_param){.value = rw->values[i - (size_t)rw->base]};
         return;
     }
-    /* ? binds by position: each $k of the deparsed text, left to right, becomes ? */
+    /* ? binds by position: each $k of the rewritten text, left to right, becomes ? */
     sql_param_at *at = sql_alloc(w, (n ? n : 1) * sizeof *at);
     if (n)
         memcpy(at, w2->params, n * sizeof *at);
