@@ -516,9 +516,100 @@ static int compare_location(const void *a, const void *b)
     return (x->location > y->location) - (x->location < y->location);
 }
 
+/* ---- the re-check of writes: the tenant where the rewrite put it ---- */
+
+static const char *col_part(const List *fields, int i)
+{
+    const Node *n = list_nth(fields, i);
+    return IsA(n, String) ? strVal(n) : NULL;
+}
+
+/* qual.tenant_col = $param, alone or among the arguments of an AND. */
+static bool has_tenant_eq(const Node *n, const char *qual, const char *tc, int param)
+{
+    if (!n)
+        return false;
+    if (IsA(n, BoolExpr) && ((const BoolExpr *)n)->boolop == AND_EXPR) {
+        ListCell *lc;
+        foreach (lc, ((const BoolExpr *)n)->args)
+            if (has_tenant_eq(lfirst(lc), qual, tc, param))
+                return true;
+        return false;
+    }
+    if (!IsA(n, A_Expr) || ((const A_Expr *)n)->kind != AEXPR_OP)
+        return false;
+    const A_Expr *e = (const A_Expr *)n;
+    const Node *op = llast(e->name), *l = e->lexpr, *r = e->rexpr;
+    if (!IsA(op, String) || strcmp(strVal(op), "=") != 0 || !l || !r || !IsA(l, ColumnRef) || !IsA(r, ParamRef))
+        return false;
+    const List *f = ((const ColumnRef *)l)->fields;
+    const char *q = list_length(f) == 2 ? col_part(f, 0) : NULL, *c = list_length(f) == 2 ? col_part(f, 1) : NULL;
+    return q && c && strcmp(q, qual) == 0 && strcmp(c, tc) == 0 && ((const ParamRef *)r)->number == param;
+}
+
+static bool is_tenant_param(const Node *n, int param)
+{
+    if (n && IsA(n, ResTarget))
+        n = ((const ResTarget *)n)->val;
+    return n && IsA(n, ParamRef) && ((const ParamRef *)n)->number == param;
+}
+
+/* Every new row's tenant value is the tenant parameter. */
+static void check_insert_rows(sql_walker *w, const InsertStmt *ins, const char *tc, int param)
+{
+    int ti = -1, i = 0;
+    ListCell *lc;
+    foreach (lc, ins->cols) {
+        if (strcmp(((ResTarget *)lfirst(lc))->name, tc) == 0)
+            ti = i;
+        i++;
+    }
+    const SelectStmt *s = (const SelectStmt *)ins->selectStmt;
+    if (ti < 0 || !s)
+        sql_fail(w, SQL_EINTERNAL, "the rewritten INSERT does not set the tenant column");
+    foreach (lc, s->valuesLists)
+        if (list_length(lfirst(lc)) <= ti || !is_tenant_param(list_nth(lfirst(lc), ti), param))
+            sql_fail(w, SQL_EINTERNAL, "a row of the rewritten INSERT does not take the tenant");
+    if (!s->valuesLists && (list_length(s->targetList) <= ti || !is_tenant_param(list_nth(s->targetList, ti), param)))
+        sql_fail(w, SQL_EINTERNAL, "the rewritten INSERT ... SELECT does not take the tenant");
+}
+
+/* The rewritten write, read back from its own tree: UPDATE and DELETE (and ON CONFLICT DO
+ * UPDATE) have target.tenant = $t in their WHERE, and INSERT rows carry $t. */
+static void check_write(sql_walker *w, const sql_tree *tree)
+{
+    const char *tc = w->rw->opts->tenant_column;
+    int param = w->rw->tenant_param;
+    Node *n = ((RawStmt *)linitial(tree->stmts))->stmt;
+    if (IsA(n, ExplainStmt))
+        n = ((ExplainStmt *)n)->query;
+    if (!tc || !n)
+        return;
+    const RangeVar *rv = NULL;
+    const Node *where = NULL;
+    if (IsA(n, UpdateStmt))
+        rv = ((UpdateStmt *)n)->relation, where = ((UpdateStmt *)n)->whereClause;
+    else if (IsA(n, DeleteStmt))
+        rv = ((DeleteStmt *)n)->relation, where = ((DeleteStmt *)n)->whereClause;
+    else if (IsA(n, InsertStmt)) {
+        const InsertStmt *ins = (const InsertStmt *)n;
+        if (ins->selectStmt)
+            check_insert_rows(w, ins, tc, param);
+        if (!ins->onConflictClause || ins->onConflictClause->action != ONCONFLICT_UPDATE)
+            return;
+        rv = ins->relation, where = ins->onConflictClause->whereClause;
+    } else {
+        return;
+    }
+    if (!has_tenant_eq(where, rv->alias ? rv->alias->aliasname : rv->relname, tc, param))
+        sql_fail(w, SQL_EINTERNAL, "the rewritten %s does not hold the tenant in its WHERE",
+                 IsA(n, InsertStmt) ? "ON CONFLICT DO UPDATE" : IsA(n, UpdateStmt) ? "UPDATE" : "DELETE");
+}
+
 /* Parses `sql` again; fills w2 (a fresh walk) and checks it against the policies of w:
- * every table one the request named, every column one the decision lets through, and every
- * table read in FROM inside one of the derived tables the rewrite wrote. */
+ * every table one the request named, every column one the decision lets through, every
+ * table read in FROM inside one of the derived tables the rewrite wrote, and every write
+ * confined to the tenant (check_write). */
 static void recheck(sql_walker *w, const char *sql, sql_walker *w2, sql_description *d2, jmp_buf *fail2)
 {
     sql_tree *tree;
@@ -541,6 +632,7 @@ static void recheck(sql_walker *w, const char *sql, sql_walker *w2, sql_descript
         sql_fail(w, SQL_EINTERNAL, "the rewrite made several statements");
     for (size_t i = 0; i < d2->ntables; i++)
         check_table(w, &d2->tables[i]);
+    check_write(w, tree);
     int expect = w->rw->base + (int)w->rw->nvalues;
     if (d2->nparams > expect)
         sql_fail(w, SQL_EINTERNAL, "the rewrite has $%d, more parameters than it made", d2->nparams);
