@@ -505,6 +505,9 @@ int sql_rds_listen(listener_rt *l, char *err, size_t errlen)
 {
     const listener_cfg *c = l->cfg;
     const gh_config *cfg = l->w->srv->cfg;
+    char why[200];
+    if (sql_selfcheck(why, sizeof why) != 0) /* this build's parser, before any statement */
+        return snprintf(err, errlen, "listener %s: %s", c->name, why), -1;
     if (c->catalog_file && !l->sql_catalog) {
         char *text;
         size_t len;

@@ -162,3 +162,40 @@ const gh_value *sql_tree_json(const char *text, gh_arena *a, sql_error *err)
     pg_query_free_parse_result(r);
     return v;
 }
+
+/* ---- the build's own check ---- */
+
+static void walk_unknown(void *arg)
+{
+    /* a utility statement is a node raw_expression_tree_walker does not know: elog(ERROR) */
+    raw_expression_tree_walker(arg, NULL, NULL);
+}
+
+static bool canary_ok(const sql_tree *t)
+{
+    const RawStmt *rs = list_length(t->stmts) == 1 ? linitial(t->stmts) : NULL;
+    const SelectStmt *sel = rs && IsA(rs->stmt, SelectStmt) ? (const SelectStmt *)rs->stmt : NULL;
+    const RangeVar *rv = sel && list_length(sel->fromClause) == 1 ? linitial(sel->fromClause) : NULL;
+    const A_Expr *e = sel && sel->whereClause && IsA(sel->whereClause, A_Expr) ? (const A_Expr *)sel->whereClause : NULL;
+    return rv && IsA(rv, RangeVar) && rv->schemaname && strcmp(rv->schemaname, "s") == 0 &&
+           strcmp(rv->relname, "t") == 0 && rv->location == 14 && e && e->kind == AEXPR_OP &&
+           e->rexpr && IsA(e->rexpr, ParamRef) && ((const ParamRef *)e->rexpr)->number == 1 &&
+           ((const ParamRef *)e->rexpr)->location == 28;
+}
+
+int sql_selfcheck(char *msg, size_t n)
+{
+    gh_arena a;
+    gh_arena_init(&a, 1 << 20);
+    sql_tree *t;
+    sql_error err;
+    int rc = 0;
+    if (sql_tree_parse("SELECT a FROM s.t WHERE b = $1", &a, &t, &err) != 0 || !canary_ok(t))
+        rc = -1, snprintf(msg, n, "PostgreSQL's parse tree does not read as the node headers say: "
+                                  "libpg_query and postgresql-server-dev are not the same major version");
+    else if (sql_tree_parse("CREATE TABLE x (a int)", &a, &t, &err) != 0 ||
+             sql_pg_guarded(walk_unknown, ((RawStmt *)linitial(t->stmts))->stmt) == 0)
+        rc = -1, snprintf(msg, n, "PostgreSQL errors inside a tree walk are not caught");
+    gh_arena_free(&a);
+    return rc;
+}

@@ -438,6 +438,8 @@ static void constrain_insert(sql_walker *w, InsertStmt *ins)
         return;
     }
     size_t width = insert_width(w, (SelectStmt *)ins->selectStmt, table);
+    if (width == 0) /* INSERT ... SELECT with an empty select list */
+        sql_fail(w, SQL_EDENIED, "INSERT into %s without values is not allowed", table);
     if (!ins->cols) {
         insert_columns(w, after, width, table, t, tc && tenant_index(w, ins, width, table) == width);
     } else {

@@ -46,6 +46,11 @@ typedef enum sql_action {
 
 const char *sql_action_name(sql_action a); /* "select" ... "other" */
 
+/* Checks PostgreSQL's parser as this build links it: a known statement's tree reads as the
+ * node headers describe it, and an error raised inside a tree walk is caught. 0, or -1
+ * with why in msg; run before a SQL listener starts. */
+int sql_selfcheck(char *msg, size_t n);
+
 /* ---- catalog: {"schema.table": ["col", ...]}, as `gatehouse catalog` writes it ---- */
 
 typedef struct sql_catalog sql_catalog;

@@ -107,6 +107,9 @@ int main(void)
         test_fail(__FILE__, __LINE__, "data/sql/describe.txt: no cases read");
     test_catalog();
     test_small_arena();
+    char why[200] = "";
+    CHECK_INT(sql_selfcheck(why, sizeof why), 0); /* node layout and the error guard */
+    CHECK_STR(why, "");
     printf("test_sql_describe: %d corpus cases\n", ncases);
     return tests_done("test_sql_describe");
 }
