@@ -339,9 +339,8 @@ static const gh_value *query_of(sql_ctx *x, const char *numbered, sql_descriptio
                                 bool *described)
 {
     gh_arena *a = &x->w->req;
-    const char *known = sql_plans_query(x->l->sql_plans, numbered);
-    const gh_value *q;
-    if (known && gh_json_read(a, known, strlen(known), NULL, &q, NULL) == 0) return q;
+    const gh_value *q = sql_plans_query(x->l->sql_plans, numbered);
+    if (q) return q; /* lives in the plan memory, which this request does not change */
     if (describe(x, numbered, desc) < 0) return NULL;
     *described = true;
     q = sql_description_value(desc, a);

@@ -5,12 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gatehouse/value.h"
+
 #define PLANS_PER_STATEMENT 4
 
 typedef struct slot {
     uint64_t hash;
     char *sql;
-    char *query_json;
+    gh_arena arena;         /* the description's, read once from its JSON */
+    const gh_value *query;
     sql_plan plans[PLANS_PER_STATEMENT];
     size_t nplans, next; /* next: the plan replaced when all are taken */
 } slot;
@@ -43,7 +46,7 @@ static void slot_clear(slot *s)
 {
     for (size_t i = 0; i < s->nplans; i++) plan_free(&s->plans[i]);
     free(s->sql);
-    free(s->query_json);
+    gh_arena_free(&s->arena); /* a zeroed arena holds nothing: fine */
     memset(s, 0, sizeof *s);
 }
 
@@ -74,12 +77,12 @@ static slot *find(sql_plans *p, const char *sql, uint64_t h)
     return s->sql && s->hash == h && strcmp(s->sql, sql) == 0 ? s : NULL;
 }
 
-const char *sql_plans_query(sql_plans *p, const char *sql)
+const gh_value *sql_plans_query(sql_plans *p, const char *sql)
 {
     slot *s = find(p, sql, hash_text(sql));
     if (s) p->stats.query_hits++;
     else p->stats.query_misses++;
-    return s ? s->query_json : NULL;
+    return s ? s->query : NULL;
 }
 
 void sql_plans_put_query(sql_plans *p, const char *sql, const char *query_json, size_t len)
@@ -88,14 +91,12 @@ void sql_plans_put_query(sql_plans *p, const char *sql, const char *query_json, 
     if (find(p, sql, h)) return;
     slot *s = &p->slots[h & p->mask];
     slot_clear(s);
+    gh_arena_init(&s->arena, 0);
     s->sql = strdup(sql);
-    s->query_json = malloc(len + 1);
-    if (!s->sql || !s->query_json) {
+    if (!s->sql || gh_json_read(&s->arena, query_json, len, NULL, &s->query, NULL) != 0) {
         slot_clear(s);
         return;
     }
-    memcpy(s->query_json, query_json, len);
-    s->query_json[len] = 0;
     s->hash = h;
 }
 

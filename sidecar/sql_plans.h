@@ -1,5 +1,5 @@
 /* A per-worker memory of what the SQL listener worked out for a statement text: its
- * description (input.query, as JSON), and for each decision it met (the decision's exact
+ * description (input.query), and for each decision it met (the decision's exact
  * JSON) the rewritten statement and where each placeholder's value comes from. Applications
  * send the same statements again and again with other parameters, so parsing, describing and
  * rewriting are paid once per (statement, decision). Keyed by the exact texts, so a hit can
@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "gatehouse/value.h"
 
 typedef struct sql_plan {
     char *decision;        /* the decision as JSON (the key) */
@@ -26,9 +28,10 @@ typedef struct sql_plans sql_plans;
 sql_plans *sql_plans_new(size_t slots);
 void sql_plans_free(sql_plans *p);
 
-/* The description (input.query as JSON) remembered for sql, or NULL. */
-const char *sql_plans_query(sql_plans *p, const char *sql);
-/* Remembers sql's description (copied); forgets what the slot held before. */
+/* The description (input.query) remembered for sql, or NULL; valid until the slot is
+ * reused by another statement's sql_plans_put_query. */
+const gh_value *sql_plans_query(sql_plans *p, const char *sql);
+/* Remembers sql's description (read from its JSON once); forgets what the slot held before. */
 void sql_plans_put_query(sql_plans *p, const char *sql, const char *query_json, size_t len);
 
 /* The plan for (sql, decision JSON), or NULL. */
