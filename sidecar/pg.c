@@ -263,8 +263,10 @@ static void finish_job(pg_conn *c, const char *err)
     c->job = NULL;
     c->last = NULL;
     /* idle, a live connection stays watched (a notice, or the server going away); a broken
-     * one is not: libpq closed its socket, whose number another handle may take */
-    if (c->poll) poll_for(c, PQstatus(c->conn) == CONNECTION_OK ? UV_READABLE : 0);
+     * one's handle is closed at once: libpq closed its socket, and once another handle of
+     * this loop takes the number, closing ours would take that one out of epoll too */
+    if (c->poll && PQstatus(c->conn) == CONNECTION_OK) poll_for(c, UV_READABLE);
+    else unwatch(c);
     j->done(j->ud, err ? NULL : res, err);
     if (res) PQclear(res);
     job_free(j);
@@ -372,7 +374,8 @@ static void on_poll(uv_poll_t *h, int status, int events)
 {
     pg_conn *c = h->data;
     if (!c->job) { /* idle: a notice to read, or the connection ended (reset at next use) */
-        if (status < 0 || !PQconsumeInput(c->conn)) poll_for(c, 0);
+        if (status < 0 || !PQconsumeInput(c->conn) || PQstatus(c->conn) != CONNECTION_OK)
+            unwatch(c); /* now, while libpq's closed socket number is still nobody's */
         return;
     }
     if (status < 0) {
