@@ -19,7 +19,7 @@ input='{"subject": {"id": "u1", "tenant": "acme", "roles": ["analyst"]},
 echo "$input" | "$GH" eval -d policies/authz --stdin-input -f pretty data.gatehouse.authz.decision
 echo
 echo "== gatehouse parse policies/authz/authz.rego   (syntax tree, first 20 lines)"
-"$GH" parse policies/authz/authz.rego | head -20
+"$GH" parse policies/authz/authz.rego | sed -n 1,20p # reads it all: no SIGPIPE under pipefail
 echo "..."
 echo
 echo "== a broken module is reported with file:line:col and a caret"
