@@ -39,7 +39,7 @@ const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
 const loadOpts = { keepCase: true, longs: Number, enums: String, defaults: true };
 const echoPkg = grpc.loadPackageDefinition(protoLoader.loadSync(join(here, 'grpc_echo.proto'), loadOpts));
-const healthPkg = grpc.loadPackageDefinition(protoLoader.loadSync(join(here, 'grpc_health.proto'), loadOpts));
+const healthPkg = grpc.loadPackageDefinition(protoLoader.loadSync(join(here, '../../proto/grpc/health/v1/health.proto'), loadOpts));
 const { status: S } = grpc;
 
 // ---- the server under test ----
