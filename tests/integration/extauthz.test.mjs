@@ -11,9 +11,8 @@ import { createRequire } from 'node:module';
 import http2 from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import crypto from 'node:crypto';
 import assert from 'node:assert/strict';
-import { startDaemon, runner, sleep } from './lib.mjs';
+import { startDaemon, runner, sleep, hs256Token } from './lib.mjs';
 
 const GH = process.argv[2];
 if (!GH) {
@@ -25,13 +24,7 @@ const dir = mkdtempSync(join(tmpdir(), 'gh-extauthz-'));
 const { test, done } = runner();
 
 const SECRET = 'demo-only-signing-secret-change-me';
-const b64u = (x) => Buffer.from(x).toString('base64url');
-function token(claims) {
-  const h = b64u(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
-  const p = b64u(JSON.stringify(claims));
-  const sig = crypto.createHmac('sha256', SECRET).update(`${h}.${p}`).digest();
-  return `${h}.${p}.${b64u(sig)}`;
-}
+const token = (claims) => hs256Token(SECRET, claims);
 const now = () => Math.floor(Date.now() / 1000);
 const claims = (extra = {}) => ({ iss: 'https://auth.example.com', aud: 'shop-api', sub: 'u-42',
   role: 'customer', iat: now(), exp: now() + 600, ...extra });

@@ -1,11 +1,20 @@
 // Shared by the integration tests: start `gatehouse run` on 127.0.0.1 (ports picked by the
 // daemon and read back from its "listening" log lines), and a tiny test runner that prints
-// one line per case and a summary.
+// one line per case and a summary; HS256 bearer tokens for the tests' issuers.
 import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// A JWT signed with HS256 under secret, carrying exactly these claims.
+export function hs256Token(secret, claims) {
+  const b64u = (x) => Buffer.from(x).toString('base64url');
+  const h = b64u(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
+  const p = b64u(JSON.stringify(claims));
+  return `${h}.${p}.${b64u(crypto.createHmac('sha256', secret).update(`${h}.${p}`).digest())}`;
+}
 
 // Starts the daemon with `run --addr 127.0.0.1:0 -w 2`, the config (written into dir) and
 // extra arguments. Resolves once every listener has logged its address:

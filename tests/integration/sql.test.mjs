@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import crypto from 'node:crypto';
 import assert from 'node:assert/strict';
-import { startDaemon, runner, sleep } from './lib.mjs';
+import { startDaemon, runner, sleep, hs256Token } from './lib.mjs';
 import { requirePostgres, startPostgres as startCluster, stopPostgres as stopCluster, psql as psqlIn, psqlValue as psqlValueIn, pgUser } from './pg.mjs';
 import { createRequire } from 'node:module';
 import http from 'node:http';
@@ -45,13 +45,8 @@ INSERT INTO public.customers VALUES
 // ---- tokens and requests ----
 
 const SECRET = 'sql-listener-test-secret-0123456789abcdef';
-const b64u = (x) => Buffer.from(x).toString('base64url');
-function token(claims) {
-  const h = b64u(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
-  const p = b64u(JSON.stringify({ iss: 'test-idp', aud: 'orders-db', iat: Math.floor(Date.now() / 1000),
-    exp: Math.floor(Date.now() / 1000) + 600, ...claims }));
-  return `${h}.${p}.${b64u(crypto.createHmac('sha256', SECRET).update(`${h}.${p}`).digest())}`;
-}
+const token = (claims) => hs256Token(SECRET, { iss: 'test-idp', aud: 'orders-db', iat: Math.floor(Date.now() / 1000),
+  exp: Math.floor(Date.now() / 1000) + 600, ...claims });
 const analyst = token({ sub: 'ann', tenant: 'acme', roles: ['analyst'] });
 const admin = token({ sub: 'root', tenant: 'acme', roles: ['admin'] });
 const globex = token({ sub: 'bob', tenant: 'globex', roles: ['analyst'] });

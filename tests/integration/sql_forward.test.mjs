@@ -13,7 +13,7 @@ import http from 'node:http';
 import net from 'node:net';
 import crypto from 'node:crypto';
 import assert from 'node:assert/strict';
-import { startDaemon, runner } from './lib.mjs';
+import { startDaemon, runner, hs256Token } from './lib.mjs';
 
 const GH = process.argv[2];
 if (!GH) {
@@ -25,12 +25,7 @@ const dir = mkdtempSync(join(tmpdir(), 'gh-sqlfwd-'));
 const { test, done } = runner();
 
 const SECRET = 'sql-forward-test-secret-0123456789abcdef';
-const b64u = (x) => Buffer.from(x).toString('base64url');
-function token(claims) {
-  const h = b64u(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
-  const p = b64u(JSON.stringify({ iss: 'test-idp', aud: 'orders-db', exp: Math.floor(Date.now() / 1000) + 600, ...claims }));
-  return `${h}.${p}.${b64u(crypto.createHmac('sha256', SECRET).update(`${h}.${p}`).digest())}`;
-}
+const token = (claims) => hs256Token(SECRET, { iss: 'test-idp', aud: 'orders-db', exp: Math.floor(Date.now() / 1000) + 600, ...claims });
 const analyst = token({ sub: 'ann', tenant: 'acme', roles: ['analyst'] });
 
 // ---- the connector service stand-in ----

@@ -11,9 +11,8 @@ import { mkdtempSync, rmSync, chownSync, chmodSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import crypto from 'node:crypto';
 import assert from 'node:assert/strict';
-import { startDaemon, runner } from './lib.mjs';
+import { startDaemon, runner, hs256Token } from './lib.mjs';
 import { requirePostgres, startPostgres as startCluster, stopPostgres as stopCluster, pgUser } from './pg.mjs';
 
 const GH = process.argv[2];
@@ -127,12 +126,7 @@ const norm = (v) => (v === null || v === undefined ? null : String(v));
 const canon = (rowsList) => rowsList.map((r) => JSON.stringify(r.map(norm))).sort();
 
 const SECRET = 'sql-random-test-secret-0123456789abcdef';
-function token(claims) {
-  const b64u = (x) => Buffer.from(x).toString('base64url');
-  const h = b64u(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
-  const p = b64u(JSON.stringify({ iss: 'test-idp', aud: 'orders-db', exp: Math.floor(Date.now() / 1000) + 3600, ...claims }));
-  return `${h}.${p}.${b64u(crypto.createHmac('sha256', SECRET).update(`${h}.${p}`).digest())}`;
-}
+const token = (claims) => hs256Token(SECRET, { iss: 'test-idp', aud: 'orders-db', exp: Math.floor(Date.now() / 1000) + 3600, ...claims });
 
 async function main() {
   startCluster(dir);

@@ -8,9 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, readFileSync, chownSync, chmodSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import crypto from 'node:crypto';
 import assert from 'node:assert/strict';
-import { startDaemon, runner, sleep } from './lib.mjs';
+import { startDaemon, runner, sleep, hs256Token } from './lib.mjs';
 import { requirePostgres, startPostgres as startCluster, stopPostgres as stopCluster, psql as psqlIn, psqlValue as psqlValueIn, pgUser } from './pg.mjs';
 
 const GH = process.argv[2];
@@ -33,12 +32,7 @@ INSERT INTO public.audit VALUES (1, 'login');
 `;
 
 const SECRET = 'seed-scenario-secret-0123456789abcdefgh';
-const b64u = (x) => Buffer.from(x).toString('base64url');
-function token(sub) {
-  const h = b64u(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
-  const p = b64u(JSON.stringify({ iss: 'suits', aud: 'aurora', sub, exp: Math.floor(Date.now() / 1000) + 600 }));
-  return `${h}.${p}.${b64u(crypto.createHmac('sha256', SECRET).update(`${h}.${p}`).digest())}`;
-}
+const token = (sub) => hs256Token(SECRET, { iss: 'suits', aud: 'aurora', sub, exp: Math.floor(Date.now() / 1000) + 600 });
 
 async function execute(port, user, sql) {
   const res = await fetch(`http://127.0.0.1:${port}/Execute`, {
