@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import https from 'node:https';
 import crypto from 'node:crypto';
 import assert from 'node:assert/strict';
-import { startDaemon as startLib, runner, sleep } from './lib.mjs';
+import { startDaemon as startLib, runner, sleep, makeTestCerts } from './lib.mjs';
 
 const GH = process.argv[2];
 if (!GH) {
@@ -33,19 +33,7 @@ function run(cmd, args, env = process.env) {
 
 // ---- a test CA and a certificate for 127.0.0.1 ----
 
-function openssl(...args) {
-  const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
-}
-function makeCerts() {
-  openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2',
-    '-subj', '/CN=gatehouse test CA', '-keyout', 'ca.key', '-out', 'ca.pem');
-  openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=127.0.0.1',
-    '-keyout', 'idp.key', '-out', 'idp.csr');
-  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n');
-  openssl('x509', '-req', '-in', 'idp.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial',
-    '-days', '2', '-extfile', 'san.ext', '-out', 'idp.pem');
-}
+const makeCerts = () => makeTestCerts(dir, 'idp', '127.0.0.1', 'IP:127.0.0.1');
 
 // ---- tokens ----
 

@@ -6,6 +6,7 @@
 //
 // usage: node grpc.test.mjs path/to/grpc_echo_server
 import { spawn, spawnSync } from 'node:child_process';
+import { makeTestCerts } from './lib.mjs';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -461,19 +462,7 @@ async function stopCase() {
 
 // ---- TLS ----
 
-function openssl(...args) {
-  const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
-}
-function makeCerts() {
-  openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2',
-    '-subj', '/CN=gatehouse test CA', '-keyout', 'ca.key', '-out', 'ca.pem');
-  openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=localhost',
-    '-keyout', 'srv.key', '-out', 'srv.csr');
-  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n');
-  openssl('x509', '-req', '-in', 'srv.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial',
-    '-days', '2', '-extfile', 'san.ext', '-out', 'srv.pem');
-}
+const makeCerts = () => makeTestCerts(dir, 'srv', 'localhost', 'IP:127.0.0.1,DNS:localhost');
 
 async function tlsCases() {
   makeCerts();

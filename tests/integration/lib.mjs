@@ -1,12 +1,27 @@
 // Shared by the integration tests: start `gatehouse run` on 127.0.0.1 (ports picked by the
 // daemon and read back from its "listening" log lines), and a tiny test runner that prints
 // one line per case and a summary; HS256 bearer tokens for the tests' issuers.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// A test CA (dir/ca.pem) and a certificate it signs for the server (dir/NAME.pem and .key),
+// common name cn, subjectAltName san ("IP:127.0.0.1,DNS:localhost"), valid two days.
+export function makeTestCerts(dir, name, cn, san) {
+  const openssl = (...args) => {
+    const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
+  };
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  openssl('req', '-x509', ...ec, '-days', '2', '-subj', '/CN=gatehouse test CA', '-keyout', 'ca.key', '-out', 'ca.pem');
+  openssl('req', ...ec, '-subj', `/CN=${cn}`, '-keyout', `${name}.key`, '-out', `${name}.csr`);
+  writeFileSync(join(dir, 'san.ext'), `subjectAltName=${san}\nbasicConstraints=CA:FALSE\n`);
+  openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial',
+    '-days', '2', '-extfile', 'san.ext', '-out', `${name}.pem`);
+}
 
 // A JWT signed with HS256 under secret, carrying exactly these claims.
 export function hs256Token(secret, claims) {
