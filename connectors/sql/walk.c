@@ -596,29 +596,20 @@ static void walk_insert(sql_walker *w, InsertStmt *ins, sql_scope *up, const sql
     walk_list(w, ins->returningList, &s, ctes);
 }
 
-static void walk_update(sql_walker *w, UpdateStmt *u, sql_scope *up, const sql_cte *ctes)
+/* UPDATE (set: its SET list; from: FROM) and DELETE (set NIL; from: USING): the target in
+ * scope for every clause, the other tables as FROM items. */
+static void walk_modify(sql_walker *w, WithClause *with, RangeVar *target, List *from, List *set, Node *where,
+                        List *returning, sql_scope *up, const sql_cte *ctes)
 {
-    ctes = walk_with(w, u->withClause, up, ctes);
+    ctes = walk_with(w, with, up, ctes);
     sql_scope s = {.up = up};
-    dml_target(w, u->relation, &s);
+    dml_target(w, target, &s);
     ListCell *lc;
-    foreach (lc, u->fromClause)
+    foreach (lc, from)
         from_item(w, lfirst(lc), &s, up, ctes);
-    walk_set_list(w, u->targetList, 0, &s, ctes);
-    walk_expr(w, u->whereClause, &s, ctes);
-    walk_list(w, u->returningList, &s, ctes);
-}
-
-static void walk_delete(sql_walker *w, DeleteStmt *del, sql_scope *up, const sql_cte *ctes)
-{
-    ctes = walk_with(w, del->withClause, up, ctes);
-    sql_scope s = {.up = up};
-    dml_target(w, del->relation, &s);
-    ListCell *lc;
-    foreach (lc, del->usingClause)
-        from_item(w, lfirst(lc), &s, up, ctes);
-    walk_expr(w, del->whereClause, &s, ctes);
-    walk_list(w, del->returningList, &s, ctes);
+    walk_set_list(w, set, 0, &s, ctes);
+    walk_expr(w, where, &s, ctes);
+    walk_list(w, returning, &s, ctes);
 }
 
 static void walk_stmt(sql_walker *w, Node *n, sql_scope *up, const sql_cte *ctes, bool top)
@@ -630,8 +621,17 @@ static void walk_stmt(sql_walker *w, Node *n, sql_scope *up, const sql_cte *ctes
     switch (nodeTag(n)) {
     case T_SelectStmt: walk_select(w, (SelectStmt *)n, up, ctes); break;
     case T_InsertStmt: walk_insert(w, (InsertStmt *)n, up, ctes); break;
-    case T_UpdateStmt: walk_update(w, (UpdateStmt *)n, up, ctes); break;
-    case T_DeleteStmt: walk_delete(w, (DeleteStmt *)n, up, ctes); break;
+    case T_UpdateStmt: {
+        UpdateStmt *u = (UpdateStmt *)n;
+        walk_modify(w, u->withClause, u->relation, u->fromClause, u->targetList, u->whereClause, u->returningList,
+                    up, ctes);
+        break;
+    }
+    case T_DeleteStmt: {
+        DeleteStmt *d = (DeleteStmt *)n;
+        walk_modify(w, d->withClause, d->relation, d->usingClause, NIL, d->whereClause, d->returningList, up, ctes);
+        break;
+    }
     case T_ExplainStmt:
         if (!top)
             sql_fail(w, SQL_EUNSUPPORTED, "EXPLAIN inside a statement");
