@@ -144,6 +144,22 @@ static char *run(const sql_rewrite_result *rw, gh_arena *a, char *err, size_t er
 
 static char corpus_catalog[8192];
 
+/* The case's statement rewritten under its own catalog and decision; false when it is
+ * denied or needs the request's own parameter values (nothing here to bind them). */
+static bool rewrite_case(const sql_case *c, gh_arena *a, sql_rewrite_result *rw)
+{
+    sql_error err;
+    sql_catalog *cat;
+    const gh_value *dec;
+    sql_description d;
+    if (sql_catalog_load(c->catalog, strlen(c->catalog), a, &cat, &err) != 0 ||
+        gh_json_read(a, c->decision, strlen(c->decision), NULL, &dec, NULL) != 0)
+        abort();
+    sql_rewrite_opts o = {.catalog = cat, .tenant_column = "tenant_id"};
+    return sql_describe(c->sql.data, c->sql.len, cat, NULL, SQL_PARAMS_DOLLAR, a, &d, &err) == 0 &&
+           sql_rewrite(&d, dec, &o, a, rw, &err) == 0 && d.nparams == 0;
+}
+
 static void check_case(const sql_case *c)
 {
     if (!main_decision[0]) {
@@ -154,17 +170,8 @@ static void check_case(const sql_case *c)
         return; /* other decisions name tables this schema does not have */
     gh_arena a;
     gh_arena_init(&a, 64 << 20);
-    sql_error err;
-    sql_catalog *cat;
-    const gh_value *dec;
-    sql_description d;
     sql_rewrite_result rw;
-    if (sql_catalog_load(c->catalog, strlen(c->catalog), &a, &cat, &err) != 0 ||
-        gh_json_read(&a, c->decision, strlen(c->decision), NULL, &dec, NULL) != 0)
-        abort();
-    sql_rewrite_opts o = {.catalog = cat, .tenant_column = "tenant_id"};
-    if (sql_describe(c->sql.data, c->sql.len, cat, NULL, SQL_PARAMS_DOLLAR, &a, &d, &err) != 0 ||
-        sql_rewrite(&d, dec, &o, &a, &rw, &err) != 0 || d.nparams > 0) {
+    if (!rewrite_case(c, &a, &rw)) {
         denied++; /* denied, or needs the request's own parameter values */
         gh_arena_free(&a);
         return;
@@ -222,17 +229,8 @@ static void check_write(const sql_case *c)
         return;
     gh_arena a;
     gh_arena_init(&a, 64 << 20);
-    sql_error err;
-    sql_catalog *cat;
-    const gh_value *dec;
-    sql_description d;
     sql_rewrite_result rw;
-    if (sql_catalog_load(c->catalog, strlen(c->catalog), &a, &cat, &err) != 0 ||
-        gh_json_read(&a, c->decision, strlen(c->decision), NULL, &dec, NULL) != 0)
-        abort();
-    sql_rewrite_opts o = {.catalog = cat, .tenant_column = "tenant_id"};
-    if (sql_describe(c->sql.data, c->sql.len, cat, NULL, SQL_PARAMS_DOLLAR, &a, &d, &err) != 0 ||
-        sql_rewrite(&d, dec, &o, &a, &rw, &err) != 0 || d.nparams > 0) {
+    if (!rewrite_case(c, &a, &rw)) {
         gh_arena_free(&a);
         return;
     }
