@@ -358,9 +358,28 @@ static void test_rego_text(void)
     CHECK_STR(rego(N("1e400")), "1e400");
 }
 
+/* A reset keeps the largest chunk (up to 1 MB): the same work again allocates no chunk. */
+static void test_arena_reset_keeps_largest(void)
+{
+    gh_arena a;
+    gh_arena_init(&a, 0);
+    for (int i = 0; i < 40; i++) /* 64 kB, then 128 kB and 256 kB chunks */
+        CHECK(gh_arena_alloc(&a, 10000) != NULL);
+    gh_arena_reset(&a);
+    CHECK_INT(a.reserved, 256 * 1024);
+    for (int i = 0; i < 20; i++)
+        CHECK(gh_arena_alloc(&a, 10000) != NULL);
+    CHECK_INT(a.reserved, 256 * 1024); /* fitted in the kept chunk */
+    CHECK(gh_arena_alloc(&a, 2u << 20) != NULL); /* a chunk over 1 MB is not kept */
+    gh_arena_reset(&a);
+    CHECK_INT(a.reserved, 256 * 1024);
+    gh_arena_free(&a);
+}
+
 int main(void)
 {
     gh_arena_init(&A, 0);
+    test_arena_reset_keeps_largest();
     test_order();
     test_order_sets();
     test_number_equality();
