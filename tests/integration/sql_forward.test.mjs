@@ -343,6 +343,31 @@ async function main() {
     assert.match(half, /\{"n":3\}/);
   });
 
+  await test('fwd-12 without a decision log, each Snowflake refusal gets a handle of its own', async () => {
+    const quiet = await startDaemon(GH, dir, {
+      env: { ...process.env, GH_FWD_SECRET: SECRET },
+      config: {
+        policy: [join(repo, 'policies/authz')],
+        auth: { audiences: ['orders-db'], subject: { tenant: 'tenant', roles: 'roles' },
+          issuers: [{ issuer: 'test-idp', hmac_secret: { env: 'GH_FWD_SECRET' }, algorithms: ['HS256'] }] },
+        listeners: [{ name: 'snow', kind: 'sql_snowflake', addr: '127.0.0.1:0', upstream_url: url, ...common }],
+      },
+    });
+    try {
+      const handles = [];
+      for (let i = 0; i < 2; i++) {
+        const r = await post(quiet.portOf('snow'), '/api/v2/statements', { statement: 'SELECT ssn FROM customers' });
+        assert.equal(r.status, 422, r.text);
+        handles.push(JSON.parse(r.text).statementHandle);
+      }
+      for (const h of handles) assert.match(h, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      assert.notEqual(handles[0], handles[1]);
+    } finally {
+      quiet.proc.kill('SIGTERM');
+      await quiet.exited;
+    }
+  });
+
   d.proc.kill('SIGTERM');
   assert.equal((await d.exited).code, 0);
   service.close();
