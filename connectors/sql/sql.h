@@ -131,8 +131,8 @@ extern const char *const sql_default_deny_functions[];
 /* Rewrites the described statement so that `decision` holds (DESIGN.md's contract: tenant,
  * columns, mask, row_filters, and `functions`: deny-listed functions it allows). Denials
  * return SQL_EDENIED with the reason in err->msg. The description must come from
- * sql_describe on the same text, with the same arena still alive; the rewrite consumes its
- * tree (call once per description). */
+ * sql_describe, with its arena still alive; the tree is only read, so one description
+ * may be rewritten for several decisions. */
 int sql_rewrite(const sql_description *d, const gh_value *decision, const sql_rewrite_opts *opts,
                 gh_arena *a, sql_rewrite_result *out, sql_error *err);
 

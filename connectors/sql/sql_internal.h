@@ -176,7 +176,7 @@ sql_policy *sql_rw_policy(sql_walker *w, int table);
 const char *sql_rw_constraint(sql_walker *w, int table, const char *qualifier);
 void sql_rw_edit(sql_walker *w, int start, int end, const char *text, bool wraps);
 /* The tokens [first, last] of a relation name at rv->location (schema, dots, a trailing
- * `*`); *only is set when ONLY (and its parentheses) belongs to the span. */
+ * `*`), and a leading ONLY with its parentheses when the reference has one. */
 void sql_rw_name_span(sql_walker *w, const RangeVar *rv, long *first, long *last);
 void sql_rw_name_tokens(sql_walker *w, const RangeVar *rv, long *first, long *last); /* the name alone */
 long sql_rw_token_at(sql_walker *w, int location);
